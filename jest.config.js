@@ -1,0 +1,11 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // @middy/core 6 is ESM-only: let ts-jest compile it (allowJs) instead of ignoring node_modules.
+  transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true }, diagnostics: { ignoreCodes: [151002] } }] },
+  transformIgnorePatterns: ['node_modules/(?!(@middy)/)'],
+  maxWorkers: 2,
+  testTimeout: 30000,
+};

@@ -1,0 +1,117 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConcurrentUpdateError } from '../domain/errors';
+import {
+  type Lease,
+  type PresenceChange,
+  type PresencePolicy,
+  type PresenceState,
+  emptyPresence,
+  nextCheckAt,
+} from '../domain/presence';
+import type { PresenceStore } from '../ports';
+import { sweepSlot } from '../domain/sweep';
+
+/** Key of a user's presence item in the single presence table. */
+export const userKey = (userId: string) => ({ pk: `U#${userId}`, sk: 'STATE' });
+
+interface PresenceItem {
+  pk: string;
+  sk: string;
+  userId: string;
+  version: number;
+  manual: PresenceState['manual'];
+  announced: PresenceState['announced'];
+  changedAt?: number;
+  lastSeen?: number;
+  pendingSince?: number;
+  leases: Record<string, Lease>;
+  /** Sparse index attributes: present while the user has a lease or a grace to check. */
+  sweepKey?: string;
+  sweepAt?: number;
+  /** Present only on writes that change the visible status: the stream filter lets only these through. */
+  change?: { status: string; lastSeen?: number; changedAt: number };
+}
+
+const fromItem = (item: PresenceItem): PresenceState => ({
+  userId: item.userId,
+  version: item.version,
+  manual: item.manual,
+  announced: item.announced,
+  changedAt: item.changedAt ?? null,
+  lastSeen: item.lastSeen ?? null,
+  pendingSince: item.pendingSince ?? null,
+  leases: item.leases ?? {},
+});
+
+const optional = <K extends string>(key: K, value: number | null): Partial<Record<K, number>> =>
+  value === null ? {} : ({ [key]: value } as Record<K, number>);
+
+const BATCH_GET_LIMIT = 100;
+
+/** User presence items in DynamoDB, written with a version condition (optimistic concurrency). */
+export class DynamoDbPresenceStore implements PresenceStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly options: { readonly policy: PresencePolicy; readonly sweepShards: number; readonly sweepBucketMs: number },
+  ) {}
+
+  async load(userId: string): Promise<PresenceState> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: userKey(userId), ConsistentRead: true }));
+    return Item === undefined ? emptyPresence(userId) : fromItem(Item as PresenceItem);
+  }
+
+  async loadMany(userIds: readonly string[]): Promise<Map<string, PresenceState>> {
+    const found = new Map<string, PresenceState>();
+    const unique = [...new Set(userIds)];
+    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
+      let keys: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT).map(userKey);
+      for (let attempt = 0; keys.length > 0; attempt += 1) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1_000)));
+        const output = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const state = fromItem(item as PresenceItem);
+          found.set(state.userId, state);
+        }
+        // BatchGetItem returns throttled or oversized parts as UnprocessedKeys: retry them with backoff.
+        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return found;
+  }
+
+  async save(state: PresenceState, change: PresenceChange | null): Promise<PresenceState> {
+    const next = { ...state, version: state.version + 1 };
+    const checkAt = nextCheckAt(next, this.options.policy);
+    const item: PresenceItem = {
+      ...userKey(state.userId),
+      userId: state.userId,
+      version: next.version,
+      manual: next.manual,
+      announced: next.announced,
+      leases: { ...next.leases },
+      ...optional('changedAt', next.changedAt),
+      ...optional('lastSeen', next.lastSeen),
+      ...optional('pendingSince', next.pendingSince),
+      ...(checkAt === null ? {} : { sweepKey: sweepSlot(state.userId, checkAt, this.options.sweepShards, this.options.sweepBucketMs), sweepAt: checkAt }),
+      ...(change === null ? {} : { change: { status: change.status, changedAt: change.changedAt, ...optional('lastSeen', change.lastSeen) } }),
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: state.version === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
+          ExpressionAttributeValues: state.version === 0 ? undefined : { ':expected': state.version },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new ConcurrentUpdateError(`Presence of user ${state.userId} changed concurrently`, { cause: error });
+      }
+      throw error;
+    }
+    return next;
+  }
+}

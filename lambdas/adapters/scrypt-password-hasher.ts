@@ -1,0 +1,42 @@
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import type { PasswordHasher } from '../ports';
+
+interface ScryptCost {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+/** OWASP's scrypt floor is N=2^17, r=8, p=1; 2^15 keeps log-in near 100 ms on a 512 MB Lambda. */
+export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 };
+const KEY_LENGTH = 32;
+
+const derive = (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { ...cost, maxmem: 256 * cost.N * cost.r }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+
+/**
+ * Memory-hard password hashing with node:crypto scrypt. The stored form carries its parameters
+ * (`scrypt$N$r$p$salt$hash`), so the cost can be raised later without breaking old hashes.
+ */
+export class ScryptPasswordHasher implements PasswordHasher {
+  constructor(private readonly cost: ScryptCost = DEFAULT_COST) {}
+
+  async hash(password: string): Promise<string> {
+    const salt = randomBytes(16);
+    const key = await derive(password, salt, this.cost);
+    const { N, r, p } = this.cost;
+    return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  }
+
+  async verify(password: string, stored: string): Promise<boolean> {
+    const [scheme, N, r, p, salt, hash] = stored.split('$');
+    if (scheme !== 'scrypt' || salt === undefined || hash === undefined) return false;
+    const expected = Buffer.from(hash, 'base64url');
+    const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(N), r: Number(r), p: Number(p) });
+    return key.length === expected.length && timingSafeEqual(key, expected);
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Domain errors. Adapters translate SDK failures into these; one middleware maps them to the
+ * contract's codes. Anything that is not one of these becomes a generic `internal` error.
+ */
+export class DomainError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** 400 `invalid_request`: the request is malformed or a field is invalid. */
+export class InvalidRequestError extends DomainError {}
+
+/** 401 `unauthorized`: missing, malformed, forged or expired token. */
+export class UnauthorizedError extends DomainError {}
+
+/** 401 `invalid_credentials`: wrong name or password. */
+export class InvalidCredentialsError extends DomainError {}
+
+/** 404 `not_found`. */
+export class NotFoundError extends DomainError {}
+
+/** 409 `name_taken`. */
+export class NameTakenError extends DomainError {}
+
+/** 413 `payload_too_large`. */
+export class PayloadTooLargeError extends DomainError {}
+
+/** 429 `rate_limited`. */
+export class RateLimitedError extends DomainError {}
+
+/** A WebSocket connection asked for more subscriptions than allowed. */
+export class TooManySubscriptionsError extends DomainError {}
+
+/** Optimistic concurrency: somebody else changed the item between our read and our write. */
+export class ConcurrentUpdateError extends DomainError {}

@@ -1,0 +1,83 @@
+import { ConcurrentUpdateError } from './errors';
+import {
+  type Outcome,
+  type PresenceChange,
+  type PresencePolicy,
+  type PresenceState,
+  type PresenceView,
+  view,
+} from './presence';
+import type { Clock, PresenceStore, UserDirectory, UserRecord } from '../ports';
+
+const MAX_ATTEMPTS = 8;
+
+export type Command = (state: PresenceState, now: number, policy: PresencePolicy) => Outcome;
+
+export interface Applied {
+  readonly state: PresenceState;
+  readonly change: PresenceChange | null;
+  readonly now: number;
+}
+
+/**
+ * Applies presence commands with optimistic concurrency: read the user's state, run the pure
+ * command, write it back only if nobody wrote in between, else start again. Two devices
+ * connecting and disconnecting at once therefore always end in the state the rules give.
+ */
+export class PresenceService {
+  constructor(
+    private readonly deps: {
+      readonly store: PresenceStore;
+      readonly directory: Pick<UserDirectory, 'recordLastSeen'>;
+      readonly policy: PresencePolicy;
+      readonly clock: Clock;
+    },
+  ) {}
+
+  get policy(): PresencePolicy {
+    return this.deps.policy;
+  }
+
+  async apply(userId: string, command: Command): Promise<Applied> {
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await this.deps.store.load(userId);
+      const now = this.deps.clock();
+      const outcome = command(current, now, this.deps.policy);
+      if (!outcome.dirty) return { state: outcome.state, change: null, now };
+      try {
+        const saved = await this.deps.store.save(outcome.state, outcome.change);
+        await this.recordOffline(outcome.change);
+        return { state: saved, change: outcome.change, now };
+      } catch (error) {
+        if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /** Presence of known users, read in one batch; the directory's durable last-seen fills gaps. */
+  async views(users: readonly UserRecord[]): Promise<PresenceView[]> {
+    if (users.length === 0) return [];
+    const states = await this.deps.store.loadMany(users.map((user) => user.id));
+    const now = this.deps.clock();
+    return users.map((user) => {
+      const state = states.get(user.id);
+      const seen = state === undefined ? null : view(state, now, this.deps.policy);
+      if (seen === null || seen.status === 'offline') {
+        return { userId: user.id, status: 'offline', lastSeen: latest(seen?.lastSeen ?? null, user.lastSeen) };
+      }
+      return seen;
+    });
+  }
+
+  private async recordOffline(change: PresenceChange | null): Promise<void> {
+    if (change?.status === 'offline' && change.lastSeen !== null) {
+      await this.deps.directory.recordLastSeen(change.userId, change.lastSeen);
+    }
+  }
+}
+
+const latest = (a: number | null, b: number | null): number | null => {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+};

@@ -1,0 +1,242 @@
+/**
+ * Presence rules, as pure functions of (state, command, now). No I/O, no SDK: every adapter and
+ * handler goes through these, so the HTTP API, the WebSocket API, the grace timer and the sweeper
+ * all agree on what "online" means.
+ *
+ * The model, per user:
+ * - a set of leases, one per WebSocket connection and one for the HTTP heartbeat; a lease is live
+ *   until its deadline, which every read checks (DynamoDB TTL is only garbage collection);
+ * - the user's own setting (`manual`): `offline` means "appear offline everywhere";
+ * - `announced`: the status last decided and pushed to subscribers, with `changedAt`;
+ * - `pendingSince`: the moment the last lease closed, while the offline grace runs.
+ *
+ * A user is online when manual is `online` and a lease is live, or the grace after their last
+ * lease closed has not run out yet (flap suppression). Every command ends in {@link decide}, which
+ * compares that with `announced` and records a transition when they differ.
+ */
+
+export type Status = 'online' | 'offline';
+
+/**
+ * `ws`: a WebSocket connection. Frames renew it, but only every `renewAfterMs` is the renewal
+ * written (cost), so a connection may have sent a frame up to `renewAfterMs` after `renewedAt`:
+ * its deadline carries that slack, and only the sweeper (which can ask API Gateway for the
+ * connection's real last activity) declares it gone earlier.
+ * `http`: the HTTP heartbeat lease. Its expiry is returned to the client, so it has no slack.
+ */
+export type LeaseKind = 'ws' | 'http';
+
+export interface Lease {
+  readonly kind: LeaseKind;
+  /** When the lease was last written (ms since epoch). */
+  readonly renewedAt: number;
+  /** When the lease ends unless renewed (ms). */
+  readonly expiresAt: number;
+}
+
+export interface PresenceState {
+  readonly userId: string;
+  /** Optimistic-concurrency version of the stored item; 0 when nothing is stored yet. */
+  readonly version: number;
+  readonly manual: Status;
+  readonly announced: Status;
+  readonly changedAt: number | null;
+  /** Last moment the user was seen online; meaningful while offline. */
+  readonly lastSeen: number | null;
+  readonly leases: Readonly<Record<string, Lease>>;
+  readonly pendingSince: number | null;
+}
+
+export interface PresencePolicy {
+  /** How long a lease lives without renewal. */
+  readonly leaseMs: number;
+  /** Flap suppression after the last lease closes; 0 turns it off. */
+  readonly graceMs: number;
+  /** A renewal is only written when the lease was last written at least this long ago. */
+  readonly renewAfterMs: number;
+}
+
+/** A decided change of a user's visible status: what subscribers are told. */
+export interface PresenceChange {
+  readonly userId: string;
+  readonly status: Status;
+  /** `null` while online. */
+  readonly lastSeen: number | null;
+  readonly changedAt: number;
+}
+
+/** What a reader sees. */
+export interface PresenceView {
+  readonly userId: string;
+  readonly status: Status;
+  readonly lastSeen: number | null;
+}
+
+export interface Outcome {
+  readonly state: PresenceState;
+  /** Whether `state` differs from the input and must be written. */
+  readonly dirty: boolean;
+  /** Set when the visible status changed. */
+  readonly change: PresenceChange | null;
+}
+
+export const policyFromSeconds = (leaseSeconds: number, graceSeconds: number): PresencePolicy => ({
+  leaseMs: leaseSeconds * 1000,
+  graceMs: graceSeconds * 1000,
+  renewAfterMs: (leaseSeconds * 1000) / 2,
+});
+
+export const emptyPresence = (userId: string): PresenceState => ({
+  userId,
+  version: 0,
+  manual: 'online',
+  announced: 'offline',
+  changedAt: null,
+  lastSeen: null,
+  leases: {},
+  pendingSince: null,
+});
+
+const slackMs = (lease: Lease, policy: PresencePolicy): number => (lease.kind === 'ws' ? policy.renewAfterMs : 0);
+
+/** The latest moment a lease can still be alive: past it, its holder was silent for a whole lease. */
+export const leaseDeadline = (lease: Lease, policy: PresencePolicy): number => lease.expiresAt + slackMs(lease, policy);
+
+export const isLive = (lease: Lease, now: number, policy: PresencePolicy): boolean => now < leaseDeadline(lease, policy);
+
+const liveLeases = (state: PresenceState, now: number, policy: PresencePolicy): [string, Lease][] =>
+  Object.entries(state.leases).filter(([, lease]) => isLive(lease, now, policy));
+
+const inGrace = (state: PresenceState, now: number, policy: PresencePolicy): boolean =>
+  state.pendingSince !== null && now < state.pendingSince + policy.graceMs;
+
+/** The status the rules give right now, ignoring what was announced. */
+export const effectiveStatus = (state: PresenceState, now: number, policy: PresencePolicy): Status => {
+  if (state.manual === 'offline') return 'offline';
+  if (liveLeases(state, now, policy).length > 0) return 'online';
+  return inGrace(state, now, policy) ? 'online' : 'offline';
+};
+
+/**
+ * When a user who was online is now offline, the last moment they were online: the last lease's
+ * close (grace included), else the latest renewal among leases that ran out.
+ */
+const lastOnlineMoment = (state: PresenceState, now: number): number => {
+  if (state.pendingSince !== null) return state.pendingSince;
+  const renewals = Object.values(state.leases).map((lease) => lease.renewedAt);
+  return renewals.length > 0 ? Math.min(now, Math.max(...renewals)) : now;
+};
+
+/**
+ * Settles `state` at `now`: drops leases that ran out, ends a finished grace, and records a
+ * transition when the effective status differs from the announced one.
+ */
+export const decide = (state: PresenceState, now: number, policy: PresencePolicy, input: PresenceState = state): Outcome => {
+  const status = effectiveStatus(state, now, policy);
+  const live = Object.fromEntries(liveLeases(state, now, policy));
+  const stillPending = status === 'online' && Object.keys(live).length === 0 && state.manual === 'online';
+  let next: PresenceState = {
+    ...state,
+    leases: live,
+    pendingSince: stillPending ? state.pendingSince : null,
+  };
+  let change: PresenceChange | null = null;
+  if (status !== state.announced) {
+    const lastSeen = status === 'online' ? null : state.manual === 'offline' ? now : lastOnlineMoment(state, now);
+    next = { ...next, announced: status, changedAt: now, lastSeen: lastSeen ?? state.lastSeen };
+    change = { userId: state.userId, status, lastSeen, changedAt: now };
+  }
+  return { state: next, dirty: change !== null || !sameState(next, input), change };
+};
+
+const sameLeases = (a: PresenceState['leases'], b: PresenceState['leases']): boolean => {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => {
+    const x = a[key];
+    const y = b[key];
+    return y !== undefined && x.kind === y.kind && x.renewedAt === y.renewedAt && x.expiresAt === y.expiresAt;
+  });
+};
+
+const sameState = (a: PresenceState, b: PresenceState): boolean =>
+  a.manual === b.manual &&
+  a.announced === b.announced &&
+  a.changedAt === b.changedAt &&
+  a.lastSeen === b.lastSeen &&
+  a.pendingSince === b.pendingSince &&
+  sameLeases(a.leases, b.leases);
+
+const withLease = (state: PresenceState, leaseId: string, lease: Lease): PresenceState => ({
+  ...state,
+  leases: { ...state.leases, [leaseId]: lease },
+  pendingSince: null,
+});
+
+const newLease = (kind: LeaseKind, now: number, policy: PresencePolicy): Lease => ({
+  kind,
+  renewedAt: now,
+  expiresAt: now + policy.leaseMs,
+});
+
+/** A connection opened (or the first HTTP heartbeat arrived). */
+export const openLease = (state: PresenceState, leaseId: string, kind: LeaseKind, now: number, policy: PresencePolicy): Outcome =>
+  decide(withLease(state, leaseId, newLease(kind, now, policy)), now, policy, state);
+
+/**
+ * A frame or heartbeat arrived on a lease. The renewal is only written when the lease was last
+ * written `renewAfterMs` ago or more, so a client heartbeating every `leaseMs / 2.5` costs one
+ * write every other heartbeat. A lease that is unknown or already ran out is opened afresh.
+ */
+export const renewLease = (state: PresenceState, leaseId: string, kind: LeaseKind, now: number, policy: PresencePolicy): Outcome => {
+  const lease = state.leases[leaseId];
+  if (lease === undefined || !isLive(lease, now, policy)) return openLease(state, leaseId, kind, now, policy);
+  if (now - lease.renewedAt < policy.renewAfterMs) return decide(state, now, policy);
+  return decide(withLease(state, leaseId, newLease(kind, now, policy)), now, policy, state);
+};
+
+/**
+ * A lease ended (WebSocket `$disconnect`, or the sweeper found it silent). Idempotent: closing an
+ * unknown lease changes nothing, so duplicate and out-of-order disconnects are harmless. When it
+ * was the last live lease of a user who was online, the grace starts at `closedAt` (the disconnect
+ * moment; the sweeper passes the connection's last activity, long past, so no grace applies).
+ */
+export const closeLease = (state: PresenceState, leaseId: string, now: number, policy: PresencePolicy, closedAt: number = now): Outcome => {
+  if (!(leaseId in state.leases)) return decide(state, now, policy);
+  const { [leaseId]: closed, ...rest } = state.leases;
+  const remainingLive = Object.values(rest).some((lease) => isLive(lease, now, policy));
+  const startsGrace = !remainingLive && state.announced === 'online' && state.manual === 'online' && state.pendingSince === null;
+  const next: PresenceState = {
+    ...state,
+    leases: rest,
+    pendingSince: startsGrace ? Math.max(closed.renewedAt, closedAt) : state.pendingSince,
+  };
+  return decide(next, now, policy, state);
+};
+
+/** The user's own setting. Offline takes effect at once, with no grace. */
+export const setManualStatus = (state: PresenceState, status: Status, now: number, policy: PresencePolicy): Outcome =>
+  decide({ ...state, manual: status, pendingSince: status === 'offline' ? null : state.pendingSince }, now, policy, state);
+
+/** Re-evaluates a user after the grace or a lease deadline passed (grace timer, sweeper). */
+export const settle = (state: PresenceState, now: number, policy: PresencePolicy): Outcome => decide(state, now, policy);
+
+/** What readers see right now, whether or not the sweeper or the grace timer has run yet. */
+export const view = (state: PresenceState, now: number, policy: PresencePolicy): PresenceView => {
+  const { state: settled } = decide(state, now, policy);
+  return {
+    userId: state.userId,
+    status: settled.announced,
+    lastSeen: settled.announced === 'online' ? null : settled.lastSeen,
+  };
+};
+
+/**
+ * The next moment at which this user's status may change by itself (a lease deadline, or the end
+ * of the grace): the sweeper looks at the user then. `null` when nothing is pending.
+ */
+export const nextCheckAt = (state: PresenceState, policy: PresencePolicy): number | null => {
+  const moments = Object.values(state.leases).map((lease) => lease.expiresAt);
+  if (state.pendingSince !== null) moments.push(state.pendingSince + policy.graceMs);
+  return moments.length > 0 ? Math.min(...moments) : null;
+};

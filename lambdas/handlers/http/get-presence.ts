@@ -1,0 +1,15 @@
+import middy from '@middy/core';
+import { parseIdList } from '../../domain/validation';
+import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
+import { presenceService, tokenService, userDirectory } from '../../shared/dependencies';
+import { presenceJson } from './present';
+
+const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
+  const ids = parseIdList(event.queryStringParameters?.userIds);
+  const known = new Map((await userDirectory().findMany(ids)).map((user) => [user.id, user]));
+  const users = ids.flatMap((id) => known.get(id) ?? []);
+  const views = await presenceService().views(users);
+  return json(200, { presences: views.map(presenceJson) });
+};
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));

@@ -1,0 +1,15 @@
+import middy from '@middy/core';
+import { NotFoundError } from '../../domain/errors';
+import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
+import { presenceService, tokenService, userDirectory } from '../../shared/dependencies';
+import { presenceJson, userJson } from './present';
+
+const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
+  const user = await userDirectory().findById(event.pathParameters?.id ?? '');
+  if (user === null) throw new NotFoundError('No such user');
+  const [view] = await presenceService().views([user]);
+  const { status, lastSeen } = presenceJson(view);
+  return json(200, { ...userJson(user), status, lastSeen });
+};
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));

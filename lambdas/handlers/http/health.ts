@@ -1,0 +1,6 @@
+import middy from '@middy/core';
+import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
+
+const lambdaHandler = async (): Promise<HttpResult> => json(200, { status: 'ok' });
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors());

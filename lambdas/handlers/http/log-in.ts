@@ -1,0 +1,22 @@
+import middy from '@middy/core';
+import { InvalidCredentialsError } from '../../domain/errors';
+import { parseJsonBody, parseLogin } from '../../domain/validation';
+import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
+import { passwordHasher, tokenService, userDirectory } from '../../shared/dependencies';
+import { userJson } from './present';
+
+/** Verified against when the name is unknown, so both failures take the same time. */
+let decoyHash: Promise<string> | undefined;
+
+const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
+  const { name, password } = parseLogin(parseJsonBody(event.body));
+  const credentials = await userDirectory().findCredentials(name);
+  decoyHash ??= passwordHasher().hash('decoy password, never matches');
+  const valid = await passwordHasher().verify(password, credentials?.passwordHash ?? (await decoyHash));
+  if (credentials === null || !valid) throw new InvalidCredentialsError('Wrong name or password');
+  const { passwordHash: _hash, ...user } = credentials;
+  const { token, expiresAt } = await tokenService().issue(user);
+  return json(200, { user: userJson(user), token, expiresAt: new Date(expiresAt).toISOString() });
+};
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(httpBody());

@@ -1,0 +1,25 @@
+/** How domain values look on the wire (the contract's objects). */
+import type { PresenceView } from '../../domain/presence';
+import type { User } from '../../ports';
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+export interface UserJson {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export interface PresenceJson {
+  userId: string;
+  status: PresenceView['status'];
+  lastSeen: string | null;
+}
+
+export const userJson = (user: User): UserJson => ({ id: user.id, name: user.name, createdAt: iso(user.createdAt) });
+
+export const presenceJson = (view: PresenceView): PresenceJson => ({
+  userId: view.userId,
+  status: view.status,
+  lastSeen: view.lastSeen === null ? null : iso(view.lastSeen),
+});

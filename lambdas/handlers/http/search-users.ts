@@ -1,0 +1,18 @@
+import middy from '@middy/core';
+import { parseSearchQuery } from '../../domain/validation';
+import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
+import { presenceService, tokenService, userDirectory } from '../../shared/dependencies';
+import { presenceJson, userJson } from './present';
+
+const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
+  const { q, limit, cursor } = parseSearchQuery(event.queryStringParameters ?? {});
+  const page = await userDirectory().search(q, limit, cursor);
+  const views = await presenceService().views(page.users);
+  const users = page.users.map((user, index) => {
+    const { status, lastSeen } = presenceJson(views[index]);
+    return { ...userJson(user), status, lastSeen };
+  });
+  return json(200, { users, nextCursor: page.nextCursor });
+};
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));

@@ -1,0 +1,18 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { setManualStatus } from '../../domain/presence';
+import { parseJsonBody, parseStatus } from '../../domain/validation';
+import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
+import { presenceService, tokenService } from '../../shared/dependencies';
+
+const lambdaHandler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+  const status = parseStatus(parseJsonBody(event.body).status);
+  const { userId } = (context as AuthenticatedContext).principal;
+  await presenceService().apply(userId, (state, now, policy) => setManualStatus(state, status, now, policy));
+  return json(200, { status });
+};
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
+  .use(httpErrors())
+  .use(httpBody())
+  .use(authenticate({ tokens: tokenService }));

@@ -1,0 +1,14 @@
+import middy from '@middy/core';
+import { parseAccount, parseJsonBody } from '../../domain/validation';
+import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
+import { passwordHasher, tokenService, userDirectory } from '../../shared/dependencies';
+import { userJson } from './present';
+
+const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
+  const { name, password } = parseAccount(parseJsonBody(event.body));
+  const user = await userDirectory().create(name, await passwordHasher().hash(password));
+  const { token, expiresAt } = await tokenService().issue(user);
+  return json(201, { user: userJson(user), token, expiresAt: new Date(expiresAt).toISOString() });
+};
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(httpBody());

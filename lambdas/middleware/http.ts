@@ -1,0 +1,93 @@
+/**
+ * middy middlewares for the HTTP API (payload format 2.0): request body normalisation and size
+ * limit, bearer-token authentication, and the one place where errors become contract responses.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import {
+  DomainError,
+  InvalidCredentialsError,
+  InvalidRequestError,
+  NameTakenError,
+  NotFoundError,
+  PayloadTooLargeError,
+  RateLimitedError,
+  UnauthorizedError,
+} from '../domain/errors';
+import type { Principal, TokenService } from '../ports';
+import { logger } from '../shared/logger';
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+export interface AuthenticatedContext extends Context {
+  principal: Principal;
+}
+
+export const json = (statusCode: number, body: unknown): HttpResult => ({
+  statusCode,
+  headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+  body: JSON.stringify(body),
+});
+
+/** The contract's error codes, by domain error. Anything else is `internal`. */
+const ERROR_CODES: readonly [new (...args: never[]) => DomainError, number, string][] = [
+  [InvalidRequestError, 400, 'invalid_request'],
+  [UnauthorizedError, 401, 'unauthorized'],
+  [InvalidCredentialsError, 401, 'invalid_credentials'],
+  [NotFoundError, 404, 'not_found'],
+  [NameTakenError, 409, 'name_taken'],
+  [PayloadTooLargeError, 413, 'payload_too_large'],
+  [RateLimitedError, 429, 'rate_limited'],
+];
+
+export const errorResponse = (error: unknown): HttpResult => {
+  for (const [type, status, code] of ERROR_CODES) {
+    if (error instanceof type) return json(status, { error: { code, message: (error as Error).message } });
+  }
+  logger.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  return json(500, { error: { code: 'internal', message: 'Something went wrong on our side; please try again' } });
+};
+
+/** Maps every error to the contract's `{"error": {"code", "message"}}`; never leaks internals. */
+export const httpErrors = (): MiddlewareObj<HttpEvent, HttpResult> => ({
+  onError: async (request) => {
+    request.response = errorResponse(request.error);
+  },
+});
+
+export interface HttpBodyOptions {
+  /** The contract's limit: bodies over 16 KiB are refused with 413. */
+  readonly maxBytes?: number;
+}
+
+/**
+ * Decodes a base64 body to text (HTTP API base64-encodes bodies whose content type is not text or
+ * JSON, including requests with no content type) and enforces the body size limit.
+ */
+export const httpBody = (options: HttpBodyOptions = {}): MiddlewareObj<HttpEvent, HttpResult> => {
+  const maxBytes = options.maxBytes ?? 16 * 1024;
+  return {
+    before: async (request) => {
+      const { event } = request;
+      if (event.body === undefined || event.body === null) return;
+      const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+      if (bytes.length > maxBytes) throw new PayloadTooLargeError(`The body is larger than ${maxBytes} bytes`);
+      if (event.isBase64Encoded) {
+        event.body = bytes.toString('utf8');
+        event.isBase64Encoded = false;
+      }
+    },
+  };
+};
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+
+/** Verifies `Authorization: Bearer <jwt>` and puts the principal on the context. */
+export const authenticate = (options: { readonly tokens: () => TokenService }): MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+  before: async (request) => {
+    const header = request.event.headers?.authorization;
+    const match = header === undefined ? null : BEARER.exec(header.trim());
+    if (match === null) throw new UnauthorizedError('Send "Authorization: Bearer <token>"');
+    (request.context as AuthenticatedContext).principal = await options.tokens().verify(match[1]);
+  },
+});

@@ -1,0 +1,80 @@
+/**
+ * The adapters every handler shares, built once per execution environment (module scope, reused
+ * across invocations) from configuration alone: the same code runs on AWS and locally, where only
+ * the endpoints differ.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULTS, ENV } from '../../lib/app-manifest';
+import { DataApi } from '../adapters/data-api';
+import { DataApiUserDirectory } from '../adapters/data-api-user-directory';
+import { DynamoDbPresenceStore } from '../adapters/dynamodb-presence-store';
+import { JwtTokenService } from '../adapters/jwt-token-service';
+import { ScryptPasswordHasher } from '../adapters/scrypt-password-hasher';
+import { cachedSecret } from '../adapters/secrets';
+import { type PresencePolicy, policyFromSeconds } from '../domain/presence';
+import { PresenceService } from '../domain/presence-service';
+import type { Clock, PasswordHasher, TokenService, UserDirectory } from '../ports';
+import { numberEnv, optionalEnv, requireEnv } from './config';
+
+export const clock: Clock = () => Date.now();
+
+const once = <T>(build: () => T): (() => T) => {
+  let value: T | undefined;
+  return () => (value ??= build());
+};
+
+/** Presence rules from configuration. */
+export const presencePolicy = once((): PresencePolicy =>
+  policyFromSeconds(numberEnv(ENV.leaseSeconds, DEFAULTS.leaseSeconds), numberEnv(ENV.graceSeconds, DEFAULTS.graceSeconds)),
+);
+
+export const heartbeatSeconds = (): number => numberEnv(ENV.heartbeatSeconds, DEFAULTS.heartbeatSeconds);
+
+export const dynamoDocumentClient = once(() =>
+  DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: optionalEnv(ENV.dynamodbEndpoint) }), {
+    marshallOptions: { removeUndefinedValues: true },
+  }),
+);
+
+export const presenceTableName = once(() => requireEnv(ENV.presenceTable));
+
+export const userDirectory = once((): UserDirectory => {
+  const client = new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint) });
+  const db = new DataApi(client, {
+    resourceArn: requireEnv(ENV.dbResourceArn),
+    secretArn: requireEnv(ENV.dbSecretArn),
+    database: requireEnv(ENV.dbName),
+  });
+  return new DataApiUserDirectory(db);
+});
+
+export const tokenService = once((): TokenService => {
+  const secrets = new SecretsManagerClient({ endpoint: optionalEnv(ENV.secretsManagerEndpoint) });
+  const secret = cachedSecret(secrets, requireEnv(ENV.tokenSecretArn));
+  const encoder = new TextEncoder();
+  return new JwtTokenService(async () => encoder.encode(await secret()), {
+    ttlSeconds: numberEnv(ENV.tokenTtlSeconds, DEFAULTS.tokenTtlSeconds),
+    clock,
+  });
+});
+
+export const passwordHasher = once((): PasswordHasher => new ScryptPasswordHasher());
+
+export const presenceStore = once(
+  () =>
+    new DynamoDbPresenceStore(dynamoDocumentClient(), presenceTableName(), {
+      policy: presencePolicy(),
+      sweepShards: numberEnv(ENV.sweepShards, DEFAULTS.sweepShards),
+      sweepBucketMs: SWEEP_BUCKET_MS,
+    }),
+);
+
+/** Sweep index buckets are one minute wide: EventBridge's finest schedule on AWS. */
+export const SWEEP_BUCKET_MS = 60_000;
+
+export const presenceService = once(
+  () => new PresenceService({ store: presenceStore(), directory: userDirectory(), policy: presencePolicy(), clock }),
+);

@@ -1,0 +1,127 @@
+/**
+ * The one description of the application that both the CDK stack (lib/) and the local runtime
+ * (local/) read: routes, handlers, tables and the environment variables that wire them.
+ * Plain data only: no CDK imports, no SDK imports.
+ */
+
+/** Environment variable names handlers read. CDK sets AWS values, the local runtime local ones. */
+export const ENV = {
+  presenceTable: 'PRESENCE_TABLE_NAME',
+  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
+  dbResourceArn: 'DB_RESOURCE_ARN',
+  dbSecretArn: 'DB_SECRET_ARN',
+  dbName: 'DB_NAME',
+  rdsDataEndpoint: 'RDS_DATA_ENDPOINT',
+  tokenSecretArn: 'TOKEN_SECRET_ARN',
+  secretsManagerEndpoint: 'SECRETS_MANAGER_ENDPOINT',
+  leaseSeconds: 'PRESENCE_LEASE_SECONDS',
+  graceSeconds: 'PRESENCE_OFFLINE_GRACE_SECONDS',
+  sweepSeconds: 'PRESENCE_SWEEP_SECONDS',
+  sweepShards: 'PRESENCE_SWEEP_SHARDS',
+  heartbeatSeconds: 'PRESENCE_HEARTBEAT_SECONDS',
+  tokenTtlSeconds: 'TOKEN_TTL_SECONDS',
+  connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
+  graceQueueUrl: 'GRACE_QUEUE_URL',
+  sqsEndpoint: 'SQS_ENDPOINT',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/** Defaults shared by the stack and the local runtime (the contract's defaults). */
+export const DEFAULTS = {
+  leaseSeconds: 150,
+  graceSeconds: 3,
+  sweepSeconds: 60,
+  sweepShards: 16,
+  heartbeatSeconds: 60,
+  tokenTtlSeconds: 7 * 24 * 3600,
+} as const;
+
+/** What a handler needs; each capability maps to environment variables and IAM grants. */
+export type Capability = 'presenceTable' | 'database' | 'tokens' | 'connections' | 'graceQueue';
+
+export interface HandlerSpec {
+  /** Path of the handler module, relative to the repository root; it exports `handler`. */
+  readonly entry: string;
+  readonly memoryMb: number;
+  readonly timeoutSeconds: number;
+  readonly uses: readonly Capability[];
+}
+
+export const handlers = {
+  health: { entry: 'lambdas/handlers/http/health.ts', memoryMb: 128, timeoutSeconds: 3, uses: [] },
+  signUp: { entry: 'lambdas/handlers/http/sign-up.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens'] },
+  logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens'] },
+  searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  getUser: { entry: 'lambdas/handlers/http/get-user.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  setStatus: { entry: 'lambdas/handlers/http/set-status.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  heartbeat: { entry: 'lambdas/handlers/http/heartbeat.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+} as const satisfies Record<string, HandlerSpec>;
+
+export type HandlerName = keyof typeof handlers;
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+export interface HttpRouteSpec {
+  readonly method: HttpMethod;
+  /** API Gateway route path, with `{name}` path parameters. */
+  readonly path: string;
+  readonly handler: HandlerName;
+}
+
+/** One explicit route per path of the contract (no `{proxy+}`), so unknown paths 404 at the edge. */
+export const httpRoutes: readonly HttpRouteSpec[] = [
+  { method: 'GET', path: '/health', handler: 'health' },
+  { method: 'POST', path: '/users', handler: 'signUp' },
+  { method: 'POST', path: '/sessions', handler: 'logIn' },
+  { method: 'GET', path: '/users', handler: 'searchUsers' },
+  { method: 'GET', path: '/users/{id}', handler: 'getUser' },
+  { method: 'GET', path: '/presence', handler: 'getPresence' },
+  { method: 'PUT', path: '/me/status', handler: 'setStatus' },
+  { method: 'POST', path: '/me/heartbeat', handler: 'heartbeat' },
+];
+
+export type AttributeType = 'S' | 'N';
+
+export interface KeySpec {
+  readonly name: string;
+  readonly type: AttributeType;
+}
+
+export interface TableSpec {
+  readonly partitionKey: KeySpec;
+  readonly sortKey?: KeySpec;
+  /** Garbage collection only: DynamoDB deletes expired items "within a few days", never on time. */
+  readonly timeToLiveAttribute?: string;
+  readonly stream?: 'NEW_AND_OLD_IMAGES' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'KEYS_ONLY';
+  readonly globalSecondaryIndexes?: readonly {
+    readonly indexName: string;
+    readonly partitionKey: KeySpec;
+    readonly sortKey?: KeySpec;
+    readonly projection: 'KEYS_ONLY' | 'ALL';
+  }[];
+}
+
+/**
+ * One table for all presence data (user state, connections, watchers), keyed pk/sk.
+ * The stream drives the notifier; the sparse `sweep` index lists leases by expiry bucket and shard,
+ * so the sweeper reads only what expired and never scans.
+ */
+export const tables = {
+  presence: {
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    timeToLiveAttribute: 'ttl',
+    stream: 'NEW_AND_OLD_IMAGES',
+    globalSecondaryIndexes: [
+      {
+        indexName: 'sweep',
+        partitionKey: { name: 'sweepKey', type: 'S' },
+        sortKey: { name: 'sweepAt', type: 'N' },
+        projection: 'KEYS_ONLY',
+      },
+    ],
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableName = keyof typeof tables;

@@ -1,0 +1,178 @@
+/**
+ * The local stack: the same handlers as on AWS, wired to local stand-ins of every AWS service
+ * they use. Only endpoints differ: the handlers read them from the same environment variables
+ * that CDK sets on AWS.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DEFAULTS, ENV, type HandlerName, handlers, httpRoutes } from '../lib/app-manifest';
+import { DataApi } from '../lambdas/adapters/data-api';
+import { applyMigrations } from '../lambdas/adapters/migrations';
+import { type HttpApi, type StaticResponse, startHttpApi } from './api-gateway/http-api';
+import type { FunctionConfig, LambdaHandler } from './api-gateway/lambda-invoke';
+import { startDataApi } from './data-api/server';
+import { startDynamoDbLocal } from './dynamodb/dynamodb-local';
+import { createTables } from './dynamodb/tables';
+import { loadOrCreateSigningKey, startSecretsManager } from './secrets-manager/server';
+
+export interface LocalStackOptions {
+  readonly httpPort: number;
+  readonly wsPort: number;
+  readonly dataApiPort: number;
+  readonly dynamoDbPort: number;
+  readonly dataDir: string;
+  readonly leaseSeconds: number;
+  readonly sweepSeconds: number;
+  readonly graceSeconds: number;
+  readonly host: string;
+  readonly log: (line: string) => void;
+}
+
+export interface LocalStack {
+  readonly httpUrl: string;
+  readonly dynamoDbEndpoint: string;
+  readonly dataApiEndpoint: string;
+  readonly dbResourceArn: string;
+  readonly dbSecretArn: string;
+  readonly tokenSecretArn: string;
+  readonly secretsManagerEndpoint: string;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+const TABLE_NAMES = { presence: 'presence' } as const;
+const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:presence-token-signing-key';
+const ROOT = path.resolve(__dirname, '..');
+
+const int = (name: string, fallback: number, env: NodeJS.ProcessEnv): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+};
+
+/** The contract's environment variables, with its defaults. */
+export const optionsFromEnv = (env: NodeJS.ProcessEnv = process.env): LocalStackOptions => ({
+  httpPort: int('PRESENCE_HTTP_PORT', 4000, env),
+  wsPort: int('PRESENCE_WS_PORT', 4001, env),
+  dataApiPort: int('PRESENCE_DATA_API_PORT', 4002, env),
+  dynamoDbPort: int('PRESENCE_DYNAMODB_PORT', 4003, env),
+  dataDir: path.resolve(env.PRESENCE_DATA_DIR ?? './.presence-data'),
+  leaseSeconds: int('PRESENCE_LEASE_SECONDS', DEFAULTS.leaseSeconds, env),
+  sweepSeconds: int('PRESENCE_SWEEP_SECONDS', DEFAULTS.sweepSeconds, env),
+  graceSeconds: int('PRESENCE_OFFLINE_GRACE_SECONDS', DEFAULTS.graceSeconds, env),
+  host: '127.0.0.1',
+  log: (line) => process.stdout.write(`${line}\n`),
+});
+
+const loadHandler = (name: HandlerName): FunctionConfig => {
+  const spec = handlers[name];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const module = require(path.join(ROOT, spec.entry)) as { handler?: LambdaHandler };
+  if (typeof module.handler !== 'function') throw new Error(`${spec.entry} does not export a handler`);
+  return { name, handler: module.handler, timeoutSeconds: spec.timeoutSeconds, memoryMb: spec.memoryMb };
+};
+
+const PLACEHOLDER = Buffer.from(
+  '<!doctype html><meta charset="utf-8"><title>Presence service</title>' +
+    '<h1>Presence service</h1><p>The local stack is running. The HTTP API is served from this origin; see README.md.</p>',
+);
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
+
+/** Serves the built web client (web/dist) when there is one; otherwise a placeholder page at `/`. */
+const webClient = async (method: string, urlPath: string): Promise<StaticResponse | null> => {
+  if (method !== 'GET') return null;
+  const dist = path.join(ROOT, 'web', 'dist');
+  const relative = urlPath === '/' ? 'index.html' : urlPath.slice(1);
+  const file = path.resolve(dist, relative);
+  if (!file.startsWith(dist + path.sep)) return null;
+  try {
+    const body = await readFile(file);
+    return { status: 200, headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' }, body };
+  } catch {
+    return urlPath === '/' ? { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: PLACEHOLDER } : null;
+  }
+};
+
+/** Starts every service in order; on any failure, stops what already started and rethrows. */
+export const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> => {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => options.log(`stop failed: ${(error as Error).message}`));
+    stops.length = 0;
+  };
+  try {
+    await mkdir(options.dataDir, { recursive: true });
+
+    const dynamo = await startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: path.join(options.dataDir, 'dynamodb') });
+    stops.push(() => dynamo.stop());
+    await createTables(dynamo.endpoint, TABLE_NAMES);
+
+    const dataApi = await startDataApi({ port: options.dataApiPort, host: options.host, dataDir: path.join(options.dataDir, 'postgres') });
+    stops.push(() => dataApi.stop());
+
+    const signingKey = await loadOrCreateSigningKey(options.dataDir);
+    const secrets = await startSecretsManager({ host: options.host, secrets: { [TOKEN_SECRET_ARN]: signingKey } });
+    stops.push(() => secrets.stop());
+
+    const env: Record<string, string> = {
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      [ENV.presenceTable]: TABLE_NAMES.presence,
+      [ENV.dynamodbEndpoint]: dynamo.endpoint,
+      [ENV.rdsDataEndpoint]: dataApi.url,
+      [ENV.dbResourceArn]: dataApi.resourceArn,
+      [ENV.dbSecretArn]: dataApi.secretArn,
+      [ENV.dbName]: dataApi.database,
+      [ENV.tokenSecretArn]: TOKEN_SECRET_ARN,
+      [ENV.secretsManagerEndpoint]: secrets.url,
+      [ENV.leaseSeconds]: String(options.leaseSeconds),
+      [ENV.graceSeconds]: String(options.graceSeconds),
+      [ENV.sweepSeconds]: String(options.sweepSeconds),
+    };
+    // Handlers read configuration from the environment, as on AWS, where CDK sets the same names.
+    Object.assign(process.env, env);
+
+    const db = new DataApi(new RDSDataClient({ endpoint: dataApi.url, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), {
+      resourceArn: dataApi.resourceArn,
+      secretArn: dataApi.secretArn,
+      database: dataApi.database,
+    });
+    // On AWS the same migrations run at deploy time, in a custom resource.
+    await applyMigrations(db, options.log);
+
+    const http: HttpApi = await startHttpApi({
+      port: options.httpPort,
+      host: options.host,
+      routes: httpRoutes.map((route) => ({ method: route.method, path: route.path, fn: loadHandler(route.handler) })),
+      fallback: webClient,
+    });
+    stops.push(() => http.stop());
+
+    return {
+      httpUrl: http.url,
+      dynamoDbEndpoint: dynamo.endpoint,
+      dataApiEndpoint: dataApi.url,
+      dbResourceArn: dataApi.resourceArn,
+      dbSecretArn: dataApi.secretArn,
+      tokenSecretArn: TOKEN_SECRET_ARN,
+      secretsManagerEndpoint: secrets.url,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+};

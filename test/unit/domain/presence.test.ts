@@ -1,0 +1,283 @@
+import {
+  type Outcome,
+  type PresencePolicy,
+  type PresenceState,
+  closeLease,
+  effectiveStatus,
+  emptyPresence,
+  isLive,
+  leaseDeadline,
+  nextCheckAt,
+  openLease,
+  policyFromSeconds,
+  renewLease,
+  setManualStatus,
+  settle,
+  view,
+} from '../../../lambdas/domain/presence';
+
+const policy: PresencePolicy = policyFromSeconds(150, 3);
+const noGrace: PresencePolicy = policyFromSeconds(150, 0);
+const T0 = Date.UTC(2026, 10, 28, 10, 0, 0);
+const s = (seconds: number) => T0 + seconds * 1000;
+
+/** Applies commands in order, each at its time, keeping the state as a store would. */
+const run = (steps: ((state: PresenceState) => Outcome)[], start = emptyPresence('42')) => {
+  const changes: NonNullable<Outcome['change']>[] = [];
+  let state = start;
+  for (const step of steps) {
+    const outcome = step(state);
+    if (outcome.change) changes.push(outcome.change);
+    state = outcome.state;
+  }
+  return { state, changes };
+};
+
+describe('a single connection', () => {
+  it('goes online at once when the first connection opens', () => {
+    const { changes } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy)]);
+
+    expect(changes).toEqual([{ userId: '42', status: 'online', lastSeen: null, changedAt: s(0) }]);
+  });
+
+  it('reports offline only after the grace, with lastSeen at the disconnect', () => {
+    const { state, changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), policy),
+      (st) => closeLease(st, 'c1', s(10), policy),
+    ]);
+
+    expect(changes).toHaveLength(1);
+    expect(view(state, s(12), policy).status).toBe('online');
+    const settled = settle(state, s(13), policy);
+    expect(settled.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(10), changedAt: s(13) });
+  });
+
+  it('reports offline immediately when the grace is zero', () => {
+    const { changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), noGrace),
+      (st) => closeLease(st, 'c1', s(10), noGrace),
+    ]);
+
+    expect(changes.map((change) => change.status)).toEqual(['online', 'offline']);
+    expect(changes[1].lastSeen).toBe(s(10));
+  });
+
+  it('reads as offline with the disconnect as lastSeen once the grace ran out, before anything settles it', () => {
+    const { state } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy), (st) => closeLease(st, 'c1', s(10), policy)]);
+
+    expect(view(state, s(14), policy)).toEqual({ userId: '42', status: 'offline', lastSeen: s(10) });
+  });
+});
+
+describe('several devices', () => {
+  it('changes nothing for subscribers when one of two connections closes', () => {
+    const { state, changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), policy),
+      (st) => openLease(st, 'c2', 'ws', s(1), policy),
+      (st) => closeLease(st, 'c1', s(5), policy),
+    ]);
+
+    expect(changes.map((change) => change.status)).toEqual(['online']);
+    expect(settle(state, s(60), policy).change).toBeNull();
+  });
+
+  it('never flips offline on an out-of-order or duplicate disconnect while another connection lives', () => {
+    const { state, changes } = run([
+      (st) => openLease(st, 'old', 'ws', s(0), policy),
+      (st) => openLease(st, 'new', 'ws', s(100), policy),
+      (st) => closeLease(st, 'old', s(101), policy),
+      (st) => closeLease(st, 'old', s(102), policy),
+      (st) => closeLease(st, 'never-opened', s(103), policy),
+    ]);
+
+    expect(changes.map((change) => change.status)).toEqual(['online']);
+    expect(effectiveStatus(state, s(110), policy)).toBe('online');
+  });
+
+  it('treats a duplicate disconnect as a no-op that needs no write', () => {
+    const { state } = run([(st) => openLease(st, 'c1', 'ws', s(0), noGrace), (st) => closeLease(st, 'c1', s(1), noGrace)]);
+
+    const again = closeLease(state, 'c1', s(2), noGrace);
+
+    expect(again).toEqual({ state, dirty: false, change: null });
+  });
+});
+
+describe('flap suppression', () => {
+  it('sends no event when a connection returns within the grace', () => {
+    const { state, changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), policy),
+      (st) => closeLease(st, 'c1', s(10), policy),
+      (st) => openLease(st, 'c2', 'ws', s(12), policy),
+    ]);
+
+    expect(changes.map((change) => change.status)).toEqual(['online']);
+    expect(state.pendingSince).toBeNull();
+    expect(settle(state, s(20), policy).change).toBeNull();
+  });
+
+  it('reports offline when the grace timer fires, then online when a connection returns', () => {
+    const { changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), policy),
+      (st) => closeLease(st, 'c1', s(10), policy),
+      (st) => settle(st, s(13), policy),
+      (st) => openLease(st, 'c2', 'ws', s(14), policy),
+    ]);
+
+    expect(changes.map((change) => [change.status, change.lastSeen, change.changedAt])).toEqual([
+      ['online', null, s(0)],
+      ['offline', s(10), s(13)],
+      ['online', null, s(14)],
+    ]);
+  });
+
+  it('treats a return that beats a late grace timer as continuous presence', () => {
+    const { state, changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), policy),
+      (st) => closeLease(st, 'c1', s(10), policy),
+      (st) => openLease(st, 'c2', 'ws', s(14), policy),
+    ]);
+
+    expect(changes.map((change) => change.status)).toEqual(['online']);
+    expect(settle(state, s(15), policy).change).toBeNull();
+  });
+});
+
+describe('manual status', () => {
+  it('appears offline at once, with no grace, and lastSeen at that moment', () => {
+    const { changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), policy),
+      (st) => setManualStatus(st, 'offline', s(30), policy),
+    ]);
+
+    expect(changes[1]).toEqual({ userId: '42', status: 'offline', lastSeen: s(30), changedAt: s(30) });
+  });
+
+  it('stays offline across reconnects, with lastSeen frozen, until set online again', () => {
+    const { state, changes } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), policy),
+      (st) => setManualStatus(st, 'offline', s(30), policy),
+      (st) => closeLease(st, 'c1', s(40), policy),
+      (st) => openLease(st, 'c2', 'ws', s(50), policy),
+    ]);
+
+    expect(changes.map((change) => change.status)).toEqual(['online', 'offline']);
+    expect(view(state, s(60), policy)).toEqual({ userId: '42', status: 'offline', lastSeen: s(30) });
+    expect(setManualStatus(state, 'online', s(70), policy).change).toEqual({ userId: '42', status: 'online', lastSeen: null, changedAt: s(70) });
+  });
+
+  it('does not go online when set online without a live connection', () => {
+    const { state } = run([(st) => setManualStatus(st, 'offline', s(0), policy)]);
+
+    const outcome = setManualStatus(state, 'online', s(10), policy);
+
+    expect(outcome.change).toBeNull();
+    expect(outcome.state.manual).toBe('online');
+    expect(outcome.dirty).toBe(true);
+  });
+
+  it('ends a running grace at once when set offline during it', () => {
+    const { state } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy), (st) => closeLease(st, 'c1', s(10), policy)]);
+
+    const outcome = setManualStatus(state, 'offline', s(11), policy);
+
+    expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(11), changedAt: s(11) });
+    expect(outcome.state.pendingSince).toBeNull();
+  });
+});
+
+describe('leases', () => {
+  it('expires a silent HTTP lease exactly one lease after its last renewal', () => {
+    const { state } = run([(st) => openLease(st, 'http', 'http', s(0), policy)]);
+
+    expect(view(state, s(149), policy).status).toBe('online');
+    expect(view(state, s(150), policy)).toEqual({ userId: '42', status: 'offline', lastSeen: s(0) });
+  });
+
+  it('gives a WebSocket lease the renewal slack, so a skipped renewal never expires it early', () => {
+    const lease = { kind: 'ws' as const, renewedAt: s(0), expiresAt: s(150) };
+
+    expect(leaseDeadline(lease, policy)).toBe(s(225));
+    expect(isLive(lease, s(224), policy)).toBe(true);
+    expect(isLive(lease, s(225), policy)).toBe(false);
+  });
+
+  it('writes a renewal only when half a lease has passed since the last write', () => {
+    const opened = openLease(emptyPresence('42'), 'http', 'http', s(0), policy).state;
+
+    const early = renewLease(opened, 'http', 'http', s(60), policy);
+    const late = renewLease(opened, 'http', 'http', s(75), policy);
+
+    expect(early.dirty).toBe(false);
+    expect(late.dirty).toBe(true);
+    expect(late.state.leases.http).toEqual({ kind: 'http', renewedAt: s(75), expiresAt: s(225) });
+  });
+
+  it('costs at most one write per two heartbeats at the default interval', () => {
+    let state = openLease(emptyPresence('42'), 'c1', 'ws', s(0), policy).state;
+    let writes = 0;
+    for (let beat = 1; beat <= 20; beat += 1) {
+      const outcome = renewLease(state, 'c1', 'ws', s(beat * 60), policy);
+      if (outcome.dirty) writes += 1;
+      state = outcome.state;
+    }
+
+    expect(writes).toBe(10);
+    expect(effectiveStatus(state, s(20 * 60 + 1), policy)).toBe('online');
+  });
+
+  it('reopens a lease that already ran out, going online again', () => {
+    const { state } = run([(st) => openLease(st, 'http', 'http', s(0), noGrace), (st) => settle(st, s(200), noGrace)]);
+
+    const outcome = renewLease(state, 'http', 'http', s(300), noGrace);
+
+    expect(outcome.change).toEqual({ userId: '42', status: 'online', lastSeen: null, changedAt: s(300) });
+  });
+
+  it('settles a silently expired lease as offline with lastSeen at its last renewal and no grace', () => {
+    const { state } = run([(st) => openLease(st, 'http', 'http', s(0), policy), (st) => renewLease(st, 'http', 'http', s(100), policy)]);
+
+    const outcome = settle(state, s(251), policy);
+
+    expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(100), changedAt: s(251) });
+    expect(outcome.state.leases).toEqual({});
+  });
+
+  it('starts no grace when the sweeper closes a connection at its last activity, long ago', () => {
+    const { state } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy)]);
+
+    const outcome = closeLease(state, 'c1', s(300), policy, s(40));
+
+    expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(40), changedAt: s(300) });
+  });
+});
+
+describe('what readers see', () => {
+  it('shows a user nobody has seen as offline with no lastSeen', () => {
+    expect(view(emptyPresence('7'), s(0), policy)).toEqual({ userId: '7', status: 'offline', lastSeen: null });
+  });
+
+  it('shows null lastSeen while online', () => {
+    const { state } = run([
+      (st) => openLease(st, 'c1', 'ws', s(0), noGrace),
+      (st) => closeLease(st, 'c1', s(5), noGrace),
+      (st) => openLease(st, 'c2', 'ws', s(9), noGrace),
+    ]);
+
+    expect(view(state, s(10), noGrace)).toEqual({ userId: '42', status: 'online', lastSeen: null });
+  });
+});
+
+describe('when the sweeper should look', () => {
+  it('is the earliest lease expiry or the end of the grace', () => {
+    const { state } = run([
+      (st) => openLease(st, 'a', 'ws', s(0), policy),
+      (st) => openLease(st, 'b', 'ws', s(20), policy),
+    ]);
+    const pending = run([(st) => closeLease(st, 'a', s(30), policy), (st) => closeLease(st, 'b', s(31), policy)], state).state;
+
+    expect(nextCheckAt(state, policy)).toBe(s(150));
+    expect(nextCheckAt(pending, policy)).toBe(s(34));
+    expect(nextCheckAt(emptyPresence('1'), policy)).toBeNull();
+  });
+});
