@@ -3,9 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // @middy/core 6 is ESM-only: let ts-jest compile it (allowJs) instead of ignoring node_modules.
+  // @middy/core 6 and jose 6 are ESM-only: let ts-jest compile it (allowJs) instead of ignoring node_modules.
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true }, diagnostics: { ignoreCodes: [151002] } }] },
-  transformIgnorePatterns: ['node_modules/(?!(@middy)/)'],
+  transformIgnorePatterns: ['node_modules/(?!(@middy|jose)/)'],
   maxWorkers: 2,
   testTimeout: 30000,
 };

@@ -50,7 +50,7 @@ export interface HandlerSpec {
 export const handlers = {
   health: { entry: 'lambdas/handlers/http/health.ts', memoryMb: 128, timeoutSeconds: 3, uses: [] },
   signUp: { entry: 'lambdas/handlers/http/sign-up.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens'] },
-  logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens'] },
+  logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
   searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
   getUser: { entry: 'lambdas/handlers/http/get-user.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
   getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
@@ -125,3 +125,14 @@ export const tables = {
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof tables;
+
+/**
+ * Handlers that CloudFormation runs during a deploy rather than a route (no `httpRoutes` entry).
+ * `migrate` is the schema-migration custom resource: the cluster may be auto-paused at 0 ACU when
+ * a deploy starts and resuming takes up to a minute, hence the long timeout.
+ */
+export const deployHandlers = {
+  migrate: { entry: 'lambdas/handlers/deploy/migrate.ts', memoryMb: 256, timeoutSeconds: 300, uses: ['database'] },
+} as const satisfies Record<string, HandlerSpec>;
+
+export type DeployHandlerName = keyof typeof deployHandlers;

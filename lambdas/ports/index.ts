@@ -79,3 +79,10 @@ export interface PasswordHasher {
 }
 
 export type Clock = () => number;
+
+/** Counts failures per key in fixed windows (e.g. failed log-ins per account name). */
+export interface FailureCounter {
+  /** Failures recorded for `key` in the current window. */
+  count(key: string): Promise<number>;
+  record(key: string): Promise<void>;
+}

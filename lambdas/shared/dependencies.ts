@@ -10,13 +10,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV } from '../../lib/app-manifest';
 import { DataApi } from '../adapters/data-api';
 import { DataApiUserDirectory } from '../adapters/data-api-user-directory';
+import { DynamoDbFailureCounter } from '../adapters/dynamodb-failure-counter';
 import { DynamoDbPresenceStore } from '../adapters/dynamodb-presence-store';
 import { JwtTokenService } from '../adapters/jwt-token-service';
 import { ScryptPasswordHasher } from '../adapters/scrypt-password-hasher';
 import { cachedSecret } from '../adapters/secrets';
 import { type PresencePolicy, policyFromSeconds } from '../domain/presence';
 import { PresenceService } from '../domain/presence-service';
-import type { Clock, PasswordHasher, TokenService, UserDirectory } from '../ports';
+import type { Clock, FailureCounter, PasswordHasher, TokenService, UserDirectory } from '../ports';
 import { numberEnv, optionalEnv, requireEnv } from './config';
 
 export const clock: Clock = () => Date.now();
@@ -77,4 +78,12 @@ export const SWEEP_BUCKET_MS = 60_000;
 
 export const presenceService = once(
   () => new PresenceService({ store: presenceStore(), directory: userDirectory(), policy: presencePolicy(), clock }),
+);
+
+/** Failed log-ins per account name: at most LOGIN_FAILURE_LIMIT per 15-minute window. */
+export const LOGIN_FAILURE_LIMIT = 10;
+
+export const loginFailures = once(
+  (): FailureCounter =>
+    new DynamoDbFailureCounter(dynamoDocumentClient(), presenceTableName(), { prefix: 'login', windowMs: 15 * 60_000, clock }),
 );

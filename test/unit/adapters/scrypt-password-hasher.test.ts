@@ -1,0 +1,30 @@
+import { ScryptPasswordHasher } from '../../../lambdas/adapters/scrypt-password-hasher';
+
+// A low cost keeps the unit test fast; the parameters travel with each hash.
+const hasher = new ScryptPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
+
+describe('ScryptPasswordHasher', () => {
+  it('verifies the password it hashed and refuses another', async () => {
+    const hash = await hasher.hash('correct horse battery');
+
+    await expect(hasher.verify('correct horse battery', hash)).resolves.toBe(true);
+    await expect(hasher.verify('correct horse battery!', hash)).resolves.toBe(false);
+  });
+
+  it('salts every hash, so equal passwords hash differently', async () => {
+    const [a, b] = await Promise.all([hasher.hash('same password'), hasher.hash('same password')]);
+
+    expect(a).not.toBe(b);
+    expect(a).toMatch(/^scrypt\$1024\$8\$1\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/);
+  });
+
+  it('verifies hashes made with other parameters (they travel with the hash)', async () => {
+    const stronger = await new ScryptPasswordHasher({ N: 2 ** 11, r: 8, p: 1 }).hash('pa55word!');
+
+    await expect(hasher.verify('pa55word!', stronger)).resolves.toBe(true);
+  });
+
+  it('refuses a malformed stored hash instead of throwing', async () => {
+    await expect(hasher.verify('anything', 'md5$abc')).resolves.toBe(false);
+  });
+});
