@@ -1,6 +1,6 @@
 import { InvalidRequestError, NameTakenError } from '../domain/errors';
 import { isUserId } from '../domain/validation';
-import type { Credentials, SearchPage, User, UserDirectory, UserRecord } from '../ports';
+import type { Credentials, LastSeen, SearchPage, User, UserDirectory, UserRecord } from '../ports';
 import { type DataApi, type Row, fieldNumber, fieldString, fromSqlTimestamp } from './data-api';
 
 const USER_COLUMNS = 'id, name, created_at, last_seen';
@@ -87,11 +87,17 @@ export class DataApiUserDirectory implements UserDirectory {
     return { users, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.name.toLowerCase()) : null };
   }
 
-  async recordLastSeen(userId: string, at: number): Promise<void> {
-    if (!isUserId(userId)) return;
+  async recordLastSeen(entries: readonly LastSeen[]): Promise<void> {
+    const latest = new Map<string, number>();
+    for (const { userId, at } of entries) if (isUserId(userId)) latest.set(userId, Math.max(at, latest.get(userId) ?? at));
+    if (latest.size === 0) return;
+    // No array parameters in the Data API: two parallel comma-separated lists, unnested together.
     await this.db.query(
-      `UPDATE users SET last_seen = :at WHERE id = :id AND (last_seen IS NULL OR last_seen < :at)`,
-      { id: Number(userId), at: { timestamp: at } },
+      `UPDATE users AS u SET last_seen = v.at
+         FROM (SELECT unnest(string_to_array(:ids, ','))::bigint AS id,
+                      to_timestamp(unnest(string_to_array(:ats, ','))::double precision / 1000) AS at) AS v
+        WHERE u.id = v.id AND (u.last_seen IS NULL OR u.last_seen < v.at)`,
+      { ids: [...latest.keys()].join(','), ats: [...latest.values()].join(',') },
     );
   }
 }

@@ -62,6 +62,18 @@ export class DynamoDbPresenceStore implements PresenceStore {
     return Item === undefined ? emptyPresence(userId) : fromItem(Item as PresenceItem);
   }
 
+  async peekLease(userId: string, leaseId: string): Promise<Lease | null> {
+    const { Item } = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: userKey(userId),
+        ProjectionExpression: 'leases.#id',
+        ExpressionAttributeNames: { '#id': leaseId },
+      }),
+    );
+    return (Item?.leases as Record<string, Lease> | undefined)?.[leaseId] ?? null;
+  }
+
   async loadMany(userIds: readonly string[]): Promise<Map<string, PresenceState>> {
     const found = new Map<string, PresenceState>();
     const unique = [...new Set(userIds)];

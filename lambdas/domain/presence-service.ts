@@ -7,7 +7,7 @@ import {
   type PresenceView,
   view,
 } from './presence';
-import type { Clock, PresenceStore, UserDirectory, UserRecord } from '../ports';
+import type { Clock, PresenceStore, UserRecord } from '../ports';
 
 const MAX_ATTEMPTS = 8;
 
@@ -28,7 +28,6 @@ export class PresenceService {
   constructor(
     private readonly deps: {
       readonly store: PresenceStore;
-      readonly directory: Pick<UserDirectory, 'recordLastSeen'>;
       readonly policy: PresencePolicy;
       readonly clock: Clock;
     },
@@ -46,7 +45,6 @@ export class PresenceService {
       if (!outcome.dirty) return { state: outcome.state, change: null, now };
       try {
         const saved = await this.deps.store.save(outcome.state, outcome.change);
-        await this.recordOffline(outcome.change);
         return { state: saved, change: outcome.change, now };
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
@@ -69,11 +67,6 @@ export class PresenceService {
     });
   }
 
-  private async recordOffline(change: PresenceChange | null): Promise<void> {
-    if (change?.status === 'offline' && change.lastSeen !== null) {
-      await this.deps.directory.recordLastSeen(change.userId, change.lastSeen);
-    }
-  }
 }
 
 const latest = (a: number | null, b: number | null): number | null => {

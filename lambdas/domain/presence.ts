@@ -214,6 +214,17 @@ export const closeLease = (state: PresenceState, leaseId: string, now: number, p
   return decide(next, now, policy, state);
 };
 
+/**
+ * The sweeper learned from API Gateway that a connection whose lease ran out was in fact active at
+ * `lastActiveAt` (its renewals were skipped to save writes): the lease restarts from there.
+ */
+export const reviveLease = (state: PresenceState, leaseId: string, lastActiveAt: number, now: number, policy: PresencePolicy): Outcome => {
+  const lease = state.leases[leaseId];
+  if (lease === undefined) return decide(state, now, policy);
+  const revived: Lease = { kind: lease.kind, renewedAt: lastActiveAt, expiresAt: lastActiveAt + policy.leaseMs };
+  return decide(withLease(state, leaseId, revived), now, policy, state);
+};
+
 /** The user's own setting. Offline takes effect at once, with no grace. */
 export const setManualStatus = (state: PresenceState, status: Status, now: number, policy: PresencePolicy): Outcome =>
   decide({ ...state, manual: status, pendingSince: status === 'offline' ? null : state.pendingSince }, now, policy, state);

@@ -2,7 +2,7 @@
  * Ports: what the domain needs from the outside world. Adapters (lambdas/adapters) implement them
  * with AWS SDK clients; tests may implement them in memory.
  */
-import type { PresenceChange, PresenceState } from '../domain/presence';
+import type { Lease, PresenceChange, PresenceState } from '../domain/presence';
 
 export interface User {
   readonly id: string;
@@ -15,6 +15,12 @@ export interface User {
 export interface UserRecord extends User {
   /** ms since epoch, or null if never seen. */
   readonly lastSeen: number | null;
+}
+
+export interface LastSeen {
+  readonly userId: string;
+  /** ms since epoch */
+  readonly at: number;
 }
 
 export interface Credentials extends User {
@@ -37,14 +43,16 @@ export interface UserDirectory {
   findMany(ids: readonly string[]): Promise<UserRecord[]>;
   /** Case-insensitive name prefix search, ordered by lower-case name. */
   search(prefix: string, limit: number, cursor: string | null): Promise<SearchPage>;
-  /** Records that a user went offline at `at`; never moves last-seen backwards. Idempotent. */
-  recordLastSeen(userId: string, at: number): Promise<void>;
+  /** Records when users went offline, in one statement; never moves last-seen backwards. Idempotent. */
+  recordLastSeen(entries: readonly LastSeen[]): Promise<void>;
 }
 
 /** Per-user presence state, read and written with optimistic concurrency. */
 export interface PresenceStore {
   /** Strongly consistent read; an empty state (version 0) when nothing is stored. */
   load(userId: string): Promise<PresenceState>;
+  /** Cheap, eventually consistent read of one lease (null when absent), for renewal checks. */
+  peekLease(userId: string, leaseId: string): Promise<Lease | null>;
   /** Batched read of many users; users with nothing stored are absent from the map. */
   loadMany(userIds: readonly string[]): Promise<Map<string, PresenceState>>;
   /**
@@ -85,4 +93,58 @@ export interface FailureCounter {
   /** Failures recorded for `key` in the current window. */
   count(key: string): Promise<number>;
   record(key: string): Promise<void>;
+}
+
+/** A WebSocket connection as the registry keeps it. */
+export interface Connection {
+  readonly connectionId: string;
+  readonly userId: string;
+  /** ms since epoch */
+  readonly connectedAt: number;
+  /** Users this connection watches. */
+  readonly subscriptions: readonly string[];
+}
+
+export interface Watcher {
+  readonly connectionId: string;
+  readonly userId: string;
+}
+
+/** Connections and who watches whom (DynamoDB). */
+export interface ConnectionRegistry {
+  register(connection: Omit<Connection, 'subscriptions'>): Promise<void>;
+  get(connectionId: string): Promise<Connection | null>;
+  /**
+   * Adds watches for `userIds`, all or nothing, keeping the connection at most `max` watches.
+   * @returns the connection's watch count afterwards.
+   * @throws TooManySubscriptionsError, and adds nothing, when `max` would be exceeded.
+   * @throws NotFoundError when the connection is not registered (it closed).
+   */
+  subscribe(connectionId: string, userIds: readonly string[], max: number): Promise<number>;
+  unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void>;
+  /** Removes the connection and all its watches; returns what it was, or null if already gone. */
+  remove(connectionId: string): Promise<Connection | null>;
+  /** Every connection watching `userId`, page by page (a popular user has many). */
+  watchers(userId: string): AsyncIterable<readonly Watcher[]>;
+}
+
+export type PostResult = 'delivered' | 'gone';
+
+/** The API Gateway management API of the WebSocket API. */
+export interface ConnectionGateway {
+  post(connectionId: string, message: unknown): Promise<PostResult>;
+  /** When the client last sent a frame (ms), or null when the connection is gone. */
+  lastActiveAt(connectionId: string): Promise<number | null>;
+  /** Closes the socket; closing a connection that is already gone is not an error. */
+  close(connectionId: string): Promise<void>;
+}
+
+/** Delivers "look at this user again at `at`" (the end of an offline grace). At least once. */
+export interface GraceTimer {
+  schedule(userId: string, at: number): Promise<void>;
+}
+
+/** Users whose presence may have changed by itself by `now` (a lease ran out, a grace ended). */
+export interface DueUsers {
+  due(now: number): AsyncIterable<readonly string[]>;
 }

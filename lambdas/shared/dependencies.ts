@@ -3,22 +3,32 @@
  * across invocations) from configuration alone: the same code runs on AWS and locally, where only
  * the endpoints differ.
  */
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV } from '../../lib/app-manifest';
+import { ApiGatewayConnectionGateway } from '../adapters/api-gateway-connection-gateway';
 import { DataApi } from '../adapters/data-api';
 import { DataApiUserDirectory } from '../adapters/data-api-user-directory';
+import { DynamoDbConnectionRegistry } from '../adapters/dynamodb-connection-registry';
+import { DynamoDbDueUsers } from '../adapters/dynamodb-due-users';
 import { DynamoDbFailureCounter } from '../adapters/dynamodb-failure-counter';
 import { DynamoDbPresenceStore } from '../adapters/dynamodb-presence-store';
 import { JwtTokenService } from '../adapters/jwt-token-service';
 import { ScryptPasswordHasher } from '../adapters/scrypt-password-hasher';
 import { cachedSecret } from '../adapters/secrets';
+import { SqsGraceTimer } from '../adapters/sqs-grace-timer';
+import { ConnectionService } from '../domain/connection-service';
+import { Notifier } from '../domain/notifier';
+import { Sweeper } from '../domain/sweeper';
 import { type PresencePolicy, policyFromSeconds } from '../domain/presence';
 import { PresenceService } from '../domain/presence-service';
-import type { Clock, FailureCounter, PasswordHasher, TokenService, UserDirectory } from '../ports';
+import type { Clock, FailureCounter, GraceTimer, PasswordHasher, TokenService, UserDirectory } from '../ports';
 import { numberEnv, optionalEnv, requireEnv } from './config';
+import { logger } from './logger';
 
 export const clock: Clock = () => Date.now();
 
@@ -77,7 +87,7 @@ export const presenceStore = once(
 export const SWEEP_BUCKET_MS = 60_000;
 
 export const presenceService = once(
-  () => new PresenceService({ store: presenceStore(), directory: userDirectory(), policy: presencePolicy(), clock }),
+  () => new PresenceService({ store: presenceStore(), policy: presencePolicy(), clock }),
 );
 
 /** Failed log-ins per account name: at most LOGIN_FAILURE_LIMIT per 15-minute window. */
@@ -86,4 +96,57 @@ export const LOGIN_FAILURE_LIMIT = 10;
 export const loginFailures = once(
   (): FailureCounter =>
     new DynamoDbFailureCounter(dynamoDocumentClient(), presenceTableName(), { prefix: 'login', windowMs: 15 * 60_000, clock }),
+);
+
+export const connectionRegistry = once(() => new DynamoDbConnectionRegistry(dynamoDocumentClient(), presenceTableName()));
+
+/** The `@connections` endpoint: the stage's callback URL on AWS, the emulator's locally. */
+export const connectionGateway = once(
+  () => new ApiGatewayConnectionGateway(new ApiGatewayManagementApiClient({ endpoint: requireEnv(ENV.connectionsEndpoint) })),
+);
+
+export const graceTimer = once(
+  (): GraceTimer => new SqsGraceTimer(new SQSClient({ endpoint: optionalEnv(ENV.sqsEndpoint) }), requireEnv(ENV.graceQueueUrl), clock),
+);
+
+export const connectionService = once(
+  () =>
+    new ConnectionService({
+      presence: presenceService(),
+      store: presenceStore(),
+      registry: connectionRegistry(),
+      directory: userDirectory(),
+      graceTimer: graceTimer(),
+      clock,
+    }),
+);
+
+export const notifier = once(
+  () =>
+    new Notifier({
+      registry: connectionRegistry(),
+      gateway: connectionGateway(),
+      // A 410 means the client is gone: clean up as its $disconnect would (which may never come).
+      onGone: (connectionId, userId) => connectionService().disconnect(connectionId, userId),
+      log: (message, fields) => logger.warn(message, fields),
+    }),
+);
+
+/** How many past one-minute buckets each sweep re-reads, so a missed or failed sweep is caught up. */
+const SWEEP_LOOKBACK_BUCKETS = 10;
+
+export const sweeper = once(
+  () =>
+    new Sweeper({
+      due: new DynamoDbDueUsers(dynamoDocumentClient(), presenceTableName(), {
+        shards: numberEnv(ENV.sweepShards, DEFAULTS.sweepShards),
+        bucketMs: SWEEP_BUCKET_MS,
+        lookbackBuckets: SWEEP_LOOKBACK_BUCKETS,
+      }),
+      store: presenceStore(),
+      presence: presenceService(),
+      connections: connectionService(),
+      gateway: connectionGateway(),
+      clock,
+    }),
 );

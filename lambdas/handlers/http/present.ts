@@ -1,5 +1,6 @@
 /** How domain values look on the wire (the contract's objects). */
 import type { PresenceView } from '../../domain/presence';
+import type { PresenceJson } from '../../domain/protocol';
 import type { User } from '../../ports';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
@@ -8,12 +9,6 @@ export interface UserJson {
   id: string;
   name: string;
   createdAt: string;
-}
-
-export interface PresenceJson {
-  userId: string;
-  status: PresenceView['status'];
-  lastSeen: string | null;
 }
 
 export const userJson = (user: User): UserJson => ({ id: user.id, name: user.name, createdAt: iso(user.createdAt) });

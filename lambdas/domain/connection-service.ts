@@ -1,0 +1,90 @@
+/**
+ * What happens when WebSocket connections open, talk and close: their leases, their watch lists,
+ * and the grace timer that suppresses flaps.
+ */
+import { type PresenceView, type Status, closeLease, isLive, openLease, renewLease, setManualStatus } from './presence';
+import type { PresenceService } from './presence-service';
+import type { Clock, ConnectionRegistry, GraceTimer, PresenceStore, UserDirectory } from '../ports';
+import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from './protocol';
+
+export interface SubscribeResult {
+  readonly presences: readonly PresenceView[];
+  readonly unknown: readonly string[];
+}
+
+export class ConnectionService {
+  constructor(
+    private readonly deps: {
+      readonly presence: PresenceService;
+      readonly store: Pick<PresenceStore, 'peekLease'>;
+      readonly registry: ConnectionRegistry;
+      readonly directory: Pick<UserDirectory, 'findMany'>;
+      readonly graceTimer: GraceTimer;
+      readonly clock: Clock;
+      readonly maxSubscriptions?: number;
+    },
+  ) {}
+
+  /** `$connect`: the connection is registered before its lease, so a disconnect always finds it. */
+  async connect(connectionId: string, userId: string): Promise<void> {
+    await this.deps.registry.register({ connectionId, userId, connectedAt: this.deps.clock() });
+    await this.deps.presence.apply(userId, (state, now, policy) => openLease(state, connectionId, 'ws', now, policy));
+  }
+
+  /**
+   * `$disconnect`, a 410 from API Gateway, or the sweeper: forget the connection's watches and
+   * close its lease. Safe to repeat. When it was the user's last connection the grace starts, and
+   * the timer re-checks the user when it ends.
+   * @param closedAt when the connection was last known alive (default: now).
+   */
+  async disconnect(connectionId: string, userId: string, closedAt?: number): Promise<void> {
+    await this.deps.registry.remove(connectionId);
+    const { state, change } = await this.deps.presence.apply(userId, (current, now, policy) =>
+      closeLease(current, connectionId, now, policy, closedAt ?? now),
+    );
+    if (change === null && state.pendingSince !== null) {
+      await this.deps.graceTimer.schedule(userId, state.pendingSince + this.deps.presence.policy.graceMs);
+    }
+  }
+
+  /**
+   * Every frame renews its connection's lease. Most frames only read (eventually consistent, half
+   * a read unit); the lease is rewritten at most once per half lease.
+   * @returns when the lease now ends.
+   */
+  async touch(connectionId: string, userId: string): Promise<number> {
+    const policy = this.deps.presence.policy;
+    const now = this.deps.clock();
+    const lease = await this.deps.store.peekLease(userId, connectionId);
+    if (lease !== null && isLive(lease, now, policy) && now - lease.renewedAt < policy.renewAfterMs) return now + policy.leaseMs;
+    const { now: at } = await this.deps.presence.apply(userId, (state, when) => renewLease(state, connectionId, 'ws', when, policy));
+    return at + policy.leaseMs;
+  }
+
+  /**
+   * Watches the known users among `userIds` and returns their current presence; unknown ids are
+   * listed back and not counted against the limit.
+   */
+  async subscribe(connectionId: string, userIds: readonly string[]): Promise<SubscribeResult> {
+    const known = await this.deps.directory.findMany(userIds);
+    const knownIds = new Set(known.map((user) => user.id));
+    if (known.length > 0) {
+      await this.deps.registry.subscribe(connectionId, [...knownIds], this.deps.maxSubscriptions ?? MAX_SUBSCRIPTIONS_PER_CONNECTION);
+    }
+    const byId = new Map(known.map((user) => [user.id, user]));
+    const ordered = userIds.flatMap((id) => byId.get(id) ?? []);
+    return {
+      presences: await this.deps.presence.views(ordered),
+      unknown: userIds.filter((id) => !knownIds.has(id)),
+    };
+  }
+
+  async unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void> {
+    await this.deps.registry.unsubscribe(connectionId, userIds);
+  }
+
+  async setStatus(userId: string, status: Status): Promise<void> {
+    await this.deps.presence.apply(userId, (state, now, policy) => setManualStatus(state, status, now, policy));
+  }
+}
+

@@ -1,0 +1,92 @@
+/**
+ * The WebSocket messages of the public contract, as types and parsers: the one definition the
+ * handlers and the client library share.
+ */
+import { InvalidRequestError } from './errors';
+import { isObject } from './validation';
+import type { Status } from './presence';
+
+/** The contract's Presence object. */
+export interface PresenceJson {
+  readonly userId: string;
+  readonly status: Status;
+  /** ISO-8601, or null while online / never seen. */
+  readonly lastSeen: string | null;
+}
+
+export interface PresenceChangeJson extends PresenceJson {
+  readonly changedAt: string;
+}
+
+export type ClientFrame =
+  | { readonly action: 'subscribe'; readonly userIds: readonly string[]; readonly requestId?: string }
+  | { readonly action: 'unsubscribe'; readonly userIds: readonly string[]; readonly requestId?: string }
+  | { readonly action: 'setStatus'; readonly status: Status; readonly requestId?: string }
+  | { readonly action: 'heartbeat'; readonly requestId?: string };
+
+export type ClientAction = ClientFrame['action'];
+
+export type ServerFrame =
+  | { readonly type: 'subscribed'; readonly requestId?: string; readonly presences: readonly PresenceJson[]; readonly unknown: readonly string[] }
+  | { readonly type: 'unsubscribed'; readonly requestId?: string; readonly userIds: readonly string[] }
+  | { readonly type: 'status'; readonly requestId?: string; readonly status: Status }
+  | { readonly type: 'heartbeat'; readonly requestId?: string; readonly leaseExpiresAt: string }
+  | { readonly type: 'presence'; readonly presences: readonly PresenceChangeJson[] }
+  | { readonly type: 'error'; readonly requestId?: string; readonly code: ErrorCode; readonly message: string };
+
+export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'too_many_subscriptions' | 'internal';
+
+/** Frames over this many bytes are refused with `payload_too_large`. */
+export const MAX_FRAME_BYTES = 32 * 1024;
+export const MAX_IDS_PER_FRAME = 100;
+export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 1000;
+
+/** The frame as JSON, when it is a JSON object; otherwise null. */
+export const parseFrameObject = (body: string | undefined): Record<string, unknown> | null => {
+  try {
+    const value: unknown = JSON.parse(body ?? '');
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The `requestId` to echo: only a string of at most 64 characters counts. */
+export const requestIdOf = (frame: Record<string, unknown> | null): string | undefined => {
+  const id = frame?.requestId;
+  return typeof id === 'string' && id.length <= 64 ? id : undefined;
+};
+
+const parseIds = (value: unknown): string[] => {
+  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_IDS_PER_FRAME) {
+    throw new InvalidRequestError(`userIds must list 1-${MAX_IDS_PER_FRAME} user ids`);
+  }
+  if (!value.every((id) => typeof id === 'string' && id.length >= 1 && id.length <= 64)) {
+    throw new InvalidRequestError('userIds must be non-empty strings of at most 64 characters');
+  }
+  return [...new Set(value as string[])];
+};
+
+/** Parses a client frame of a known action, or throws InvalidRequestError saying what is wrong. */
+export const parseClientFrame = (body: string | undefined): ClientFrame => {
+  const frame = parseFrameObject(body);
+  if (frame === null) throw new InvalidRequestError('A frame must be a JSON object');
+  if (frame.requestId !== undefined && requestIdOf(frame) === undefined) {
+    throw new InvalidRequestError('requestId must be a string of at most 64 characters');
+  }
+  const requestId = requestIdOf(frame);
+  switch (frame.action) {
+    case 'subscribe':
+    case 'unsubscribe':
+      return { action: frame.action, userIds: parseIds(frame.userIds), requestId };
+    case 'setStatus':
+      if (frame.status !== 'online' && frame.status !== 'offline') throw new InvalidRequestError('status must be "online" or "offline"');
+      return { action: 'setStatus', status: frame.status, requestId };
+    case 'heartbeat':
+      return { action: 'heartbeat', requestId };
+    default:
+      throw new InvalidRequestError(
+        typeof frame.action === 'string' ? `Unknown action "${frame.action.slice(0, 64)}"` : 'A frame needs an "action"',
+      );
+  }
+};

@@ -1,0 +1,70 @@
+/**
+ * The sweeper: re-checks users whose lease deadline or grace end has passed, so a connection that
+ * went silent (no `$disconnect`, a dead network) still turns its user offline. It reads only the
+ * users that are due (a sparse, sharded index by time bucket), never the whole table.
+ */
+import type { ConnectionService } from './connection-service';
+import { type Lease, reviveLease, settle } from './presence';
+import type { PresenceService } from './presence-service';
+import type { Clock, ConnectionGateway, DueUsers, PresenceStore } from '../ports';
+
+export interface SweepReport {
+  readonly usersChecked: number;
+  readonly connectionsClosed: number;
+  readonly connectionsRevived: number;
+  readonly changes: number;
+}
+
+export class Sweeper {
+  constructor(
+    private readonly deps: {
+      readonly due: DueUsers;
+      readonly store: Pick<PresenceStore, 'load'>;
+      readonly presence: PresenceService;
+      readonly connections: Pick<ConnectionService, 'disconnect'>;
+      readonly gateway: ConnectionGateway;
+      readonly clock: Clock;
+    },
+  ) {}
+
+  async sweep(): Promise<SweepReport> {
+    const report = { usersChecked: 0, connectionsClosed: 0, connectionsRevived: 0, changes: 0 };
+    const now = this.deps.clock();
+    for await (const userIds of this.deps.due.due(now)) {
+      await Promise.all(userIds.map((userId) => this.sweepUser(userId, now, report)));
+    }
+    return report;
+  }
+
+  private async sweepUser(userId: string, now: number, report: { usersChecked: number; connectionsClosed: number; connectionsRevived: number; changes: number }): Promise<void> {
+    report.usersChecked += 1;
+    const state = await this.deps.store.load(userId);
+    const expired = Object.entries(state.leases).filter(([, lease]) => lease.kind === 'ws' && lease.expiresAt <= now);
+    for (const [connectionId, lease] of expired) {
+      const verdict = await this.checkConnection(connectionId, lease, now);
+      if (verdict.alive) {
+        const { change } = await this.deps.presence.apply(userId, (current, at, policy) => reviveLease(current, connectionId, verdict.lastActiveAt, at, policy));
+        report.connectionsRevived += 1;
+        if (change !== null) report.changes += 1;
+      } else {
+        // No grace: the lease already waited. lastSeen is the connection's last frame.
+        await this.deps.gateway.close(connectionId);
+        await this.deps.connections.disconnect(connectionId, userId, verdict.lastActiveAt);
+        report.connectionsClosed += 1;
+      }
+    }
+    const { change } = await this.deps.presence.apply(userId, (current, at, policy) => settle(current, at, policy));
+    if (change !== null) report.changes += 1;
+  }
+
+  /**
+   * Lease writes are skipped between renewals, so the lease can look expired while the client
+   * kept talking: API Gateway knows its real last activity.
+   */
+  private async checkConnection(connectionId: string, lease: Lease, now: number): Promise<{ alive: boolean; lastActiveAt: number }> {
+    const lastActiveAt = await this.deps.gateway.lastActiveAt(connectionId);
+    if (lastActiveAt === null) return { alive: false, lastActiveAt: lease.renewedAt };
+    const active = Math.max(lastActiveAt, lease.renewedAt);
+    return { alive: active + this.deps.presence.policy.leaseMs > now, lastActiveAt: active };
+  }
+}

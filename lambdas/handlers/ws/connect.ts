@@ -1,0 +1,13 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, webSocketIdentity } from '../../middleware/websocket';
+import { connectionService } from '../../shared/dependencies';
+
+/** `$connect` (after the authorizer): register the connection and open its lease. Nothing may be posted to it yet. */
+const lambdaHandler = async (_event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
+  const { connectionId, userId } = context as WebSocketContext;
+  await connectionService().connect(connectionId, userId);
+  return { statusCode: 200 };
+};
+
+export const handler = middy<WebSocketEvent, WebSocketResult>(lambdaHandler).use(webSocketIdentity());

@@ -1,0 +1,15 @@
+import type { Context } from 'aws-lambda';
+import { InvalidRequestError } from '../../domain/errors';
+import { parseClientFrame } from '../../domain/protocol';
+import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { messageRoute } from './route';
+
+/** The frame's lease renewal (done by the route middleware) is the whole point of a heartbeat. */
+const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
+  const request = parseClientFrame(event.body);
+  if (request.action !== 'heartbeat') throw new InvalidRequestError('Expected a heartbeat frame');
+  const leaseEndsAt = await (context as WebSocketContext).leaseRenewal;
+  return frame({ type: 'heartbeat', requestId: request.requestId, leaseExpiresAt: new Date(leaseEndsAt).toISOString() });
+};
+
+export const handler = messageRoute(lambdaHandler);

@@ -1,0 +1,17 @@
+import type { Context } from 'aws-lambda';
+import { InvalidRequestError } from '../../domain/errors';
+import { parseClientFrame } from '../../domain/protocol';
+import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { connectionService } from '../../shared/dependencies';
+import { messageRoute } from './route';
+
+const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
+  const request = parseClientFrame(event.body);
+  if (request.action !== 'setStatus') throw new InvalidRequestError('Expected a setStatus frame');
+  // The lease renewal of this frame runs first, so a reconnecting client setting "online" is online at once.
+  await (context as WebSocketContext).leaseRenewal;
+  await connectionService().setStatus((context as WebSocketContext).userId, request.status);
+  return frame({ type: 'status', requestId: request.requestId, status: request.status });
+};
+
+export const handler = messageRoute(lambdaHandler);

@@ -1,0 +1,16 @@
+import type { Context } from 'aws-lambda';
+import { InvalidRequestError } from '../../domain/errors';
+import { parseClientFrame } from '../../domain/protocol';
+import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { connectionService } from '../../shared/dependencies';
+import { presenceJson } from '../http/present';
+import { messageRoute } from './route';
+
+const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
+  const request = parseClientFrame(event.body);
+  if (request.action !== 'subscribe') throw new InvalidRequestError('Expected a subscribe frame');
+  const { presences, unknown } = await connectionService().subscribe((context as WebSocketContext).connectionId, request.userIds);
+  return frame({ type: 'subscribed', requestId: request.requestId, presences: presences.map(presenceJson), unknown });
+};
+
+export const handler = messageRoute(lambdaHandler);

@@ -1,0 +1,15 @@
+import type { Context } from 'aws-lambda';
+import { InvalidRequestError } from '../../domain/errors';
+import { parseClientFrame } from '../../domain/protocol';
+import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { connectionService } from '../../shared/dependencies';
+import { messageRoute } from './route';
+
+const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
+  const request = parseClientFrame(event.body);
+  if (request.action !== 'unsubscribe') throw new InvalidRequestError('Expected an unsubscribe frame');
+  await connectionService().unsubscribe((context as WebSocketContext).connectionId, request.userIds);
+  return frame({ type: 'unsubscribed', requestId: request.requestId, userIds: request.userIds });
+};
+
+export const handler = messageRoute(lambdaHandler);

@@ -1,0 +1,100 @@
+/**
+ * middy middlewares for WebSocket routes: who is talking (from the `$connect` authorizer's
+ * context, which API Gateway attaches to every event of the connection), lease renewal on every
+ * frame, and the one place where errors become contract error frames. Replies go back as the
+ * route response, so they cost no extra `@connections` call.
+ */
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError } from '../domain/errors';
+import { type ErrorCode, MAX_FRAME_BYTES, type ServerFrame, parseFrameObject, requestIdOf } from '../domain/protocol';
+import { logger } from '../shared/logger';
+
+export interface WebSocketEvent {
+  readonly requestContext: {
+    readonly connectionId: string;
+    readonly routeKey: string;
+    readonly eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+    readonly connectedAt: number;
+    readonly authorizer?: { readonly userId?: string; readonly name?: string; readonly principalId?: string };
+    readonly disconnectStatusCode?: number;
+  };
+  readonly body?: string;
+  readonly isBase64Encoded?: boolean;
+}
+
+export interface WebSocketResult {
+  readonly statusCode: number;
+  readonly body?: string;
+}
+
+export interface WebSocketContext extends Context {
+  connectionId: string;
+  userId: string;
+  /** The lease renewal this frame started; resolves to when the lease now ends (ms). */
+  leaseRenewal: Promise<number>;
+}
+
+export const frame = (message: ServerFrame): WebSocketResult => ({ statusCode: 200, body: JSON.stringify(message) });
+
+/** Puts the connection's user on the context. A connection without one was never authorized. */
+export const webSocketIdentity = (): MiddlewareObj<WebSocketEvent, WebSocketResult, Error, Context> => ({
+  before: async (request) => {
+    const { connectionId, authorizer } = request.event.requestContext;
+    const userId = authorizer?.userId ?? authorizer?.principalId;
+    if (userId === undefined || userId === '') throw new Error('WebSocket event without an authorized user');
+    Object.assign(request.context, { connectionId, userId });
+  },
+});
+
+/** Every frame renews its connection's lease, in parallel with the frame's own work. */
+export const leaseRenewal = (options: { readonly touch: (connectionId: string, userId: string) => Promise<number> }): MiddlewareObj<WebSocketEvent, WebSocketResult, Error, Context> => {
+  const settle = async (context: Context) => {
+    try {
+      await (context as WebSocketContext).leaseRenewal;
+    } catch (error) {
+      logger.error('lease renewal failed', { error: (error as Error).message });
+    }
+  };
+  return {
+    before: async (request) => {
+      const context = request.context as WebSocketContext;
+      context.leaseRenewal = options.touch(context.connectionId, context.userId);
+      // The frame's handler may fail before awaiting it: never leave a rejection unhandled.
+      context.leaseRenewal.catch(() => undefined);
+    },
+    after: async (request) => settle(request.context),
+    onError: async (request) => settle(request.context),
+  };
+};
+
+const ERROR_CODES: readonly [new (...args: never[]) => DomainError, ErrorCode][] = [
+  [InvalidRequestError, 'invalid_request'],
+  [PayloadTooLargeError, 'payload_too_large'],
+  [TooManySubscriptionsError, 'too_many_subscriptions'],
+];
+
+/**
+ * Refuses frames over the contract's 32 KiB, and answers every error with an error frame that
+ * echoes the frame's requestId; the connection stays open. Unexpected errors say nothing inside.
+ */
+export const webSocketErrors = (): MiddlewareObj<WebSocketEvent, WebSocketResult> => ({
+  before: async (request) => {
+    const body = request.event.body ?? '';
+    if (Buffer.byteLength(body, 'utf8') > MAX_FRAME_BYTES) throw new PayloadTooLargeError(`Frames are limited to ${MAX_FRAME_BYTES} bytes`);
+  },
+  onError: async (request) => {
+    const body = request.event.body ?? '';
+    const requestId = Buffer.byteLength(body, 'utf8') > MAX_FRAME_BYTES ? undefined : requestIdOf(parseFrameObject(body));
+    const match = ERROR_CODES.find(([type]) => request.error instanceof type);
+    if (match === undefined) {
+      logger.error('unhandled error', { error: { name: request.error?.name, message: request.error?.message, stack: request.error?.stack } });
+    }
+    request.response = frame({
+      type: 'error',
+      ...(requestId === undefined ? {} : { requestId }),
+      code: match?.[1] ?? 'internal',
+      message: match === undefined ? 'Something went wrong on our side; please try again' : (request.error as Error).message,
+    });
+  },
+});

@@ -1,0 +1,43 @@
+/**
+ * EventBridge Scheduler stand-in: invokes a function every `everySeconds` with a scheduled event.
+ */
+import { randomUUID } from 'node:crypto';
+import { type FunctionConfig, invoke } from '../api-gateway/lambda-invoke';
+
+export interface Schedule {
+  stop(): Promise<void>;
+}
+
+export const scheduledEvent = (ruleName: string, at: Date) => ({
+  version: '0',
+  id: randomUUID(),
+  'detail-type': 'Scheduled Event',
+  source: 'aws.events',
+  account: '000000000000',
+  time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+  region: 'us-east-1',
+  resources: [`arn:aws:events:us-east-1:000000000000:rule/${ruleName}`],
+  detail: {},
+});
+
+export const startSchedule = (options: { readonly fn: FunctionConfig; readonly everySeconds: number; readonly log?: (line: string) => void }): Schedule => {
+  let running: Promise<void> | null = null;
+  const tick = () => {
+    // AWS: a scheduled invocation is asynchronous and may overlap a slow previous one; locally a tick is skipped instead.
+    if (running !== null) return;
+    running = invoke(options.fn, scheduledEvent(options.fn.name, new Date()))
+      .then(() => undefined)
+      .catch((error: unknown) => options.log?.(`${options.fn.name} failed: ${(error as Error).message}`))
+      .finally(() => {
+        running = null;
+      });
+  };
+  const timer = setInterval(tick, Math.max(0.1, options.everySeconds) * 1000);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+};
