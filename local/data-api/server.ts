@@ -1,0 +1,181 @@
+/**
+ * A local RDS Data API endpoint over PGlite (embedded Postgres). It speaks the restJson1 protocol
+ * of `@aws-sdk/client-rds-data`, so handlers use an unchanged `RDSDataClient` with only an
+ * endpoint override. Behaviour follows the Aurora Serverless v2 Data API; see
+ * /work/shared/reference/emulation-fidelity.md §10 for the item ids cited in comments.
+ */
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DataApiError, badRequest, databaseResuming, internalError, unknownOperation } from './errors';
+import {
+  type Operation,
+  batchExecuteStatement,
+  beginTransaction,
+  commitTransaction,
+  executeStatement,
+  rollbackTransaction,
+} from './operations';
+import { PgSession } from './session';
+
+export interface DataApiServer {
+  readonly url: string;
+  readonly port: number;
+  readonly resourceArn: string;
+  readonly secretArn: string;
+  readonly database: string;
+  stop(): Promise<void>;
+}
+
+export interface DataApiOptions {
+  /** 0 or undefined: a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** PGlite data directory; undefined keeps the database in memory. */
+  readonly dataDir?: string;
+  /** Default 'presence'. */
+  readonly database?: string;
+  /** Fault injection: the first n calls fail with DatabaseResumingException, as an auto-paused cluster does. */
+  readonly resumingFailures?: number;
+  /** Idle time after which an open transaction is rolled back; AWS: 3 minutes. */
+  readonly transactionIdleTimeoutMs?: number;
+  /** How long a call may wait for another caller's transaction to end before it fails; default 5 s. */
+  readonly waitOnTransactionMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+const DEFAULT_RESOURCE_ARN = 'arn:aws:rds:us-east-1:000000000000:cluster:presence-local';
+const DEFAULT_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:presence-local-db-AbCdEf';
+const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
+// AWS: requests are limited to 4 MiB (RES-07).
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+const readBody = (request: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => (size > MAX_BODY_BYTES ? reject(badRequest('Request body exceeds 4 MiB')) : resolve(Buffer.concat(chunks).toString('utf8'))));
+    request.on('error', reject);
+  });
+
+const parseJsonObject = (text: string): Record<string, unknown> => {
+  let value: unknown;
+  try {
+    value = text === '' ? {} : JSON.parse(text);
+  } catch {
+    throw badRequest('The request body is not valid JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('The request body must be a JSON object');
+  return value as Record<string, unknown>;
+};
+
+const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': randomUUID(),
+    ...headers,
+  });
+  response.end(payload);
+};
+
+// AWS/SDK: the error name travels in x-amzn-ErrorType, the text in the body's `message` (RDP-01).
+const sendError = (response: ServerResponse, error: DataApiError): void =>
+  send(response, error.status, { message: error.message }, { 'x-amzn-ErrorType': error.type });
+
+/** Routes and runs one request; every failure becomes a Data API error response. */
+const createHandler = (operations: Readonly<Record<string, Operation>>, faults: { resuming: number }, log: (line: string) => void) =>
+  async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    try {
+      const path = (request.url ?? '/').split('?')[0];
+      const operation = request.method === 'POST' ? operations[path] : undefined;
+      if (operation === undefined) throw unknownOperation(`${request.method} ${path}`);
+      const body = parseJsonObject(await readBody(request));
+      if (faults.resuming > 0) {
+        faults.resuming--;
+        throw databaseResuming();
+      }
+      send(response, 200, await operation(body));
+    } catch (error) {
+      if (!(error instanceof DataApiError)) log(`Local Data API: unexpected error: ${(error as Error).stack ?? String(error)}`);
+      sendError(response, error instanceof DataApiError ? error : internalError());
+    }
+  };
+
+const listen = (server: Server, port: number, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+
+/** Starts the endpoint; resolves once PGlite is up and the port is bound. */
+export async function startDataApi(options: DataApiOptions = {}): Promise<DataApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const database = options.database ?? 'presence';
+  const log = options.log ?? (() => undefined);
+  if (!DATABASE_NAME.test(database)) throw new Error(`Invalid database name "${database}"`);
+
+  const session = await PgSession.open({
+    dataDir: options.dataDir,
+    database,
+    log,
+    waitOnTransactionMs: options.waitOnTransactionMs ?? 5_000,
+    transactionIdleMs: options.transactionIdleTimeoutMs ?? 3 * 60_000,
+    transactionMaxAgeMs: 24 * 60 * 60_000,
+  });
+  // AWS: v2 does not support the deprecated ExecuteSql; it and any other path answer UnknownOperationException here.
+  // AWS: requests are SigV4-signed; signatures are knowingly not checked (RDP-05).
+  // AWS: responses over 1 MiB fail ("Database response exceeded size limit"); knowingly not enforced (RES-07).
+  const operations: Record<string, Operation> = {
+    '/Execute': executeStatement(session, database),
+    '/BatchExecute': batchExecuteStatement(session, database),
+    '/BeginTransaction': beginTransaction(session, database),
+    '/CommitTransaction': commitTransaction(session),
+    '/RollbackTransaction': rollbackTransaction(session),
+  };
+  const handle = createHandler(operations, { resuming: options.resumingFailures ?? 0 }, log);
+  const inFlight = new Set<Promise<void>>();
+  const server = createServer((request, response) => {
+    const handling = handle(request, response);
+    inFlight.add(handling);
+    void handling.finally(() => inFlight.delete(handling));
+  });
+
+  let port: number;
+  try {
+    port = await listen(server, options.port ?? 0, host);
+  } catch (error) {
+    await session.close();
+    throw error;
+  }
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`Local RDS Data API on ${url} — database ${database}, resourceArn ${DEFAULT_RESOURCE_ARN}, secretArn ${DEFAULT_SECRET_ARN}`);
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // The session first: it ends an open transaction and lets queued calls finish, so their responses go out.
+    await session.close();
+    await Promise.allSettled([...inFlight]);
+    server.closeAllConnections();
+    await closed;
+  };
+  return {
+    url,
+    port,
+    resourceArn: DEFAULT_RESOURCE_ARN,
+    secretArn: DEFAULT_SECRET_ARN,
+    database,
+    stop: () => (stopping ??= stop()),
+  };
+}
