@@ -54,8 +54,19 @@ export const handlers = {
   searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
   getUser: { entry: 'lambdas/handlers/http/get-user.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
   getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
-  setStatus: { entry: 'lambdas/handlers/http/set-status.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
-  heartbeat: { entry: 'lambdas/handlers/http/heartbeat.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  setStatus: { entry: 'lambdas/handlers/http/set-status.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable'] },
+  heartbeat: { entry: 'lambdas/handlers/http/heartbeat.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable'] },
+  wsAuthorizer: { entry: 'lambdas/handlers/ws/authorizer.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['tokens'] },
+  wsConnect: { entry: 'lambdas/handlers/ws/connect.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
+  wsDisconnect: { entry: 'lambdas/handlers/ws/disconnect.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['presenceTable', 'graceQueue'] },
+  wsDefault: { entry: 'lambdas/handlers/ws/default.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
+  wsSubscribe: { entry: 'lambdas/handlers/ws/subscribe.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['presenceTable', 'database'] },
+  wsUnsubscribe: { entry: 'lambdas/handlers/ws/unsubscribe.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
+  wsSetStatus: { entry: 'lambdas/handlers/ws/set-status.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
+  wsHeartbeat: { entry: 'lambdas/handlers/ws/heartbeat.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
+  notify: { entry: 'lambdas/handlers/events/notify.ts', memoryMb: 1024, timeoutSeconds: 60, uses: ['presenceTable', 'database', 'connections', 'graceQueue'] },
+  graceExpired: { entry: 'lambdas/handlers/events/grace-expired.ts', memoryMb: 256, timeoutSeconds: 30, uses: ['presenceTable', 'graceQueue'] },
+  sweep: { entry: 'lambdas/handlers/events/sweep.ts', memoryMb: 512, timeoutSeconds: 55, uses: ['presenceTable', 'connections', 'graceQueue'] },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof handlers;
@@ -136,3 +147,68 @@ export const deployHandlers = {
 } as const satisfies Record<string, HandlerSpec>;
 
 export type DeployHandlerName = keyof typeof deployHandlers;
+
+export interface WebSocketRouteSpec {
+  /** `$connect`, `$disconnect`, `$default` or the value of the frame's `action`. */
+  readonly routeKey: string;
+  readonly handler: HandlerName;
+  /** The handler's `body` goes back to the client as the route response (no extra `@connections` call). */
+  readonly returnResponse: boolean;
+}
+
+/** Route selection: `$request.body.action`. Unknown actions and non-JSON frames land on `$default`. */
+export const websocketRouteSelectionExpression = '$request.body.action';
+
+export const websocketRoutes: readonly WebSocketRouteSpec[] = [
+  { routeKey: '$connect', handler: 'wsConnect', returnResponse: false },
+  { routeKey: '$disconnect', handler: 'wsDisconnect', returnResponse: false },
+  { routeKey: '$default', handler: 'wsDefault', returnResponse: true },
+  { routeKey: 'subscribe', handler: 'wsSubscribe', returnResponse: true },
+  { routeKey: 'unsubscribe', handler: 'wsUnsubscribe', returnResponse: true },
+  { routeKey: 'setStatus', handler: 'wsSetStatus', returnResponse: true },
+  { routeKey: 'heartbeat', handler: 'wsHeartbeat', returnResponse: true },
+];
+
+/** Lambda REQUEST authorizer on `$connect`; browsers cannot set headers on an upgrade, so `?token=`. */
+export const websocketAuthorizer = {
+  handler: 'wsAuthorizer',
+  identitySource: ['route.request.querystring.token'],
+} as const satisfies { handler: HandlerName; identitySource: readonly string[] };
+
+/**
+ * The presence table's stream drives the notifier. Only writes that carry a `change` (a visible
+ * transition) invoke it: lease renewals, watches and counters are filtered out before Lambda runs.
+ */
+export const streamConsumers = [
+  {
+    table: 'presence',
+    handler: 'notify',
+    batchSize: 100,
+    maxBatchingWindowSeconds: 0,
+    retryAttempts: 10,
+    maxRecordAgeSeconds: 3600,
+    bisectBatchOnError: true,
+    reportBatchItemFailures: true,
+    parallelizationFactor: 4,
+    filters: [{ dynamodb: { NewImage: { change: { M: { changedAt: { N: [{ exists: true }] } } } } } }],
+  },
+] as const satisfies readonly {
+  table: TableName;
+  handler: HandlerName;
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  retryAttempts: number;
+  maxRecordAgeSeconds: number;
+  bisectBatchOnError: boolean;
+  reportBatchItemFailures: boolean;
+  parallelizationFactor: number;
+  filters: readonly object[];
+}[];
+
+/** The offline-grace timer: a queue with per-message delays, consumed by `graceExpired`. */
+export const queues = {
+  grace: { handler: 'graceExpired', batchSize: 10, visibilityTimeoutSeconds: 60, maxReceiveCount: 5, reportBatchItemFailures: true },
+} as const satisfies Record<string, { handler: HandlerName; batchSize: number; visibilityTimeoutSeconds: number; maxReceiveCount: number; reportBatchItemFailures: boolean }>;
+
+/** The sweeper's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */
+export const schedules = [{ handler: 'sweep', everyMinutes: 1 }] as const satisfies readonly { handler: HandlerName; everyMinutes: number }[];

@@ -6,14 +6,30 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { DEFAULTS, ENV, type HandlerName, handlers, httpRoutes } from '../lib/app-manifest';
+import {
+  DEFAULTS,
+  ENV,
+  type HandlerName,
+  handlers,
+  httpRoutes,
+  queues,
+  schedules,
+  streamConsumers,
+  websocketAuthorizer,
+  websocketRouteSelectionExpression,
+  websocketRoutes,
+} from '../lib/app-manifest';
 import { DataApi } from '../lambdas/adapters/data-api';
 import { applyMigrations } from '../lambdas/adapters/migrations';
 import { type HttpApi, type StaticResponse, startHttpApi } from './api-gateway/http-api';
-import type { FunctionConfig, LambdaHandler } from './api-gateway/lambda-invoke';
+import { type FunctionConfig, type LambdaHandler, invoke } from './api-gateway/lambda-invoke';
+import { type WebSocketApi, startWebSocketApi } from './api-gateway/websocket-api';
 import { startDataApi } from './data-api/server';
 import { startDynamoDbLocal } from './dynamodb/dynamodb-local';
+import { startStreamPoller } from './dynamodb/stream-poller';
 import { createTables } from './dynamodb/tables';
+import { startSqsServer } from './queue/sqs-server';
+import { startSchedule } from './scheduler/schedule';
 import { loadOrCreateSigningKey, startSecretsManager } from './secrets-manager/server';
 
 export interface LocalStackOptions {
@@ -27,10 +43,21 @@ export interface LocalStackOptions {
   readonly graceSeconds: number;
   readonly host: string;
   readonly log: (line: string) => void;
+  /** API Gateway closes idle connections after 10 minutes and every connection after 2 hours. */
+  readonly wsIdleTimeoutSeconds?: number;
+  readonly wsMaxConnectionSeconds?: number;
+  /** Ports of the stand-ins the contract does not name (default: free ports). */
+  readonly secretsManagerPort?: number;
+  readonly sqsPort?: number;
 }
 
 export interface LocalStack {
+  /** The ports every service listens on, e.g. to restart on the same ones. */
+  readonly ports: Required<Pick<LocalStackOptions, 'httpPort' | 'wsPort' | 'dataApiPort' | 'dynamoDbPort' | 'secretsManagerPort' | 'sqsPort'>>;
   readonly httpUrl: string;
+  readonly wsUrl: string;
+  readonly connectionsEndpoint: string;
+  readonly sqsEndpoint: string;
   readonly dynamoDbEndpoint: string;
   readonly dataApiEndpoint: string;
   readonly dbResourceArn: string;
@@ -44,6 +71,8 @@ const REGION = 'us-east-1';
 const TABLE_NAMES = { presence: 'presence' } as const;
 const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:presence-token-signing-key';
 const ROOT = path.resolve(__dirname, '..');
+/** One machine needs no write sharding of the sweep index; fewer shards mean fewer sweep queries. */
+const LOCAL_SWEEP_SHARDS = 2;
 
 const int = (name: string, fallback: number, env: NodeJS.ProcessEnv): number => {
   const raw = env[name];
@@ -122,7 +151,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     stops.push(() => dataApi.stop());
 
     const signingKey = await loadOrCreateSigningKey(options.dataDir);
-    const secrets = await startSecretsManager({ host: options.host, secrets: { [TOKEN_SECRET_ARN]: signingKey } });
+    const secrets = await startSecretsManager({ port: options.secretsManagerPort, host: options.host, secrets: { [TOKEN_SECRET_ARN]: signingKey } });
     stops.push(() => secrets.stop());
 
     const env: Record<string, string> = {
@@ -141,9 +170,64 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       [ENV.leaseSeconds]: String(options.leaseSeconds),
       [ENV.graceSeconds]: String(options.graceSeconds),
       [ENV.sweepSeconds]: String(options.sweepSeconds),
+      [ENV.sweepShards]: String(LOCAL_SWEEP_SHARDS),
     };
     // Handlers read configuration from the environment, as on AWS, where CDK sets the same names.
     Object.assign(process.env, env);
+
+    const sqs = await startSqsServer({ port: options.sqsPort, host: options.host, region: REGION });
+    stops.push(() => sqs.stop());
+    const graceDlq = sqs.createQueue('presence-grace-dlq');
+    const graceQueue = sqs.createQueue('presence-grace', {
+      visibilityTimeoutSeconds: queues.grace.visibilityTimeoutSeconds,
+      maxReceiveCount: queues.grace.maxReceiveCount,
+      deadLetterQueue: graceDlq.name,
+    });
+    env[ENV.sqsEndpoint] = sqs.endpoint;
+    env[ENV.graceQueueUrl] = graceQueue.url;
+    Object.assign(process.env, env);
+
+    const ws: WebSocketApi = await startWebSocketApi({
+      port: options.wsPort,
+      host: options.host,
+      routeSelectionExpression: websocketRouteSelectionExpression,
+      routes: websocketRoutes.map((route) => ({ routeKey: route.routeKey, fn: loadHandler(route.handler), returnResponse: route.returnResponse })),
+      authorizer: { fn: loadHandler(websocketAuthorizer.handler), identitySource: websocketAuthorizer.identitySource },
+      idleTimeoutSeconds: options.wsIdleTimeoutSeconds ?? 600,
+      maxConnectionSeconds: options.wsMaxConnectionSeconds ?? 7200,
+      log: options.log,
+    });
+    // On AWS the management endpoint is the stage's callback URL, set by CDK.
+    process.env[ENV.connectionsEndpoint] = ws.connectionsEndpoint;
+    stops.push(() => ws.stop());
+
+    // The consumers are attached after the WebSocket API, and stopped before it (stops run in reverse).
+    sqs.addEventSource(graceQueue.name, loadHandler(queues.grace.handler), {
+      batchSize: queues.grace.batchSize,
+      reportBatchItemFailures: queues.grace.reportBatchItemFailures,
+    });
+    for (const consumer of streamConsumers) {
+      const fn = loadHandler(consumer.handler);
+      const poller = await startStreamPoller({
+        endpoint: dynamo.endpoint,
+        tableName: TABLE_NAMES[consumer.table],
+        handler: (event) => invoke(fn, event),
+        batchSize: consumer.batchSize,
+        maximumRetryAttempts: consumer.retryAttempts,
+        bisectBatchOnFunctionError: consumer.bisectBatchOnError,
+        reportBatchItemFailures: consumer.reportBatchItemFailures,
+        filters: [...consumer.filters],
+        onFailure: (info) => options.log(`${consumer.handler}: a stream batch was discarded after its retries: ${JSON.stringify(info)}`),
+        region: REGION,
+        log: options.log,
+      });
+      stops.push(() => poller.stop());
+    }
+    for (const schedule of schedules) {
+      // EventBridge runs it every minute on AWS; locally PRESENCE_SWEEP_SECONDS, so tests need not wait a minute.
+      const job = startSchedule({ fn: loadHandler(schedule.handler), everySeconds: options.sweepSeconds, log: options.log });
+      stops.push(() => job.stop());
+    }
 
     const db = new DataApi(new RDSDataClient({ endpoint: dataApi.url, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), {
       resourceArn: dataApi.resourceArn,
@@ -162,7 +246,18 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     stops.push(() => http.stop());
 
     return {
+      ports: {
+        httpPort: http.port,
+        wsPort: ws.port,
+        dataApiPort: dataApi.port,
+        dynamoDbPort: dynamo.port,
+        secretsManagerPort: secrets.port,
+        sqsPort: Number(new URL(sqs.endpoint).port),
+      },
       httpUrl: http.url,
+      wsUrl: ws.url,
+      connectionsEndpoint: ws.connectionsEndpoint,
+      sqsEndpoint: sqs.endpoint,
       dynamoDbEndpoint: dynamo.endpoint,
       dataApiEndpoint: dataApi.url,
       dbResourceArn: dataApi.resourceArn,

@@ -115,8 +115,9 @@ export const connectionService = once(
       presence: presenceService(),
       store: presenceStore(),
       registry: connectionRegistry(),
-      directory: userDirectory(),
-      graceTimer: graceTimer(),
+      // Resolved on first use: only the routes that need them get their configuration.
+      directory: { findMany: (ids) => userDirectory().findMany(ids) },
+      graceTimer: { schedule: (userId, at) => graceTimer().schedule(userId, at) },
       clock,
     }),
 );

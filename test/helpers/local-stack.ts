@@ -18,6 +18,7 @@ export interface TestStack {
 export const startTestStack = async (overrides: Partial<LocalStackOptions> = {}): Promise<TestStack> => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'presence-test-'));
   const options: LocalStackOptions = {
+    wsIdleTimeoutSeconds: 600,
     httpPort: 0,
     wsPort: 0,
     dataApiPort: 0,
@@ -34,9 +35,11 @@ export const startTestStack = async (overrides: Partial<LocalStackOptions> = {})
     stack: await startLocalStack(options),
     dataDir,
     options,
+    /** Stops and starts again on the same ports: handlers keep their SDK clients (module scope), as a warm Lambda would. */
     async restart() {
+      const ports = handle.stack.ports;
       await handle.stack.stop();
-      handle.stack = await startLocalStack(options);
+      handle.stack = await startLocalStack({ ...options, ...ports });
     },
     async dispose() {
       await handle.stack.stop();
