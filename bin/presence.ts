@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * The CDK app: one presence stack, checked against the AWS Solutions rules (cdk-nag) on every
+ * synth. Account and region come from the CLI's environment (CDK_DEFAULT_ACCOUNT/REGION); without
+ * credentials the stack is environment-agnostic and still synthesizes.
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PresenceStack } from '../lib/presence-stack';
+
+const app = new App();
+
+new PresenceStack(app, 'Presence', {
+  description: 'Presence service: HTTP API, Lambda, DynamoDB, Aurora Serverless v2 (Data API)',
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+
+// cdk-nag 3 is a policy-validation plugin: an unacknowledged finding fails the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -1,0 +1,94 @@
+import { Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as rds from 'aws-cdk-lib/aws-rds';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { type Capability, ENV } from '../app-manifest';
+import { wildcardResourceFinding } from './nag';
+
+/** The users database as handlers reach it: through the Data API, over HTTPS, never in a VPC. */
+export interface DataApiDatabase {
+  /** The cluster, with the Data API enabled. */
+  readonly cluster: rds.IDatabaseCluster;
+  /** The credentials the Data API connects with (the cluster's generated secret). */
+  readonly secret: secretsmanager.ISecret;
+  /** The database the handlers query. */
+  readonly databaseName: string;
+}
+
+/** The shared resources that handler capabilities map to. */
+export interface CapabilityResources {
+  /** Backs `presenceTable`. */
+  readonly presenceTable: dynamodb.ITableV2;
+  /** Backs `database`. */
+  readonly database: DataApiDatabase;
+  /** Backs `tokens`: its SecretString is the HS256 signing key. */
+  readonly tokenSigningKey: secretsmanager.ISecret;
+}
+
+/** Tunables every handler receives as environment variables (see `DEFAULTS` in the manifest). */
+export interface PresenceSettings {
+  /** Lease of a connection or HTTP heartbeat, in seconds. */
+  readonly leaseSeconds: number;
+  /** Flap suppression after a user's last disconnect, in seconds (0 turns it off). */
+  readonly graceSeconds: number;
+  /** Number of shards the sweep index spreads leases over. */
+  readonly sweepShards: number;
+  /** How often clients are told to send a heartbeat, in seconds. */
+  readonly heartbeatSeconds: number;
+  /** Lifetime of an issued token, in seconds. */
+  readonly tokenTtlSeconds: number;
+}
+
+/** The environment every handler gets, whatever it uses. */
+export const settingsEnvironment = (settings: PresenceSettings): Record<string, string> => ({
+  [ENV.leaseSeconds]: String(settings.leaseSeconds),
+  [ENV.graceSeconds]: String(settings.graceSeconds),
+  [ENV.sweepShards]: String(settings.sweepShards),
+  [ENV.heartbeatSeconds]: String(settings.heartbeatSeconds),
+  [ENV.tokenTtlSeconds]: String(settings.tokenTtlSeconds),
+  // Stack traces point at the TypeScript sources (the bundles ship their source maps).
+  NODE_OPTIONS: '--enable-source-maps',
+});
+
+const acknowledgeIndexWildcard = (fn: lambda.Function, table: dynamodb.ITableV2): void => {
+  const finding = wildcardResourceFinding(table, 'Arn', '/index/*');
+  if (finding === undefined || fn.role === undefined) return;
+  Validations.of(fn.role).acknowledge({
+    id: finding,
+    reason:
+      'grantReadWriteData adds the indexes of this one table (`<table arn>/index/*`): index reads expose nothing ' +
+      'the table grant does not already allow, and no other table is reachable.',
+  });
+};
+
+/**
+ * Gives a function what its declared capabilities need: the environment variables its
+ * configuration reads at cold start, and the IAM grants, nothing more. This is the one place a
+ * capability is mapped; a capability without a case here fails the synth instead of deploying a
+ * handler that would fail at run time.
+ */
+export function grantCapabilities(fn: lambda.Function, uses: readonly Capability[], resources: CapabilityResources): void {
+  for (const capability of uses) {
+    switch (capability) {
+      case 'presenceTable':
+        fn.addEnvironment(ENV.presenceTable, resources.presenceTable.tableName);
+        resources.presenceTable.grantReadWriteData(fn);
+        acknowledgeIndexWildcard(fn, resources.presenceTable);
+        break;
+      case 'database':
+        fn.addEnvironment(ENV.dbResourceArn, resources.database.cluster.clusterArn);
+        fn.addEnvironment(ENV.dbSecretArn, resources.database.secret.secretArn);
+        fn.addEnvironment(ENV.dbName, resources.database.databaseName);
+        // Also grants read on the cluster's secret (aws-cdk#29544).
+        resources.database.cluster.grantDataApiAccess(fn);
+        break;
+      case 'tokens':
+        fn.addEnvironment(ENV.tokenSecretArn, resources.tokenSigningKey.secretArn);
+        resources.tokenSigningKey.grantRead(fn);
+        break;
+      default:
+        throw new Error(`Capability "${String(capability)}" has no CDK wiring: add a case to grantCapabilities (lib/constructs/capabilities.ts)`);
+    }
+  }
+}

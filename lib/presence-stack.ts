@@ -1,0 +1,143 @@
+import * as path from 'node:path';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { DEFAULTS, deployHandlers, handlers, httpRoutes, tables } from './app-manifest';
+import type { CapabilityResources, PresenceSettings } from './constructs/capabilities';
+import { HttpApiRoutes } from './constructs/http-api-routes';
+import { PresenceTables } from './constructs/presence-tables';
+import { SchemaMigration } from './constructs/schema-migration';
+import { TokenSigningKey } from './constructs/token-signing-key';
+import { UsersDatabase } from './constructs/users-database';
+
+/** Props of {@link PresenceStack}; every one has a default fit for a first deploy. */
+export interface PresenceStackProps extends StackProps {
+  /**
+   * Aurora Serverless v2 minimum ACUs; 0 pauses the database when idle (cheapest, first request
+   * after a pause waits for the resume). Use 0.5 or more where that wait is not acceptable.
+   * @default 0
+   */
+  readonly databaseMinCapacity?: number;
+  /**
+   * Aurora Serverless v2 maximum ACUs.
+   * @default 4
+   */
+  readonly databaseMaxCapacity?: number;
+  /**
+   * Lease of a connection or HTTP heartbeat, in seconds.
+   * @default 150
+   */
+  readonly leaseSeconds?: number;
+  /**
+   * Offline grace after a user's last disconnect, in seconds (0 turns flap suppression off).
+   * @default 3
+   */
+  readonly graceSeconds?: number;
+  /**
+   * Shards of the sweep index (parallel sweepers, no hot partition).
+   * @default 16
+   */
+  readonly sweepShards?: number;
+  /**
+   * Heartbeat interval clients are told to use, in seconds.
+   * @default 60
+   */
+  readonly heartbeatSeconds?: number;
+  /**
+   * Lifetime of issued bearer tokens, in seconds.
+   * @default 604800 (7 days)
+   */
+  readonly tokenTtlSeconds?: number;
+  /**
+   * HTTP API steady-state limit, requests per second, for the whole stage.
+   * @default 1000
+   */
+  readonly throttleRate?: number;
+  /**
+   * HTTP API burst limit, requests, for the whole stage.
+   * @default 2000
+   */
+  readonly throttleBurst?: number;
+  /**
+   * Keep the data when the stack or a resource is deleted: tables are retained and deletion
+   * protected, the database is deletion protected and snapshotted on removal. Set to false
+   * only for disposable (development, CI) stacks.
+   * @default true
+   */
+  readonly retainData?: boolean;
+  /**
+   * Absolute path of the repository root, where handler entries and `package-lock.json` live.
+   * @default the parent of this file's folder
+   */
+  readonly projectRoot?: string;
+}
+
+/**
+ * The presence service: the HTTP API and its handlers, the presence table, the users database
+ * (with its deploy-time migration) and the token signing key, all sized by the props.
+ */
+export class PresenceStack extends Stack {
+  /** The DynamoDB tables. */
+  public readonly tables: PresenceTables;
+  /** The Aurora users database. */
+  public readonly database: UsersDatabase;
+  /** The bearer-token signing key. */
+  public readonly tokenSigningKey: TokenSigningKey;
+  /** The deploy-time schema migration. */
+  public readonly schemaMigration: SchemaMigration;
+  /** The HTTP API and its handler functions. */
+  public readonly httpApi: HttpApiRoutes;
+
+  constructor(scope: Construct, id: string, props: PresenceStackProps = {}) {
+    super(scope, id, props);
+    const projectRoot = props.projectRoot ?? path.resolve(__dirname, '..');
+    const retainData = props.retainData ?? true;
+    const settings: PresenceSettings = {
+      leaseSeconds: props.leaseSeconds ?? DEFAULTS.leaseSeconds,
+      graceSeconds: props.graceSeconds ?? DEFAULTS.graceSeconds,
+      sweepShards: props.sweepShards ?? DEFAULTS.sweepShards,
+      heartbeatSeconds: props.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds,
+      tokenTtlSeconds: props.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds,
+    };
+
+    this.tables = new PresenceTables(this, 'Tables', {
+      tables,
+      removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      deletionProtection: retainData,
+    });
+    this.database = new UsersDatabase(this, 'UsersDatabase', {
+      minCapacity: props.databaseMinCapacity ?? 0,
+      maxCapacity: props.databaseMaxCapacity ?? 4,
+      removalPolicy: retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
+      deletionProtection: retainData,
+    });
+    this.tokenSigningKey = new TokenSigningKey(this, 'TokenSigningKey');
+
+    const resources: CapabilityResources = {
+      presenceTable: this.tables.presence,
+      database: this.database,
+      tokenSigningKey: this.tokenSigningKey.secret,
+    };
+
+    this.schemaMigration = new SchemaMigration(this, 'SchemaMigration', {
+      spec: deployHandlers.migrate,
+      after: this.database.cluster,
+      projectRoot,
+      settings,
+      resources,
+    });
+
+    this.httpApi = new HttpApiRoutes(this, 'HttpApi', {
+      routes: httpRoutes,
+      handlers,
+      projectRoot,
+      settings,
+      resources,
+      throttle: { rateLimit: props.throttleRate ?? 1000, burstLimit: props.throttleBurst ?? 2000 },
+    });
+
+    new CfnOutput(this, 'HttpApiUrl', {
+      description: 'Base URL of the HTTP API',
+      value: this.httpApi.url,
+    });
+  }
+}

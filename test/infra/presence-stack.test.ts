@@ -1,0 +1,255 @@
+import { type CfnElement, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { type Capability, ENV, type HandlerName, type HandlerSpec, deployHandlers, handlers, httpRoutes } from '../../lib/app-manifest';
+import type { PresenceStack } from '../../lib/presence-stack';
+import { buildTestStack } from './app';
+
+type Json = Record<string, any>;
+
+let stack: PresenceStack;
+let template: Template;
+let resources: Record<string, Json>;
+
+beforeAll(() => {
+  ({ stack } = buildTestStack());
+  template = Template.fromStack(stack);
+  resources = template.toJSON().Resources;
+});
+
+const logicalId = (element: CfnElement): string => Stack.of(element).resolve(element.logicalId) as string;
+const defaultChild = (construct: { node: { defaultChild?: unknown } }): CfnElement => construct.node.defaultChild as CfnElement;
+
+/** The handlers this stack deploys so far: those the HTTP routes name (WebSocket and events come later). */
+const routedHandlers: HandlerName[] = [...new Set(httpRoutes.map((route) => route.handler))];
+
+/** Every function built from the manifest, by manifest name (routed handlers and the migration). */
+const manifestFunctions = (): [string, lambda.Function][] => [
+  ...[...stack.httpApi.functions].map(([name, fn]): [string, lambda.Function] => [name, fn.function]),
+  ['migrate', stack.schemaMigration.handler.function],
+];
+const manifestSpecs: Record<string, HandlerSpec> = {
+  ...Object.fromEntries(routedHandlers.map((name) => [name, handlers[name]])),
+  ...deployHandlers,
+};
+const functionProperties = (fn: lambda.Function): Json => resources[logicalId(defaultChild(fn))].Properties;
+
+/** The (action, resource) pairs the function's role is allowed, resources as template JSON. */
+const permissionsOf = (fn: lambda.Function): { action: string; resource: unknown }[] => {
+  const roleId = logicalId(defaultChild(fn.role!));
+  return Object.values(resources)
+    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+    .filter((policy) => (policy.Properties.Roles as Json[]).some((role) => role.Ref === roleId))
+    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Json[])
+    .filter((statement) => statement.Effect === 'Allow')
+    .flatMap((statement) =>
+      [statement.Action].flat().flatMap((action: string) => [statement.Resource].flat().map((resource: unknown) => ({ action, resource }))),
+    );
+};
+
+const handlersUsing = (capability: Capability, using = true): HandlerName[] =>
+  routedHandlers.filter((name) => (handlers[name].uses as readonly Capability[]).includes(capability) === using);
+
+const httpFunction = (name: HandlerName): lambda.Function => stack.httpApi.functions.get(name)!.function;
+
+describe('HTTP API', () => {
+  it.each(httpRoutes.map((route) => [`${route.method} ${route.path}`, route.handler]))('routes %s to the %s function', (routeKey, handler) => {
+    const route = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey);
+    const integrationId = route?.Properties.Target['Fn::Join'][1][1].Ref as string;
+    expect(resources[integrationId]?.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalId(defaultChild(httpFunction(handler))), 'Arn'] });
+  });
+
+  it('has exactly one route per contract entry', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', httpRoutes.length);
+  });
+
+  it('has no catch-all route ($default or {proxy+})', () => {
+    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey as string);
+    expect(routeKeys.filter((key) => key === '$default' || key.includes('+}'))).toEqual([]);
+  });
+
+  it('answers CORS preflight for any origin with the authorization and content-type headers', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: ['*'],
+        AllowHeaders: ['authorization', 'content-type'],
+        AllowMethods: [...new Set(httpRoutes.map((route) => route.method))],
+      },
+    });
+  });
+
+  it('throttles the default stage with the default limits', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 },
+    });
+  });
+
+  it('writes access logs of the default stage to a log group', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+    });
+  });
+
+  it('outputs the API URL as HttpApiUrl', () => {
+    template.hasOutput('HttpApiUrl', { Value: Match.anyValue() });
+  });
+});
+
+describe('functions', () => {
+  it('runs every manifest handler on nodejs22.x and arm64', () => {
+    const actual = Object.fromEntries(
+      manifestFunctions().map(([name, fn]) => [name, { runtime: functionProperties(fn).Runtime, architectures: functionProperties(fn).Architectures }]),
+    );
+    const expected = Object.fromEntries(Object.keys(manifestSpecs).map((name) => [name, { runtime: 'nodejs22.x', architectures: ['arm64'] }]));
+    expect(actual).toEqual(expected);
+  });
+
+  it('sizes every function as the manifest says', () => {
+    const actual = Object.fromEntries(
+      manifestFunctions().map(([name, fn]) => [name, { memory: functionProperties(fn).MemorySize, timeout: functionProperties(fn).Timeout }]),
+    );
+    const expected = Object.fromEntries(Object.entries(manifestSpecs).map(([name, spec]) => [name, { memory: spec.memoryMb, timeout: spec.timeoutSeconds }]));
+    expect(actual).toEqual(expected);
+  });
+
+  it('gives every function exactly the environment its capabilities need', () => {
+    const common = [ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, 'NODE_OPTIONS'];
+    const byCapability: Partial<Record<Capability, string[]>> = {
+      presenceTable: [ENV.presenceTable],
+      database: [ENV.dbResourceArn, ENV.dbSecretArn, ENV.dbName],
+      tokens: [ENV.tokenSecretArn],
+    };
+    const actual = Object.fromEntries(
+      manifestFunctions().map(([name, fn]) => [name, Object.keys(functionProperties(fn).Environment.Variables).sort()]),
+    );
+    const expected = Object.fromEntries(
+      Object.entries(manifestSpecs).map(([name, spec]) => [name, [...common, ...spec.uses.flatMap((capability) => byCapability[capability] ?? [])].sort()]),
+    );
+    expect(actual).toEqual(expected);
+  });
+
+  it('keeps function logs for one month', () => {
+    const retentions = manifestFunctions().map(([, fn]) => {
+      const logGroupId = functionProperties(fn).LoggingConfig.LogGroup.Ref as string;
+      return resources[logGroupId].Properties.RetentionInDays as number;
+    });
+    expect(new Set(retentions)).toEqual(new Set([30]));
+  });
+});
+
+describe('least privilege', () => {
+  it.each(handlersUsing('tokens'))('lets %s read the token signing key', (handler) => {
+    const secretId = logicalId(defaultChild(stack.tokenSigningKey.secret));
+    expect(permissionsOf(httpFunction(handler))).toContainEqual({ action: 'secretsmanager:GetSecretValue', resource: { Ref: secretId } });
+  });
+
+  it.each(handlersUsing('tokens', false))('gives %s, which does not use tokens, no access to the signing key', (handler) => {
+    const secretId = logicalId(defaultChild(stack.tokenSigningKey.secret));
+    expect(permissionsOf(httpFunction(handler)).filter(({ resource }) => JSON.stringify(resource).includes(secretId))).toEqual([]);
+  });
+
+  it.each(handlersUsing('database'))('lets %s run Data API statements on the cluster', (handler) => {
+    expect(permissionsOf(httpFunction(handler)).map(({ action }) => action)).toContain('rds-data:ExecuteStatement');
+  });
+
+  it.each(handlersUsing('database', false))('gives %s, which does not use the database, no rds-data permission', (handler) => {
+    expect(permissionsOf(httpFunction(handler)).filter(({ action }) => action.startsWith('rds-data:'))).toEqual([]);
+  });
+
+  it('lets the migration run Data API statements on the cluster', () => {
+    expect(permissionsOf(stack.schemaMigration.handler.function).map(({ action }) => action)).toContain('rds-data:ExecuteStatement');
+  });
+
+  it('generates the token signing key as 64 characters without punctuation', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
+    });
+  });
+});
+
+describe('presence table', () => {
+  it('expires items by the ttl attribute', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true } });
+  });
+
+  it('has point-in-time recovery enabled', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+  });
+
+  it('streams new and old images', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+  });
+
+  it('has the keys-only sweep index on sweepKey and sweepAt', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'sweep',
+          KeySchema: [
+            { AttributeName: 'sweepKey', KeyType: 'HASH' },
+            { AttributeName: 'sweepAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
+    });
+  });
+
+  it('bills per request', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { BillingMode: 'PAY_PER_REQUEST' });
+  });
+
+  it('is retained and deletion protected by default', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ Replicas: [Match.objectLike({ DeletionProtectionEnabled: true })] }),
+    });
+  });
+});
+
+describe('users database', () => {
+  it('enables the Data API', () => {
+    template.hasResourceProperties('AWS::RDS::DBCluster', { EnableHttpEndpoint: true });
+  });
+
+  it('encrypts storage', () => {
+    template.hasResourceProperties('AWS::RDS::DBCluster', { StorageEncrypted: true });
+  });
+
+  it('scales to zero ACU (auto-pause) and up to 4 by default', () => {
+    template.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 4 } });
+  });
+
+  it('runs Aurora PostgreSQL 16.3 or later, the first 16.x with auto-pause', () => {
+    const [cluster] = Object.values(template.findResources('AWS::RDS::DBCluster'));
+    const [major, minor] = String(cluster.Properties.EngineVersion).split('.').map(Number);
+    expect({ engine: cluster.Properties.Engine, major, supportsAutoPause: minor >= 3 }).toEqual({ engine: 'aurora-postgresql', major: 16, supportsAutoPause: true });
+  });
+
+  it('creates the presence database', () => {
+    template.hasResourceProperties('AWS::RDS::DBCluster', { DatabaseName: 'presence' });
+  });
+
+  it('has no NAT gateway', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  it('has no internet gateway', () => {
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+  });
+});
+
+describe('schema migration', () => {
+  it('is a custom resource keyed by a hash of the migrations', () => {
+    template.hasResourceProperties('Custom::SchemaMigration', { MigrationsHash: Match.stringLikeRegexp('^[0-9a-f]{64}$') });
+  });
+
+  it('runs after the writer instance exists', () => {
+    const writer = stack.database.cluster.node.findChild('Writer').node.defaultChild as CfnElement;
+    template.hasResource('Custom::SchemaMigration', { DependsOn: Match.arrayWith([logicalId(writer)]) });
+  });
+});
