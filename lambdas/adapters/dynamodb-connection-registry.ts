@@ -74,13 +74,14 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
   }
 
   async unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void> {
+    // Watch items first, whether or not the connection item still exists (a stale watch has none).
+    await this.writeAll(userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId) } })));
     for (;;) {
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
       if (Item === undefined) return;
       const item = Item as ConnectionItem;
       const remaining = new Set(item.subs ?? []);
       userIds.forEach((id) => remaining.delete(id));
-      await this.writeAll(userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId) } })));
       if (await this.replaceSubs(connectionId, item.version, remaining)) return;
     }
   }

@@ -25,7 +25,7 @@ interface PresenceItem {
   changedAt?: number;
   lastSeen?: number;
   pendingSince?: number;
-  leases: Record<string, Lease>;
+  leases?: Record<string, Lease>;
   /** Sparse index attributes: present while the user has a lease or a grace to check. */
   sweepKey?: string;
   sweepAt?: number;
@@ -102,7 +102,8 @@ export class DynamoDbPresenceStore implements PresenceStore {
       version: next.version,
       manual: next.manual,
       announced: next.announced,
-      leases: { ...next.leases },
+      // No empty map: DynamoDB Local's stream records render an empty M as {} (not {"M":{}}).
+      ...(Object.keys(next.leases).length > 0 ? { leases: { ...next.leases } } : {}),
       ...optional('changedAt', next.changedAt),
       ...optional('lastSeen', next.lastSeen),
       ...optional('pendingSince', next.pendingSince),

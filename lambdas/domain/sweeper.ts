@@ -47,9 +47,10 @@ export class Sweeper {
         report.connectionsRevived += 1;
         if (change !== null) report.changes += 1;
       } else {
-        // No grace: the lease already waited. lastSeen is the connection's last frame.
-        await this.deps.gateway.close(connectionId);
+        // No grace: the lease already waited. lastSeen is the connection's last frame. The state
+        // changes before the socket closes, so the $disconnect that follows finds nothing to do.
         await this.deps.connections.disconnect(connectionId, userId, verdict.lastActiveAt);
+        await this.deps.gateway.close(connectionId);
         report.connectionsClosed += 1;
       }
     }

@@ -127,8 +127,12 @@ export const notifier = once(
     new Notifier({
       registry: connectionRegistry(),
       gateway: connectionGateway(),
-      // A 410 means the client is gone: clean up as its $disconnect would (which may never come).
-      onGone: (connectionId, userId) => connectionService().disconnect(connectionId, userId),
+      // A 410 means the client is gone: clean up as its $disconnect would (which may never come),
+      // including watches that outlived their connection item.
+      onGone: async (connectionId, userId, watched) => {
+        await connectionRegistry().unsubscribe(connectionId, watched);
+        await connectionService().disconnect(connectionId, userId);
+      },
       log: (message, fields) => logger.warn(message, fields),
     }),
 );
