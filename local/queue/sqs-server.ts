@@ -1,0 +1,246 @@
+/**
+ * A local SQS endpoint plus Lambda event source mappings. It speaks the AWS JSON 1.0 protocol of
+ * `@aws-sdk/client-sqs` v3 (POST `/`, `X-Amz-Target: AmazonSQS.<Operation>`, query-compatible
+ * errors), so handlers use an unchanged `SQSClient` with only an endpoint override, and consumers
+ * receive Lambda's SQS event through `addEventSource`. Standard queues only.
+ */
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { FunctionConfig } from '../api-gateway/lambda-invoke';
+import { SqsError, internalError, serializationException, unknownOperation, unsupportedOperation } from './errors';
+import { SqsEventSourceMapping, validateEventSource, type EventSourceOptions } from './event-source-mapping';
+import { MessageQueue } from './message-queue';
+import { NOT_EMULATED, sqsOperations } from './operations';
+import { QueueRuntime } from './queue-runtime';
+import { MAX_VISIBILITY_TIMEOUT_SECONDS, isValidQueueName } from './validation';
+
+export interface LocalQueue {
+  readonly name: string;
+  readonly url: string;
+  readonly arn: string;
+}
+
+export interface CreateQueueOptions {
+  /** AWS default 30 s; 0 to 43,200. */
+  readonly visibilityTimeoutSeconds?: number;
+  /** Receives before a message moves to `deadLetterQueue` (a RedrivePolicy); 1 to 1000, needs `deadLetterQueue`. */
+  readonly maxReceiveCount?: number;
+  /** Name of an existing queue on this server that receives the messages after `maxReceiveCount` receives. */
+  readonly deadLetterQueue?: string;
+}
+
+export interface SqsServer {
+  /** `http://127.0.0.1:PORT` */
+  readonly endpoint: string;
+  /** Creates a standard queue; creating it again with the same options returns it (CreateQueue is idempotent). */
+  createQueue(name: string, options?: CreateQueueOptions): LocalQueue;
+  /** Attach a consumer like a Lambda event source mapping. */
+  addEventSource(queueName: string, fn: FunctionConfig, options?: EventSourceOptions): void;
+  /** Messages currently in a queue (visible + delayed + in flight), for tests. */
+  depth(queueName: string): number;
+  /** Stops consumers (waits for in-flight invocations) and the HTTP server. */
+  stop(): Promise<void>;
+}
+
+export interface SqsServerOptions {
+  /** 0 or undefined: a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** Default us-east-1. */
+  readonly region?: string;
+  /** Default 000000000000. */
+  readonly accountId?: string;
+  readonly log?: (line: string) => void;
+}
+
+// AWS: 4 days is the default MessageRetentionPeriod.
+const DEFAULT_RETENTION_SECONDS = 345_600;
+// AWS: SenderId is the caller's IAM user or role id; requests are not authenticated locally, so every sender gets this one.
+const LOCAL_SENDER_ID = 'AIDALOCALSQSEMULATOR0';
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+const readBody = (request: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () =>
+      size > MAX_BODY_BYTES ? reject(serializationException('The request body is too large.')) : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
+    request.on('error', reject);
+  });
+
+const parseJsonObject = (text: string): Record<string, unknown> => {
+  let value: unknown;
+  try {
+    value = text === '' ? {} : JSON.parse(text);
+  } catch {
+    throw serializationException('The request body is not valid JSON.');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw serializationException('The request body must be a JSON object.');
+  return value as Record<string, unknown>;
+};
+
+const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
+  if (response.headersSent || response.destroyed) return;
+  const payload = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': randomUUID(),
+    ...headers,
+  });
+  response.end(payload);
+};
+
+// AWS: query-compatible JSON errors carry the legacy code in x-amzn-query-error ("Code;Sender"), which the SDK reads first.
+const sendError = (response: ServerResponse, error: SqsError): void =>
+  send(
+    response,
+    error.status,
+    { __type: error.type, message: error.message },
+    { 'x-amzn-query-error': `${error.queryCode};${error.fault}`, 'x-amzn-ErrorType': error.type },
+  );
+
+const listen = (server: Server, port: number, host: string): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+
+const sameOptions = (a: CreateQueueOptions, b: CreateQueueOptions): boolean =>
+  (a.visibilityTimeoutSeconds ?? 30) === (b.visibilityTimeoutSeconds ?? 30) &&
+  a.maxReceiveCount === b.maxReceiveCount &&
+  a.deadLetterQueue === b.deadLetterQueue;
+
+/** Starts the endpoint; resolves once the port is bound. Queues are created through the returned object. */
+export async function startSqsServer(options: SqsServerOptions = {}): Promise<SqsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '000000000000';
+  const log = options.log ?? (() => undefined);
+  const queues = new Map<string, { runtime: QueueRuntime; options: CreateQueueOptions; local: LocalQueue }>();
+  const mappings: SqsEventSourceMapping[] = [];
+  const directory = { accountId, find: (name: string) => queues.get(name)?.runtime };
+  const operations = sqsOperations(directory, { senderId: LOCAL_SENDER_ID });
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const closed = new AbortController();
+    response.on('close', () => closed.abort());
+    try {
+      const target = request.headers['x-amz-target'];
+      const body = await readBody(request);
+      if (request.method !== 'POST' || typeof target !== 'string') {
+        // Skipped AWS behaviour: the legacy query protocol (form-encoded Action=...) that older SDKs speak is not emulated.
+        throw unknownOperation(typeof target === 'string' ? target : `${request.method} ${request.url}`);
+      }
+      const name = target.startsWith('AmazonSQS.') ? target.slice('AmazonSQS.'.length) : undefined;
+      const operation = name === undefined ? undefined : operations[name];
+      if (operation === undefined) throw name !== undefined && NOT_EMULATED.has(name) ? unsupportedOperation(name) : unknownOperation(target);
+      // Skipped AWS behaviour: SigV4 signatures and IAM permissions are not checked; any credentials work.
+      send(response, 200, await operation(parseJsonObject(body), closed.signal));
+    } catch (error) {
+      if (!(error instanceof SqsError)) log(`[sqs] unexpected error: ${(error as Error).stack ?? String(error)}`);
+      sendError(response, error instanceof SqsError ? error : internalError());
+    }
+  };
+
+  const inFlight = new Set<Promise<void>>();
+  const server = createServer((request, response) => {
+    const handling = handle(request, response);
+    inFlight.add(handling);
+    void handling.finally(() => inFlight.delete(handling));
+  });
+  const port = await listen(server, options.port ?? 0, host);
+  const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log(`Local SQS on ${endpoint} (region ${region}, account ${accountId})`);
+
+  const createQueue = (name: string, queueOptions: CreateQueueOptions = {}): LocalQueue => {
+    // Skipped AWS behaviour: FIFO queues (.fifo names, groups, deduplication) are not emulated.
+    if (name.endsWith('.fifo')) throw new Error(`FIFO queues are not emulated locally (${name})`);
+    if (!isValidQueueName(name)) throw new Error(`Invalid queue name "${name}": 1-80 alphanumerics, hyphens and underscores`);
+    const existing = queues.get(name);
+    if (existing !== undefined) {
+      // AWS: CreateQueue with the same name and attributes returns the existing queue; different attributes fail with QueueNameExists.
+      if (sameOptions(existing.options, queueOptions)) return existing.local;
+      throw new Error(`QueueNameExists: a queue named ${name} already exists with different attributes`);
+    }
+    // AWS: VisibilityTimeout defaults to 30 s and may be 0 to 12 hours.
+    const visibilityTimeoutSeconds = queueOptions.visibilityTimeoutSeconds ?? 30;
+    if (!Number.isInteger(visibilityTimeoutSeconds) || visibilityTimeoutSeconds < 0 || visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+      throw new Error(`VisibilityTimeout ${visibilityTimeoutSeconds} for ${name} must be between 0 and ${MAX_VISIBILITY_TIMEOUT_SECONDS}`);
+    }
+    const { maxReceiveCount, deadLetterQueue } = queueOptions;
+    // AWS: a RedrivePolicy needs both deadLetterTargetArn and maxReceiveCount (1-1000), and the target queue must exist.
+    if ((maxReceiveCount === undefined) !== (deadLetterQueue === undefined)) {
+      throw new Error(`Queue ${name}: maxReceiveCount and deadLetterQueue go together (a RedrivePolicy needs both)`);
+    }
+    if (maxReceiveCount !== undefined && (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000)) {
+      throw new Error(`Queue ${name}: maxReceiveCount ${maxReceiveCount} must be between 1 and 1000`);
+    }
+    const target = deadLetterQueue === undefined ? undefined : queues.get(deadLetterQueue);
+    if (deadLetterQueue !== undefined && target === undefined) {
+      throw new Error(`Queue ${name}: dead-letter queue ${deadLetterQueue} does not exist; create it first`);
+    }
+    const local: LocalQueue = {
+      name,
+      url: `${endpoint}/${accountId}/${name}`,
+      arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
+    };
+    let runtime: QueueRuntime | undefined;
+    const queue = new MessageQueue({
+      ...local,
+      visibilityTimeoutSeconds,
+      delaySeconds: 0,
+      messageRetentionSeconds: DEFAULT_RETENTION_SECONDS,
+      createdAt: Date.now(),
+      ...(target === undefined || maxReceiveCount === undefined ? {} : { redrive: { deadLetterQueue: target.runtime.queue, maxReceiveCount } }),
+      onMessagesAdded: () => runtime?.changed(),
+    });
+    runtime = new QueueRuntime(queue);
+    queues.set(name, { runtime, options: { ...queueOptions }, local });
+    log(`[sqs] queue ${name}: ${local.url}`);
+    return local;
+  };
+
+  const queueNamed = (name: string): QueueRuntime => {
+    const entry = queues.get(name);
+    if (entry === undefined) throw new Error(`No local queue named ${name}`);
+    return entry.runtime;
+  };
+
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    // Consumers first, while the endpoint still answers: in-flight invocations may send messages.
+    await Promise.all(mappings.map((mapping) => mapping.stop()));
+    // Releases long polls; they answer with no messages.
+    for (const { runtime } of queues.values()) runtime.close();
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await Promise.allSettled([...inFlight]);
+    server.closeAllConnections();
+    await closed;
+  };
+
+  return {
+    endpoint,
+    createQueue,
+    addEventSource: (queueName, fn, eventSourceOptions = {}) => {
+      if (stopping !== undefined) throw new Error('The local SQS server is stopped');
+      const runtime = queueNamed(queueName);
+      const validated = validateEventSource(queueName, runtime.queue.config.visibilityTimeoutSeconds, fn, eventSourceOptions);
+      mappings.push(new SqsEventSourceMapping(runtime, fn, validated, { eventSourceARN: runtime.queue.config.arn, awsRegion: region }, log));
+      log(`[sqs] ${queueName} -> ${fn.name} (batch ${validated.batchSize}, window ${validated.maximumBatchingWindowMs} ms)`);
+    },
+    depth: (queueName) => queueNamed(queueName).depth(),
+    stop: () => (stopping ??= stop()),
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * The local SQS emulation driven by the real `SQSClient` (AWS JSON 1.0 over HTTP, endpoint
+ * override) and consumed through event source mappings with capturing handlers.
+ */
+import { createHash } from 'node:crypto';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { FunctionConfig, LambdaHandler } from '../../../local/api-gateway/lambda-invoke';
+import { type LocalQueue, type SqsServer, startSqsServer } from '../../../local/queue/sqs-server';
+
+interface Invocation {
+  readonly at: number;
+  readonly event: SQSEvent;
+}
+
+const md5 = (text: string) => createHash('md5').update(text, 'utf8').digest('hex');
+const fn = (name: string, handler: LambdaHandler): FunctionConfig => ({ name, handler, timeoutSeconds: 1, memoryMb: 128 });
+
+/** A consumer that records every invocation and answers with `respond(invocation number)`. */
+const recorder = (name: string, respond: (call: number, event: SQSEvent) => unknown) => {
+  const invocations: Invocation[] = [];
+  const config = fn(name, async (event) => {
+    invocations.push({ at: Date.now(), event: event as SQSEvent });
+    const result = respond(invocations.length, event as SQSEvent);
+    if (result instanceof Error) throw result;
+    return result;
+  });
+  return { invocations, config };
+};
+
+const waitFor = async (condition: () => boolean, timeoutMs: number): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+};
+
+let server: SqsServer;
+let sqs: SQSClient;
+const queues: Record<string, LocalQueue> = {};
+
+const delayed = recorder('delayed-consumer', () => undefined);
+const flaky = recorder('flaky-consumer', (call) => (call === 1 ? new Error('first attempt fails') : undefined));
+const partial = recorder('partial-consumer', (_call, event): SQSBatchResponse => ({
+  batchItemFailures: event.Records.filter((record) => record.body === 'fail' && record.attributes.ApproximateReceiveCount === '1').map((record) => ({
+    itemIdentifier: record.messageId,
+  })),
+}));
+const doomed = recorder('doomed-consumer', () => new Error('always fails'));
+const windowed = recorder('windowed-consumer', () => undefined);
+
+beforeAll(async () => {
+  server = await startSqsServer({ port: 0 });
+  sqs = new SQSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  queues.delayed = server.createQueue('delayed');
+  queues.flaky = server.createQueue('flaky', { visibilityTimeoutSeconds: 1 });
+  queues.partial = server.createQueue('partial', { visibilityTimeoutSeconds: 1 });
+  queues.doomedDlq = server.createQueue('doomed-dlq');
+  queues.doomed = server.createQueue('doomed', { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, deadLetterQueue: 'doomed-dlq' });
+  queues.plain = server.createQueue('plain');
+  queues.windowed = server.createQueue('windowed');
+  server.addEventSource('delayed', delayed.config);
+  server.addEventSource('flaky', flaky.config);
+  server.addEventSource('partial', partial.config, { reportBatchItemFailures: true });
+  server.addEventSource('doomed', doomed.config);
+  server.addEventSource('windowed', windowed.config, { maximumBatchingWindowMs: 400 });
+});
+
+afterAll(async () => {
+  sqs?.destroy();
+  await server?.stop();
+});
+
+describe('SendMessage with DelaySeconds through an event source mapping', () => {
+  it('invokes the consumer after the delay with the Lambda SQS event shape', async () => {
+    const body = JSON.stringify({ connectionId: 'abc', kind: 'grace' });
+    const before = Date.now();
+
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queues.delayed.url, MessageBody: body, DelaySeconds: 1 }));
+    const after = Date.now();
+    await waitFor(() => delayed.invocations.length > 0, 3_000);
+
+    const { at, event } = delayed.invocations[0];
+    expect(at - before).toBeGreaterThanOrEqual(1_000);
+    expect(at - after).toBeLessThan(1_500);
+    expect(event.Records).toHaveLength(1);
+    const record = event.Records[0];
+    expect(Object.keys(record).sort()).toEqual(
+      ['attributes', 'awsRegion', 'body', 'eventSource', 'eventSourceARN', 'md5OfBody', 'messageAttributes', 'messageId', 'receiptHandle'].sort(),
+    );
+    expect(record).toMatchObject({
+      messageId: sent.MessageId,
+      body,
+      md5OfBody: md5(body),
+      messageAttributes: {},
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:delayed',
+      awsRegion: 'us-east-1',
+    });
+    expect(typeof record.receiptHandle).toBe('string');
+    expect(record.receiptHandle.length).toBeGreaterThan(0);
+    expect(Object.keys(record.attributes).sort()).toEqual(['ApproximateFirstReceiveTimestamp', 'ApproximateReceiveCount', 'SenderId', 'SentTimestamp']);
+    expect(Object.values(record.attributes).every((value) => typeof value === 'string')).toBe(true);
+    expect(record.attributes.ApproximateReceiveCount).toBe('1');
+    const sentAt = Number(record.attributes.SentTimestamp);
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    expect(sentAt).toBeLessThanOrEqual(after);
+    expect(Number(record.attributes.ApproximateFirstReceiveTimestamp)).toBeGreaterThanOrEqual(sentAt + 1_000);
+    await waitFor(() => server.depth('delayed') === 0, 1_000);
+  });
+
+  it('answers with the MD5 of the UTF-8 body, which the SDK verifies', async () => {
+    const body = 'grace ⏳ für José — 👋';
+
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queues.plain.url, MessageBody: body }));
+
+    expect(sent.MD5OfMessageBody).toBe(md5(body));
+    expect(sent.MessageId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('batching', () => {
+  it('gathers messages sent apart into one invocation within the batching window', async () => {
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.windowed.url, MessageBody: 'first' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.windowed.url, MessageBody: 'second' }));
+
+    await waitFor(() => server.depth('windowed') === 0, 2_000);
+
+    expect(windowed.invocations.map((invocation) => invocation.event.Records.map((record) => record.body))).toEqual([['first', 'second']]);
+  });
+});
+
+describe('function errors and redelivery', () => {
+  it('redelivers a failed batch after the visibility timeout with ApproximateReceiveCount 2', async () => {
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queues.flaky.url, MessageBody: 'retry me' }));
+
+    await waitFor(() => flaky.invocations.length >= 2, 3_000);
+
+    const [first, second] = flaky.invocations;
+    expect(second.at - first.at).toBeGreaterThanOrEqual(950);
+    expect(second.event.Records.map((record) => [record.messageId, record.attributes.ApproximateReceiveCount])).toEqual([[sent.MessageId, '2']]);
+    expect(second.event.Records[0].receiptHandle).not.toBe(first.event.Records[0].receiptHandle);
+    await waitFor(() => server.depth('flaky') === 0, 1_000);
+  });
+
+  it('deletes the successes of a partial batch failure and redelivers only the reported message', async () => {
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queues.partial.url,
+        Entries: [
+          { Id: 'ok', MessageBody: 'ok' },
+          { Id: 'fail', MessageBody: 'fail' },
+        ],
+      }),
+    );
+    expect(sent.Successful?.map((entry) => entry.MD5OfMessageBody)).toEqual([md5('ok'), md5('fail')]);
+
+    await waitFor(() => partial.invocations.length >= 2, 3_000);
+
+    expect(partial.invocations[0].event.Records.map((record) => record.body).sort()).toEqual(['fail', 'ok']);
+    expect(partial.invocations[1].event.Records.map((record) => [record.body, record.attributes.ApproximateReceiveCount])).toEqual([['fail', '2']]);
+    await waitFor(() => server.depth('partial') === 0, 1_000);
+    expect(partial.invocations).toHaveLength(2);
+  });
+
+  it('moves a message to the dead-letter queue after maxReceiveCount receives', async () => {
+    const sent = await sqs.send(new SendMessageCommand({ QueueUrl: queues.doomed.url, MessageBody: 'poison' }));
+
+    await waitFor(() => server.depth('doomed-dlq') === 1, 4_000);
+
+    expect(server.depth('doomed')).toBe(0);
+    expect(doomed.invocations.map((invocation) => invocation.event.Records[0].attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.doomedDlq.url, MessageSystemAttributeNames: ['All'] }));
+    expect(received.Messages?.map((message) => [message.MessageId, message.Body, message.Attributes?.DeadLetterQueueSourceArn])).toEqual([
+      [sent.MessageId, 'poison', queues.doomed.arn],
+    ]);
+  });
+});
+
+describe('the queue API', () => {
+  it('receives, hides, counts and deletes messages', async () => {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'plain' }));
+    expect(QueueUrl).toBe(`${server.endpoint}/000000000000/plain`);
+    await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 })).then((drained) =>
+      Promise.all((drained.Messages ?? []).map((message) => sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle })))),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'one' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'two' }));
+
+    const counted = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
+    const afterReceive = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    );
+    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.Messages?.[0].ReceiptHandle }));
+
+    expect(counted.Attributes).toEqual({ ApproximateNumberOfMessages: '2' });
+    expect(received.Messages?.map((message) => message.Body)).toEqual(['one']);
+    expect(afterReceive.Attributes).toEqual({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '1' });
+    expect(server.depth('plain')).toBe(1);
+  });
+
+  it('answers a long poll as soon as a message arrives', async () => {
+    const started = Date.now();
+    const polling = sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.doomedDlq.url, WaitTimeSeconds: 5 }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.doomedDlq.url, MessageBody: 'late' }));
+    const received = await polling;
+
+    expect(received.Messages?.map((message) => message.Body)).toEqual(['late']);
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('rejects an unknown queue with QueueDoesNotExist', async () => {
+    await expect(sqs.send(new SendMessageCommand({ QueueUrl: `${server.endpoint}/000000000000/nope`, MessageBody: 'x' }))).rejects.toThrow(
+      expect.objectContaining({ name: 'QueueDoesNotExist' }),
+    );
+    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' }))).rejects.toThrow(expect.objectContaining({ name: 'QueueDoesNotExist' }));
+  });
+
+  it('rejects DelaySeconds above 900 with InvalidParameterValue and stores nothing', async () => {
+    const depth = server.depth('plain');
+
+    await expect(sqs.send(new SendMessageCommand({ QueueUrl: queues.plain.url, MessageBody: 'x', DelaySeconds: 901 }))).rejects.toThrow(
+      expect.objectContaining({ name: 'InvalidParameterValue' }),
+    );
+    expect(server.depth('plain')).toBe(depth);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The Lambda half of the SQS event source mapping: the record Lambda builds from a message, and
+ * how it reads a function's batch response (ReportBatchItemFailures).
+ */
+import type { ReceivedMessage } from '../../../local/queue/message-queue';
+import { interpretBatchResponse, toLambdaRecord } from '../../../local/queue/sqs-event';
+
+const IDS = ['m1', 'm2', 'm3'];
+
+describe('interpretBatchResponse', () => {
+  it.each([
+    ['undefined', undefined],
+    ['null', null],
+    ['an empty object', {}],
+    ['a null list', { batchItemFailures: null }],
+    ['an empty list', { batchItemFailures: [] }],
+  ])('treats %s as complete success', (_name, response) => {
+    expect(interpretBatchResponse(response, IDS, true)).toEqual({ kind: 'success' });
+  });
+
+  it('keeps only the reported messages', () => {
+    const outcome = interpretBatchResponse({ batchItemFailures: [{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }] }, IDS, true);
+
+    expect(outcome).toEqual({ kind: 'partial', failedMessageIds: new Set(['m2', 'm3']) });
+  });
+
+  it.each([
+    ['an empty identifier', { batchItemFailures: [{ itemIdentifier: '' }] }],
+    ['a null identifier', { batchItemFailures: [{ itemIdentifier: null }] }],
+    ['a misspelt key', { batchItemFailures: [{ itemIdentifer: 'm1' }] }],
+    ['an identifier outside the batch', { batchItemFailures: [{ itemIdentifier: 'm9' }] }],
+    ['a list that is not a list', { batchItemFailures: 'm1' }],
+    ['a response that is not an object', 'm1'],
+  ])('fails the whole batch for %s', (_name, response) => {
+    expect(interpretBatchResponse(response, IDS, true).kind).toBe('failure');
+  });
+
+  it('ignores the response without ReportBatchItemFailures', () => {
+    expect(interpretBatchResponse({ batchItemFailures: [{ itemIdentifier: 'm1' }] }, IDS, false)).toEqual({ kind: 'success' });
+  });
+});
+
+describe('toLambdaRecord', () => {
+  const message: ReceivedMessage = {
+    messageId: 'id-1',
+    receiptHandle: 'handle-1',
+    body: '{"a":1}',
+    md5OfBody: 'body-md5',
+    attributes: {
+      kind: { dataType: 'String', stringValue: 'grace' },
+      blob: { dataType: 'Binary', binaryValue: Buffer.from([1, 2, 3]) },
+    },
+    md5OfMessageAttributes: 'attributes-md5',
+    senderId: 'SENDER',
+    sentTimestamp: 1_700_000_000_000,
+    receiveCount: 3,
+    firstReceiveTimestamp: 1_700_000_001_000,
+    size: 30,
+  };
+  const context = { eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q', awsRegion: 'us-east-1' };
+
+  it('maps a message with attributes to lower-camel Lambda attributes and string system attributes', () => {
+    expect(toLambdaRecord(message, context)).toEqual({
+      messageId: 'id-1',
+      receiptHandle: 'handle-1',
+      body: '{"a":1}',
+      attributes: {
+        ApproximateReceiveCount: '3',
+        SentTimestamp: '1700000000000',
+        SenderId: 'SENDER',
+        ApproximateFirstReceiveTimestamp: '1700000001000',
+      },
+      messageAttributes: {
+        kind: { stringValue: 'grace', stringListValues: [], binaryListValues: [], dataType: 'String' },
+        blob: { binaryValue: 'AQID', stringListValues: [], binaryListValues: [], dataType: 'Binary' },
+      },
+      md5OfBody: 'body-md5',
+      md5OfMessageAttributes: 'attributes-md5',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
+      awsRegion: 'us-east-1',
+    });
+  });
+
+  it('leaves md5OfMessageAttributes out for a message without attributes', () => {
+    const record = toLambdaRecord({ ...message, attributes: {}, md5OfMessageAttributes: undefined }, context);
+
+    expect('md5OfMessageAttributes' in record).toBe(false);
+    expect(record.messageAttributes).toEqual({});
+  });
+
+  it('names the source queue of a dead-lettered message', () => {
+    const record = toLambdaRecord({ ...message, deadLetterQueueSourceArn: 'arn:aws:sqs:us-east-1:000000000000:source' }, context);
+
+    expect(record.attributes.DeadLetterQueueSourceArn).toBe('arn:aws:sqs:us-east-1:000000000000:source');
+  });
+});
