@@ -6,6 +6,7 @@ module.exports = {
   // @middy/core 6 and jose 6 are ESM-only: let ts-jest compile it (allowJs) instead of ignoring node_modules.
   transform: { '^.+\\.[tj]s$': ['ts-jest', { tsconfig: { allowJs: true }, diagnostics: { ignoreCodes: [151002] } }] },
   transformIgnorePatterns: ['node_modules/(?!(@middy|jose)/)'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
   maxWorkers: 2,
   testTimeout: 30000,
 };

@@ -1,0 +1,126 @@
+/**
+ * The notifier handler against real DynamoDB Local and Postgres (through the local stack), with a
+ * stand-in `@connections` endpoint that can be made to fail: partial batch failures name exactly
+ * the undelivered records, and the retry the event source mapping makes delivers them.
+ */
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { ENV } from '../../lib/app-manifest';
+import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+
+let env: TestStack;
+let connections: Server;
+/** How many more posts to each connection id fail with a 500. */
+const failures = new Map<string, number>();
+const delivered: { connectionId: string; body: any }[] = [];
+let notify: (event: DynamoDBStreamEvent) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+
+const readBody = (req: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let text = '';
+    req.on('data', (chunk) => (text += chunk));
+    req.on('end', () => resolve(text));
+  });
+
+beforeAll(async () => {
+  connections = createServer(async (req, res) => {
+    const connectionId = decodeURIComponent((req.url ?? '').split('/@connections/')[1] ?? '');
+    const body = await readBody(req);
+    const left = failures.get(connectionId) ?? 0;
+    if (left > 0) {
+      failures.set(connectionId, left - 1);
+      res.writeHead(500, { 'x-amzn-ErrorType': 'InternalServerError', 'content-type': 'application/json' }).end('{"message":"boom"}');
+      return;
+    }
+    if (connectionId.startsWith('gone')) {
+      res.writeHead(410, { 'x-amzn-ErrorType': 'GoneException', 'content-type': 'application/json' }).end('{"message":"gone"}');
+      return;
+    }
+    delivered.push({ connectionId, body: JSON.parse(body) });
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((resolve) => connections.listen(0, '127.0.0.1', resolve));
+  env = await startTestStack();
+  // This file drives the notifier by hand, so its management client points at the stand-in above.
+  process.env[ENV.connectionsEndpoint] = `http://127.0.0.1:${(connections.address() as AddressInfo).port}/live`;
+  ({ handler: notify } = await import('../../lambdas/handlers/events/notify'));
+}, 90_000);
+
+afterAll(async () => {
+  await env?.dispose();
+  await new Promise((resolve) => connections?.close(resolve));
+}, 30_000);
+
+const record = (sequenceNumber: string, userId: string, status: 'online' | 'offline', changedAt: number): DynamoDBRecord => ({
+  eventID: sequenceNumber,
+  eventName: 'MODIFY',
+  eventSource: 'aws:dynamodb',
+  eventVersion: '1.1',
+  awsRegion: 'us-east-1',
+  eventSourceARN: 'arn:aws:dynamodb:us-east-1:000000000000:table/presence/stream/x',
+  dynamodb: {
+    SequenceNumber: sequenceNumber,
+    ApproximateCreationDateTime: Math.floor(changedAt / 1000),
+    Keys: { pk: { S: `U#${userId}` }, sk: { S: 'STATE' } },
+    NewImage: {
+      pk: { S: `U#${userId}` },
+      sk: { S: 'STATE' },
+      userId: { S: userId },
+      announced: { S: status },
+      change: {
+        M: {
+          status: { S: status },
+          changedAt: { N: String(changedAt) },
+          ...(status === 'offline' ? { lastSeen: { N: String(changedAt - 3000) } } : {}),
+        },
+      },
+    },
+    StreamViewType: 'NEW_AND_OLD_IMAGES',
+  },
+});
+
+const watchAs = async (doc: DynamoDBDocumentClient, userId: string, connectionId: string) =>
+  doc.send(new PutCommand({ TableName: 'presence', Item: { pk: `W#${userId}`, sk: connectionId, watcher: '999', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
+
+describe('the notifier handler', () => {
+  it('reports only undelivered records, and the retry delivers them', async () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    await watchAs(doc, '101', 'flakyAAAAAAAAA=');
+    await watchAs(doc, '102', 'steadyAAAAAAAA=');
+    doc.destroy();
+    failures.set('flakyAAAAAAAAA=', 10);
+    const now = Date.now();
+    const batch = { Records: [record('100000000000000000001', '101', 'online', now), record('100000000000000000002', '102', 'online', now)] };
+
+    const first = await notify(batch);
+    failures.clear();
+    const retry = await notify(batch);
+
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: '100000000000000000001' }]);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(delivered.filter((d) => d.connectionId === 'flakyAAAAAAAAA=').map((d) => d.body.presences[0].userId)).toEqual(['101']);
+    // The steady watcher got its change on the first try, and again on the retry: a duplicate, never silence.
+    expect(delivered.filter((d) => d.connectionId === 'steadyAAAAAAAA=')).toHaveLength(2);
+  }, 60_000);
+
+  it('makes an offline moment durable in Postgres', async () => {
+    const { signUp, call } = api(() => env.stack.httpUrl);
+    const user = await signUp('durable-last-seen');
+    const lastSeen = Date.UTC(2026, 10, 28, 9, 0, 0);
+
+    await notify({ Records: [record('100000000000000000010', user.body.user.id, 'offline', lastSeen + 3000)] });
+    const read = await call('GET', `/users/${user.body.user.id}`, { token: user.body.token });
+
+    expect(read.body.lastSeen).toBe(new Date(lastSeen).toISOString());
+  }, 60_000);
+
+  it('ignores stream records that carry no visible change', async () => {
+    const plain = record('100000000000000000020', '103', 'online', Date.now());
+    delete plain.dynamodb?.NewImage?.change;
+
+    await expect(notify({ Records: [plain] })).resolves.toEqual({ batchItemFailures: [] });
+  });
+});
