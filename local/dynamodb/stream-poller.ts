@@ -1,0 +1,484 @@
+/**
+ * A DynamoDB Streams poller that feeds a handler the way a Lambda event source mapping does
+ * (emulation-fidelity.md §6-9: DDB-*, ESM-*, FLT-*, TTL-*). It reads `GetRecords` raw over HTTP, so the
+ * handler sees Lambda's wire shapes (epoch-seconds timestamps, base64 blobs) rather than SDK objects.
+ *
+ * Starting position: `LATEST` by default, as the local runtime keeps no checkpoints. With a persistent
+ * data directory that means a restart never replays old records (ESM-07); records written while no
+ * poller runs are not delivered, as on AWS for writes made before a mapping exists.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import {
+  interpretBatchResponse,
+  matchesAnyFilter,
+  parseFilterPatterns,
+  rewriteArn,
+  toLambdaRecord,
+  usesNumericOperator,
+  UnknownStreamEventError,
+  type BatchOutcome,
+  type RawStreamRecord,
+  type RecordContext,
+} from './stream-records';
+
+export interface StreamMappingOptions {
+  /** Records per invocation; default 100 (AWS default). */
+  batchSize?: number;
+  /** Retries of a failing batch before it is discarded; default -1 = infinite (AWS default). */
+  maximumRetryAttempts?: number;
+  /** Split a failing batch in two before retrying (splits do not count as retries). */
+  bisectBatchOnFunctionError?: boolean;
+  /** `FunctionResponseTypes: ["ReportBatchItemFailures"]`. */
+  reportBatchItemFailures?: boolean;
+  /** `FilterCriteria` patterns (objects, JSON text, or `{pattern: "<json>"}`), ORed. */
+  filters?: object[];
+  /** On-failure destination: receives a `DDBStreamBatchInfo` invocation record for discarded batches. */
+  onFailure?: (info: unknown) => Promise<void> | void;
+  /** Per-shard poll interval when the shard is idle; default 250 ms (Lambda polls each shard 4x/s). */
+  pollIntervalMs?: number;
+  /** Default `LATEST` (see the module comment). */
+  startingPosition?: 'LATEST' | 'TRIM_HORIZON';
+  /** Region and account shown in `awsRegion` / `eventSourceARN`; default us-east-1 / 000000000000. */
+  region?: string;
+  accountId?: string;
+  /** The table's TTL attribute; default: read from DescribeTimeToLive. */
+  ttlAttribute?: string;
+}
+
+export interface StreamPollerOptions extends StreamMappingOptions {
+  endpoint: string;
+  tableName: string;
+  handler: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  log?: (line: string) => void;
+}
+
+export interface StreamPoller {
+  /** Stops polling and waits for an in-flight batch; rejects if the poller had stopped on a fatal error. */
+  stop(): Promise<void>;
+}
+
+/** An error answer of the DynamoDB (Streams) API, named as the SDK would name it. */
+export class StreamsApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly statusCode: number,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'StreamsApiError';
+  }
+}
+
+/** Starts polling every shard of the table's stream; resolves once the starting positions are fixed. */
+export async function startStreamPoller(options: StreamPollerOptions): Promise<StreamPoller> {
+  const poller = new ShardPoller(options);
+  await poller.start();
+  return { stop: () => poller.stop() };
+}
+
+interface ShardDescription {
+  ShardId: string;
+  ParentShardId?: string;
+  SequenceNumberRange?: { StartingSequenceNumber?: string; EndingSequenceNumber?: string };
+}
+
+interface ShardState {
+  readonly id: string;
+  readonly parentId?: string;
+  status: 'waiting' | 'running' | 'done';
+  /** Where a fresh iterator starts when nothing has been read from the shard yet. */
+  initialPosition: 'LATEST' | 'TRIM_HORIZON';
+  iterator?: string;
+  /** Highest sequence number read (delivered or filtered out): iterators are re-acquired after it. */
+  lastRead?: string;
+  /** Read but not yet checkpointed, in stream order. */
+  pending: DynamoDBRecord[];
+  /** Size of the next batch; smaller than batchSize after a bisect. */
+  batchLimit: number;
+  /** Failed invocations of the current batch since the checkpoint last moved. */
+  attempts: number;
+  endOfShard: boolean;
+}
+
+const API_VERSION_TARGET = { dynamodb: 'DynamoDB_20120810', streams: 'DynamoDBStreams_20120810' };
+const MAX_BACKOFF_MS = 5_000;
+
+class ShardPoller {
+  private readonly batchSize: number;
+  private readonly maximumRetryAttempts: number;
+  private readonly pollIntervalMs: number;
+  private readonly patterns: ReturnType<typeof parseFilterPatterns>;
+  private readonly log: (line: string) => void;
+  private readonly shards = new Map<string, ShardState>();
+  private readonly workers = new Set<Promise<void>>();
+  private readonly sleepers = new Set<() => void>();
+  private streamArn = '';
+  private context!: RecordContext;
+  private stopped = false;
+  private fatalError: unknown;
+  private warnedTtlNormalisation = false;
+  private discovery?: Promise<void>;
+
+  constructor(private readonly options: StreamPollerOptions) {
+    this.batchSize = options.batchSize ?? 100;
+    if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
+      throw new Error(`batchSize must be 1..10000, got ${options.batchSize}`);
+    }
+    // ESM-03: -1 (the default) retries until the record expires; the IaC sets a finite value.
+    this.maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    // FLT-05: invalid patterns fail when the mapping is created, not at the first record.
+    this.patterns = parseFilterPatterns(options.filters ?? []);
+    for (const pattern of this.patterns) {
+      if (usesNumericOperator(pattern)) {
+        this.log(`[stream-poller] ${options.tableName}: filter ${JSON.stringify(pattern)} uses "numeric", which DynamoDB filters do not support; it never matches`);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    const { tableName } = this.options;
+    const described = await this.call<{ Table?: { LatestStreamArn?: string; StreamSpecification?: { StreamEnabled?: boolean } } }>(
+      'dynamodb', 'DescribeTable', { TableName: tableName });
+    const arn = described.Table?.LatestStreamArn;
+    if (arn === undefined || described.Table?.StreamSpecification?.StreamEnabled !== true) {
+      throw new Error(`Table ${tableName} has no stream enabled`);
+    }
+    this.streamArn = arn;
+    const region = this.options.region ?? 'us-east-1';
+    this.context = {
+      eventSourceARN: rewriteArn(arn, region, this.options.accountId ?? '000000000000'),
+      awsRegion: region,
+      ttlAttribute: this.options.ttlAttribute ?? (await this.describeTtlAttribute()),
+    };
+    const startingPosition = this.options.startingPosition ?? 'LATEST';
+    for (const shard of await this.describeShards()) {
+      const state = this.addShard(shard, startingPosition);
+      if (startingPosition === 'LATEST') {
+        // ESM-07: LATEST means "from now": closed shards hold only the past, open ones get their iterator now.
+        if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) state.status = 'done';
+        else state.iterator = await this.getShardIterator(state.id, { ShardIteratorType: 'LATEST' });
+      }
+    }
+    this.schedule();
+    this.discovery = this.discoverLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeSleepers();
+    await this.discovery;
+    while (this.workers.size > 0) await Promise.all([...this.workers]);
+    if (this.fatalError !== undefined) throw this.fatalError;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Shards
+
+  private addShard(shard: ShardDescription, initialPosition: 'LATEST' | 'TRIM_HORIZON'): ShardState {
+    const state: ShardState = {
+      id: shard.ShardId,
+      parentId: shard.ParentShardId,
+      status: 'waiting',
+      initialPosition,
+      pending: [],
+      batchLimit: this.batchSize,
+      attempts: 0,
+      endOfShard: false,
+    };
+    this.shards.set(state.id, state);
+    return state;
+  }
+
+  /** ESM-08: a shard starts only once its parent is fully processed (or has aged out of the stream). */
+  private schedule(): void {
+    if (this.stopped) return;
+    for (const shard of this.shards.values()) {
+      if (shard.status !== 'waiting') continue;
+      const parent = shard.parentId === undefined ? undefined : this.shards.get(shard.parentId);
+      if (parent !== undefined && parent.status !== 'done') continue;
+      shard.status = 'running';
+      const worker = this.runShard(shard).finally(() => this.workers.delete(worker));
+      this.workers.add(worker);
+    }
+  }
+
+  private async discoverLoop(): Promise<void> {
+    const interval = Math.max(1_000, this.pollIntervalMs * 4);
+    while (!this.stopped) {
+      await this.sleep(interval);
+      if (this.stopped) return;
+      try {
+        for (const shard of await this.describeShards()) {
+          // ESM-08: shards that appear after the mapping started (children, rollovers) are read from their start.
+          if (!this.shards.has(shard.ShardId)) this.addShard(shard, 'TRIM_HORIZON');
+        }
+        this.schedule();
+      } catch (error) {
+        this.log(`[stream-poller] ${this.options.tableName}: DescribeStream failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private async runShard(shard: ShardState): Promise<void> {
+    let failures = 0;
+    while (!this.stopped) {
+      try {
+        if (shard.pending.length === 0) {
+          if (shard.endOfShard) break;
+          const read = await this.readRecords(shard);
+          failures = 0;
+          // ESM-02: no batching window; idle shards are polled every pollIntervalMs.
+          if (read === 0 && !shard.endOfShard) await this.sleep(this.pollIntervalMs);
+          continue;
+        }
+        await this.deliverBatch(shard);
+      } catch (error) {
+        if (error instanceof UnknownStreamEventError) return this.fail(error);
+        failures += 1;
+        this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${(error as Error).message}`);
+        await this.sleep(Math.min(MAX_BACKOFF_MS, this.pollIntervalMs * 2 ** failures));
+      }
+    }
+    if (this.stopped) return;
+    // ESM-08: a closed shard (NextShardIterator null) ends; its children may start now.
+    shard.status = 'done';
+    this.log(`[stream-poller] ${this.options.tableName}: shard ${shard.id} closed and fully processed`);
+    this.schedule();
+  }
+
+  /** One GetRecords call; returns how many records it read (delivered or filtered out). */
+  private async readRecords(shard: ShardState): Promise<number> {
+    shard.iterator ??= await this.getShardIterator(
+      shard.id,
+      shard.lastRead === undefined
+        ? { ShardIteratorType: shard.initialPosition }
+        : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastRead },
+    );
+    let result: { Records?: RawStreamRecord[]; NextShardIterator?: string | null };
+    try {
+      result = await this.call('streams', 'GetRecords', { ShardIterator: shard.iterator, Limit: this.batchSize });
+    } catch (error) {
+      if (error instanceof StreamsApiError && error.code === 'ExpiredIteratorException') {
+        // ESM-08: iterators expire after 15 min; re-acquire after the last record read.
+        this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: iterator expired, re-acquiring`);
+        shard.iterator = undefined;
+        return 0;
+      }
+      if (error instanceof StreamsApiError && error.code === 'TrimmedDataAccessException') {
+        // ESM-08: records past the 24 h retention are gone; carry on from the oldest record still there.
+        this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: records trimmed before they were read; continuing from TRIM_HORIZON`);
+        shard.iterator = undefined;
+        shard.lastRead = undefined;
+        shard.initialPosition = 'TRIM_HORIZON';
+        return 0;
+      }
+      throw error;
+    }
+    const records = result.Records ?? [];
+    shard.iterator = result.NextShardIterator ?? undefined;
+    shard.endOfShard = result.NextShardIterator === null || result.NextShardIterator === undefined;
+    for (const raw of records) {
+      const { record, normalisedTtlDelete } = toLambdaRecord(raw, this.context);
+      if (normalisedTtlDelete && !this.warnedTtlNormalisation) {
+        this.warnedTtlNormalisation = true;
+        this.log(
+          `[stream-poller] ${this.options.tableName}: DynamoDB Local emitted a TTL delete as eventName ${JSON.stringify(raw.eventName)} ` +
+            'without userIdentity; delivering it as AWS does (REMOVE + userIdentity dynamodb.amazonaws.com)',
+        );
+      }
+      shard.lastRead = record.dynamodb?.SequenceNumber;
+      // FLT-01: records no filter matches are dropped and the checkpoint moves past them.
+      if (matchesAnyFilter(record, this.patterns)) shard.pending.push(record);
+    }
+    return records.length;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Invocation and error handling (ESM-01, ESM-03, ESM-04, ESM-05)
+
+  private async deliverBatch(shard: ShardState): Promise<void> {
+    const batch = shard.pending.slice(0, shard.batchLimit);
+    const sequenceNumbers = batch.map((record) => record.dynamodb?.SequenceNumber as string);
+    let outcome: BatchOutcome;
+    let functionError = false;
+    try {
+      // LAM-01: the event and the result travel as JSON, as through the Lambda service.
+      const response = await this.options.handler(jsonTransport({ Records: batch }) as DynamoDBStreamEvent);
+      outcome = interpretBatchResponse(jsonTransport(response), sequenceNumbers, this.options.reportBatchItemFailures === true);
+    } catch (error) {
+      functionError = true;
+      outcome = { kind: 'failure', reason: `function error: ${(error as Error)?.message ?? String(error)}` };
+    }
+
+    if (outcome.kind === 'success') {
+      this.checkpoint(shard, batch.length);
+      return;
+    }
+
+    let failed = batch;
+    if (outcome.kind === 'partial') {
+      const from = sequenceNumbers.indexOf(outcome.fromSequenceNumber);
+      if (from > 0) {
+        // ESM-04: checkpoint just before the lowest failed record; [INF] progress restarts the retry count.
+        this.checkpoint(shard, from);
+        failed = batch.slice(from);
+      }
+      // ESM-05: with bisect as well, AWS splits at that record and retries only the rest, which this already does.
+    } else if (this.options.bisectBatchOnFunctionError === true && batch.length > 1) {
+      // ESM-03: bisect on failure; splitting does not count towards the retry quota.
+      shard.batchLimit = Math.ceil(batch.length / 2);
+      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: batch of ${batch.length} failed (${outcome.reason}); bisecting`);
+      await this.sleep(this.pollIntervalMs);
+      return;
+    }
+
+    shard.attempts += 1;
+    const reason = outcome.kind === 'partial' ? `partial failure from ${outcome.fromSequenceNumber}` : outcome.reason;
+    // ESM-03: -1 retries forever, blocking the shard; otherwise 1 invocation + maximumRetryAttempts retries.
+    if (this.maximumRetryAttempts >= 0 && shard.attempts > this.maximumRetryAttempts) {
+      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${failed.length} record(s) discarded after ${shard.attempts} attempt(s) (${reason})`);
+      await this.sendToOnFailure(shard, failed, shard.attempts, functionError);
+      this.checkpoint(shard, failed.length);
+      return;
+    }
+    this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: batch of ${failed.length} failed (${reason}); retrying`);
+    // [INF] Lambda documents no delay between stream retries; one poll interval keeps a failing handler from spinning.
+    await this.sleep(this.pollIntervalMs);
+  }
+
+  /** The first `count` pending records are done: drop them and reset the per-batch state. */
+  private checkpoint(shard: ShardState, count: number): void {
+    shard.pending.splice(0, count);
+    shard.attempts = 0;
+    if (shard.pending.length === 0) shard.batchLimit = this.batchSize;
+  }
+
+  /** ESM-03: the on-failure destination gets metadata only (DDBStreamBatchInfo), never the records. */
+  private async sendToOnFailure(shard: ShardState, records: DynamoDBRecord[], invokeCount: number, functionError: boolean): Promise<void> {
+    if (this.options.onFailure === undefined) return;
+    const first = records[0]?.dynamodb;
+    const last = records[records.length - 1]?.dynamodb;
+    const info = {
+      requestContext: {
+        requestId: randomUUID(),
+        // functionArn is left out: a local handler has no ARN and a made-up one would mislead.
+        condition: 'RetryAttemptsExhausted',
+        approximateInvokeCount: invokeCount,
+      },
+      responseContext: {
+        statusCode: 200,
+        executedVersion: '$LATEST',
+        ...(functionError ? { functionError: 'Unhandled' } : {}),
+      },
+      version: '1.0',
+      timestamp: new Date().toISOString(),
+      DDBStreamBatchInfo: {
+        shardId: shard.id,
+        startSequenceNumber: first?.SequenceNumber,
+        endSequenceNumber: last?.SequenceNumber,
+        approximateArrivalOfFirstRecord: isoSeconds(first?.ApproximateCreationDateTime),
+        approximateArrivalOfLastRecord: isoSeconds(last?.ApproximateCreationDateTime),
+        batchSize: records.length,
+        streamArn: this.context.eventSourceARN,
+      },
+    };
+    try {
+      await this.options.onFailure(jsonTransport(info));
+    } catch (error) {
+      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: on-failure destination failed: ${(error as Error).message}`);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.fatalError === undefined) {
+      this.fatalError = error;
+      this.log(`[stream-poller] ${this.options.tableName}: FATAL, polling stopped: ${(error as Error).message}`);
+    }
+    this.stopped = true;
+    this.wakeSleepers();
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The DynamoDB and DynamoDB Streams APIs, spoken raw (DDB-04)
+
+  private async describeTtlAttribute(): Promise<string | undefined> {
+    const ttl = await this.call<{ TimeToLiveDescription?: { TimeToLiveStatus?: string; AttributeName?: string } }>(
+      'dynamodb', 'DescribeTimeToLive', { TableName: this.options.tableName });
+    return ttl.TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED' ? ttl.TimeToLiveDescription.AttributeName : undefined;
+  }
+
+  private async describeShards(): Promise<ShardDescription[]> {
+    const shards: ShardDescription[] = [];
+    let exclusiveStartShardId: string | undefined;
+    do {
+      const page = await this.call<{ StreamDescription: { Shards?: ShardDescription[]; LastEvaluatedShardId?: string } }>(
+        'streams', 'DescribeStream', { StreamArn: this.streamArn, ExclusiveStartShardId: exclusiveStartShardId });
+      shards.push(...(page.StreamDescription.Shards ?? []));
+      exclusiveStartShardId = page.StreamDescription.LastEvaluatedShardId;
+    } while (exclusiveStartShardId !== undefined);
+    return shards;
+  }
+
+  private async getShardIterator(shardId: string, position: { ShardIteratorType: string; SequenceNumber?: string }): Promise<string> {
+    const result = await this.call<{ ShardIterator: string }>('streams', 'GetShardIterator', {
+      StreamArn: this.streamArn,
+      ShardId: shardId,
+      ...position,
+    });
+    return result.ShardIterator;
+  }
+
+  private async call<T>(service: keyof typeof API_VERSION_TARGET, operation: string, body: object): Promise<T> {
+    const response = await fetch(this.options.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `${API_VERSION_TARGET[service]}.${operation}`,
+        // DynamoDB Local requires an Authorization header but does not verify signatures.
+        authorization: 'AWS4-HMAC-SHA256 Credential=local/20000101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    const json = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
+    if (!response.ok) {
+      const type = String(json.__type ?? 'UnknownError');
+      throw new StreamsApiError(type.slice(type.lastIndexOf('#') + 1), String(json.message ?? json.Message ?? text), response.status);
+    }
+    return json as T;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      const wake = (): void => {
+        clearTimeout(timer);
+        this.sleepers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      this.sleepers.add(wake);
+    });
+  }
+
+  private wakeSleepers(): void {
+    for (const wake of [...this.sleepers]) wake();
+  }
+}
+
+/** LAM-01: what survives a trip through JSON (undefined stays undefined, as an empty Lambda response). */
+function jsonTransport(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? undefined : JSON.parse(text);
+}
+
+/** `2019-11-14T00:13:19Z`, the format of DDBStreamBatchInfo's arrival times. */
+function isoSeconds(epochSeconds: number | undefined): string | undefined {
+  return epochSeconds === undefined ? undefined : new Date(epochSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
