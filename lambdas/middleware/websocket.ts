@@ -84,8 +84,8 @@ export const webSocketErrors = (): MiddlewareObj<WebSocketEvent, WebSocketResult
     if (Buffer.byteLength(body, 'utf8') > MAX_FRAME_BYTES) throw new PayloadTooLargeError(`Frames are limited to ${MAX_FRAME_BYTES} bytes`);
   },
   onError: async (request) => {
-    const body = request.event.body ?? '';
-    const requestId = Buffer.byteLength(body, 'utf8') > MAX_FRAME_BYTES ? undefined : requestIdOf(parseFrameObject(body));
+    // Echo the requestId whenever the frame parses, oversized ones included (API Gateway caps messages at 128 KB).
+    const requestId = requestIdOf(parseFrameObject(request.event.body));
     const match = ERROR_CODES.find(([type]) => request.error instanceof type);
     if (match === undefined) {
       logger.error('unhandled error', { error: { name: request.error?.name, message: request.error?.message, stack: request.error?.stack } });
