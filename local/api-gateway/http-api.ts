@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { readBody } from '../shared/http-body';
 import { type FunctionConfig, invoke } from './lambda-invoke';
 
 export interface HttpRoute {
@@ -177,18 +178,6 @@ const CORS_HEADERS = {
   'access-control-max-age': '600',
 };
 
-const readBody = (req: IncomingMessage): Promise<Buffer | null> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_PAYLOAD_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-
 export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> => {
   const routes = options.routes.map(compile);
   const log = options.log ?? (() => undefined);
@@ -204,7 +193,7 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
       res.end();
       return;
     }
-    const body = await readBody(req);
+    const body = await readBody(req, MAX_PAYLOAD_BYTES);
     if (body === null) return send(res, message(413, 'Request Entity Too Large'));
     for (const route of routes) {
       if (route.method !== method) continue;

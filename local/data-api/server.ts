@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseJsonObject, readBody } from '../shared/http-body';
 import { DataApiError, badRequest, databaseResuming, internalError, unknownOperation } from './errors';
 import {
   type Operation,
@@ -51,27 +52,10 @@ const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 // AWS: requests are limited to 4 MiB (RES-07).
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => (size > MAX_BODY_BYTES ? reject(badRequest('Request body exceeds 4 MiB')) : resolve(Buffer.concat(chunks).toString('utf8'))));
-    request.on('error', reject);
-  });
-
-const parseJsonObject = (text: string): Record<string, unknown> => {
-  let value: unknown;
-  try {
-    value = text === '' ? {} : JSON.parse(text);
-  } catch {
-    throw badRequest('The request body is not valid JSON');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw badRequest('The request body must be a JSON object');
-  return value as Record<string, unknown>;
+const readRequestBody = async (request: IncomingMessage): Promise<string> => {
+  const body = await readBody(request, MAX_BODY_BYTES);
+  if (body === null) throw badRequest('Request body exceeds 4 MiB');
+  return body.toString('utf8');
 };
 
 const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
@@ -96,7 +80,7 @@ const createHandler = (operations: Readonly<Record<string, Operation>>, faults: 
       const path = (request.url ?? '/').split('?')[0];
       const operation = request.method === 'POST' ? operations[path] : undefined;
       if (operation === undefined) throw unknownOperation(`${request.method} ${path}`);
-      const body = parseJsonObject(await readBody(request));
+      const body = parseJsonObject(await readRequestBody(request), badRequest);
       if (faults.resuming > 0) {
         faults.resuming--;
         throw databaseResuming();

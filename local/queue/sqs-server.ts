@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FunctionConfig } from '../api-gateway/lambda-invoke';
+import { parseJsonObject, readBody } from '../shared/http-body';
 import { SqsError, internalError, serializationException, unknownOperation, unsupportedOperation } from './errors';
 import { SqsEventSourceMapping, validateEventSource, type EventSourceOptions } from './event-source-mapping';
 import { MessageQueue } from './message-queue';
@@ -61,29 +62,10 @@ const DEFAULT_RETENTION_SECONDS = 345_600;
 const LOCAL_SENDER_ID = 'AIDALOCALSQSEMULATOR0';
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () =>
-      size > MAX_BODY_BYTES ? reject(serializationException('The request body is too large.')) : resolve(Buffer.concat(chunks).toString('utf8')),
-    );
-    request.on('error', reject);
-  });
-
-const parseJsonObject = (text: string): Record<string, unknown> => {
-  let value: unknown;
-  try {
-    value = text === '' ? {} : JSON.parse(text);
-  } catch {
-    throw serializationException('The request body is not valid JSON.');
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw serializationException('The request body must be a JSON object.');
-  return value as Record<string, unknown>;
+const readRequestBody = async (request: IncomingMessage): Promise<string> => {
+  const body = await readBody(request, MAX_BODY_BYTES);
+  if (body === null) throw serializationException('The request body is too large.');
+  return body.toString('utf8');
 };
 
 const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
@@ -137,7 +119,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
     response.on('close', () => closed.abort());
     try {
       const target = request.headers['x-amz-target'];
-      const body = await readBody(request);
+      const body = await readRequestBody(request);
       if (request.method !== 'POST' || typeof target !== 'string') {
         // Skipped AWS behaviour: the legacy query protocol (form-encoded Action=...) that older SDKs speak is not emulated.
         throw unknownOperation(typeof target === 'string' ? target : `${request.method} ${request.url}`);
@@ -146,7 +128,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
       const operation = name === undefined ? undefined : operations[name];
       if (operation === undefined) throw name !== undefined && NOT_EMULATED.has(name) ? unsupportedOperation(name) : unknownOperation(target);
       // Skipped AWS behaviour: SigV4 signatures and IAM permissions are not checked; any credentials work.
-      send(response, 200, await operation(parseJsonObject(body), closed.signal));
+      send(response, 200, await operation(parseJsonObject(body, (reason) => serializationException(`${reason}.`)), closed.signal));
     } catch (error) {
       if (!(error instanceof SqsError)) log(`[sqs] unexpected error: ${(error as Error).stack ?? String(error)}`);
       sendError(response, error instanceof SqsError ? error : internalError());

@@ -8,6 +8,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { parseJsonObject, readBody } from '../shared/http-body';
 
 export interface SecretsManagerServer {
   readonly url: string;
@@ -64,28 +65,6 @@ const versionIdOf = (arn: string, value: string): string => {
 const findSecret = (secrets: readonly StoredSecret[], id: string): StoredSecret | undefined =>
   secrets.find((secret) => id === secret.arn || id === secret.name || id === secret.arn.replace(ARN_SUFFIX, ''));
 
-const readBody = (request: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
-
-const parseRequest = (text: string): Record<string, unknown> => {
-  try {
-    const value: unknown = JSON.parse(text === '' ? '{}' : text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // falls through to the error below
-  }
-  throw new SecretsManagerError('SerializationException', 'The request body is not a JSON object.');
-};
-
 const getSecretValue = (secrets: readonly StoredSecret[], createdDate: number, request: Record<string, unknown>): object => {
   if (typeof request.SecretId !== 'string' || request.SecretId === '') {
     throw new SecretsManagerError('ValidationException', "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null");
@@ -116,13 +95,15 @@ const handler =
   (secrets: readonly StoredSecret[], createdDate: number) =>
   async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
-      const body = await readBody(request);
+      const raw = await readBody(request, MAX_BODY_BYTES);
+      if (raw === null) throw new SecretsManagerError('SerializationException', 'The request body is too large.');
+      const body = raw.toString('utf8');
       // AWS: awsJson1_1 routes on the X-Amz-Target header of a POST to `/`.
       const target = request.method === 'POST' ? request.headers['x-amz-target'] : undefined;
       if (target !== 'secretsmanager.GetSecretValue') {
         throw new SecretsManagerError('UnknownOperationException', `Operation ${String(target)} is not supported by the local Secrets Manager.`);
       }
-      send(response, 200, getSecretValue(secrets, createdDate, parseRequest(body)));
+      send(response, 200, getSecretValue(secrets, createdDate, parseJsonObject(body, () => new SecretsManagerError('SerializationException', 'The request body is not a JSON object.'))));
     } catch (error) {
       const known = error instanceof SecretsManagerError ? error : new SecretsManagerError('InternalServiceError', 'An internal error occurred.');
       send(response, known.type === 'InternalServiceError' ? 500 : 400, { __type: known.type, message: known.message }, { 'x-amzn-ErrorType': known.type });
