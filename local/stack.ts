@@ -118,9 +118,17 @@ const CONTENT_TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** Serves the built web client (web/dist) when there is one; otherwise a placeholder page at `/`. */
-const webClient = async (method: string, urlPath: string): Promise<StaticResponse | null> => {
+/**
+ * Serves the built web client (web/dist) when there is one; otherwise a placeholder page at `/`.
+ * `/config.js` names this stack's WebSocket URL, so the page works on any PRESENCE_WS_PORT (a
+ * deployment writes the same file with its own URLs).
+ */
+const webClient = (wsUrl: string) => async (method: string, urlPath: string): Promise<StaticResponse | null> => {
   if (method !== 'GET') return null;
+  if (urlPath === '/config.js') {
+    const body = Buffer.from(`window.PRESENCE_CONFIG = ${JSON.stringify({ wsUrl })};\n`);
+    return { status: 200, headers: { 'content-type': CONTENT_TYPES['.js'], 'cache-control': 'no-store' }, body };
+  }
   const dist = path.join(ROOT, 'web', 'dist');
   const relative = urlPath === '/' ? 'index.html' : urlPath.slice(1);
   const file = path.resolve(dist, relative);
@@ -143,12 +151,18 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
   try {
     await mkdir(options.dataDir, { recursive: true });
 
-    const dynamo = await startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: path.join(options.dataDir, 'dynamodb') });
-    stops.push(() => dynamo.stop());
+    // The two slow starters (a JVM and an embedded Postgres) start side by side.
+    const [dynamoStart, dataApiStart] = await Promise.allSettled([
+      startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: path.join(options.dataDir, 'dynamodb') }),
+      startDataApi({ port: options.dataApiPort, host: options.host, dataDir: path.join(options.dataDir, 'postgres') }),
+    ]);
+    if (dynamoStart.status === 'fulfilled') stops.push(() => dynamoStart.value.stop());
+    if (dataApiStart.status === 'fulfilled') stops.push(() => dataApiStart.value.stop());
+    if (dynamoStart.status === 'rejected') throw dynamoStart.reason;
+    if (dataApiStart.status === 'rejected') throw dataApiStart.reason;
+    const dynamo = dynamoStart.value;
+    const dataApi = dataApiStart.value;
     await createTables(dynamo.endpoint, TABLE_NAMES);
-
-    const dataApi = await startDataApi({ port: options.dataApiPort, host: options.host, dataDir: path.join(options.dataDir, 'postgres') });
-    stops.push(() => dataApi.stop());
 
     const signingKey = await loadOrCreateSigningKey(options.dataDir);
     const secrets = await startSecretsManager({ port: options.secretsManagerPort, host: options.host, secrets: { [TOKEN_SECRET_ARN]: signingKey } });
@@ -241,7 +255,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       port: options.httpPort,
       host: options.host,
       routes: httpRoutes.map((route) => ({ method: route.method, path: route.path, fn: loadHandler(route.handler) })),
-      fallback: webClient,
+      fallback: webClient(ws.url),
     });
     stops.push(() => http.stop());
 
