@@ -11,7 +11,7 @@ import { PresenceStack } from '../lib/presence-stack';
 const app = new App();
 
 new PresenceStack(app, 'Presence', {
-  description: 'Presence service: HTTP API, Lambda, DynamoDB, Aurora Serverless v2 (Data API)',
+  description: 'Presence service: HTTP and WebSocket APIs, Lambda, DynamoDB, SQS, EventBridge, Aurora Serverless v2 (Data API)',
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
 

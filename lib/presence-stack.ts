@@ -1,13 +1,28 @@
 import * as path from 'node:path';
-import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULTS, deployHandlers, handlers, httpRoutes, tables } from './app-manifest';
+import {
+  DEFAULTS,
+  deployHandlers,
+  handlers,
+  httpRoutes,
+  queues,
+  schedules,
+  streamConsumers,
+  tables,
+  websocketAuthorizer,
+  websocketRouteSelectionExpression,
+  websocketRoutes,
+} from './app-manifest';
 import type { CapabilityResources, PresenceSettings } from './constructs/capabilities';
+import { GraceQueue } from './constructs/grace-queue';
 import { HttpApiRoutes } from './constructs/http-api-routes';
+import { PresenceEvents } from './constructs/presence-events';
 import { PresenceTables } from './constructs/presence-tables';
 import { SchemaMigration } from './constructs/schema-migration';
 import { TokenSigningKey } from './constructs/token-signing-key';
 import { UsersDatabase } from './constructs/users-database';
+import { WebSocketApiRoutes } from './constructs/websocket-api-routes';
 
 /** Props of {@link PresenceStack}; every one has a default fit for a first deploy. */
 export interface PresenceStackProps extends StackProps {
@@ -58,6 +73,27 @@ export interface PresenceStackProps extends StackProps {
    */
   readonly throttleBurst?: number;
   /**
+   * Name of the WebSocket API's stage, the last segment of the URL clients connect to.
+   * @default 'live'
+   */
+  readonly webSocketStageName?: string;
+  /**
+   * WebSocket API steady-state limit, messages per second (connects included), for the whole stage.
+   * @default 1000
+   */
+  readonly webSocketThrottleRate?: number;
+  /**
+   * WebSocket API burst limit, messages, for the whole stage.
+   * @default 2000
+   */
+  readonly webSocketThrottleBurst?: number;
+  /**
+   * Access logs for the WebSocket stage. They need the account's API Gateway CloudWatch Logs role
+   * (`aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn,value=<role arn>`).
+   * @default false
+   */
+  readonly webSocketAccessLogs?: boolean;
+  /**
    * Keep the data when the stack or a resource is deleted: tables are retained and deletion
    * protected, the database is deletion protected and snapshotted on removal. Set to false
    * only for disposable (development, CI) stacks.
@@ -72,8 +108,10 @@ export interface PresenceStackProps extends StackProps {
 }
 
 /**
- * The presence service: the HTTP API and its handlers, the presence table, the users database
- * (with its deploy-time migration) and the token signing key, all sized by the props.
+ * The presence service: the HTTP and WebSocket APIs and their handlers, the event-driven handlers
+ * (stream notifier, offline-grace timer, sweeper), the presence table, the users database (with
+ * its deploy-time migration) and the token signing key, all sized by the props. Every handler of
+ * the app manifest is deployed exactly once.
  */
 export class PresenceStack extends Stack {
   /** The DynamoDB tables. */
@@ -86,6 +124,12 @@ export class PresenceStack extends Stack {
   public readonly schemaMigration: SchemaMigration;
   /** The HTTP API and its handler functions. */
   public readonly httpApi: HttpApiRoutes;
+  /** The offline-grace timer queue. */
+  public readonly graceQueue: GraceQueue;
+  /** The WebSocket API, its stage, and its route and authorizer functions. */
+  public readonly webSocketApi: WebSocketApiRoutes;
+  /** The stream, queue and schedule consumers. */
+  public readonly events: PresenceEvents;
 
   constructor(scope: Construct, id: string, props: PresenceStackProps = {}) {
     super(scope, id, props);
@@ -112,11 +156,33 @@ export class PresenceStack extends Stack {
     });
     this.tokenSigningKey = new TokenSigningKey(this, 'TokenSigningKey');
 
-    const resources: CapabilityResources = {
+    this.graceQueue = new GraceQueue(this, 'GraceQueue', {
+      visibilityTimeout: Duration.seconds(queues.grace.visibilityTimeoutSeconds),
+      maxReceiveCount: queues.grace.maxReceiveCount,
+    });
+
+    const shared = {
       presenceTable: this.tables.presence,
       database: this.database,
       tokenSigningKey: this.tokenSigningKey.secret,
+      graceQueue: this.graceQueue.queue,
     };
+    // The WebSocket API comes first: it creates the stage that the `connections` capability of
+    // the other handlers maps to (its own route handlers get the stage from inside).
+    this.webSocketApi = new WebSocketApiRoutes(this, 'WebSocketApi', {
+      routes: websocketRoutes,
+      routeSelectionExpression: websocketRouteSelectionExpression,
+      authorizer: websocketAuthorizer,
+      handlers,
+      projectRoot,
+      settings,
+      resources: shared,
+      stageName: props.webSocketStageName,
+      throttle: { rateLimit: props.webSocketThrottleRate ?? 1000, burstLimit: props.webSocketThrottleBurst ?? 2000 },
+      accessLogs: props.webSocketAccessLogs ?? false,
+    });
+
+    const resources: CapabilityResources = { ...shared, webSocketStage: this.webSocketApi.stage };
 
     this.schemaMigration = new SchemaMigration(this, 'SchemaMigration', {
       spec: deployHandlers.migrate,
@@ -135,9 +201,24 @@ export class PresenceStack extends Stack {
       throttle: { rateLimit: props.throttleRate ?? 1000, burstLimit: props.throttleBurst ?? 2000 },
     });
 
+    this.events = new PresenceEvents(this, 'Events', {
+      handlers,
+      streamConsumers,
+      tables: this.tables.tables,
+      queueConsumers: [{ spec: queues.grace, queue: this.graceQueue.queue }],
+      schedules,
+      projectRoot,
+      settings,
+      resources,
+    });
+
     new CfnOutput(this, 'HttpApiUrl', {
       description: 'Base URL of the HTTP API',
       value: this.httpApi.url,
+    });
+    new CfnOutput(this, 'WebSocketUrl', {
+      description: 'URL WebSocket clients connect to (add ?token=<token>)',
+      value: this.webSocketApi.url,
     });
   }
 }

@@ -1,10 +1,13 @@
 import { Validations } from 'aws-cdk-lib';
+import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { type Capability, ENV } from '../app-manifest';
-import { wildcardResourceFinding } from './nag';
+import { wildcardArnFinding, wildcardResourceFinding } from './nag';
 
 /** The users database as handlers reach it: through the Data API, over HTTPS, never in a VPC. */
 export interface DataApiDatabase {
@@ -24,6 +27,10 @@ export interface CapabilityResources {
   readonly database: DataApiDatabase;
   /** Backs `tokens`: its SecretString is the HS256 signing key. */
   readonly tokenSigningKey: secretsmanager.ISecret;
+  /** Backs `connections`: the WebSocket stage whose `@connections` API handlers post to, query and close. */
+  readonly webSocketStage: apigwv2.WebSocketStage;
+  /** Backs `graceQueue`: the offline-grace timer queue handlers send delayed messages to. */
+  readonly graceQueue: sqs.IQueue;
 }
 
 /** Tunables every handler receives as environment variables (see `DEFAULTS` in the manifest). */
@@ -62,6 +69,19 @@ const acknowledgeIndexWildcard = (fn: lambda.Function, table: dynamodb.ITableV2)
   });
 };
 
+const acknowledgeConnectionsWildcard = (fn: lambda.Function, grant: iam.Grant): void => {
+  if (fn.role === undefined) return;
+  for (const arn of grant.principalStatements.flatMap((statement) => statement.resources)) {
+    Validations.of(fn.role).acknowledge({
+      id: wildcardArnFinding(fn, arn),
+      reason:
+        'The @connections management API is authorized per connection (`<api>/<stage>/<method>/@connections/<id>`) and ' +
+        'connection ids only exist at run time; the grant is scoped to this API and stage, and the method wildcard ' +
+        'is what lets the handler post to (POST), look up (GET) and close (DELETE) a connection.',
+    });
+  }
+};
+
 /**
  * Gives a function what its declared capabilities need: the environment variables its
  * configuration reads at cold start, and the IAM grants, nothing more. This is the one place a
@@ -86,6 +106,16 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
       case 'tokens':
         fn.addEnvironment(ENV.tokenSecretArn, resources.tokenSigningKey.secretArn);
         resources.tokenSigningKey.grantRead(fn);
+        break;
+      case 'connections':
+        // The stage's own https callback URL, not one rebuilt from the event's domain name.
+        fn.addEnvironment(ENV.connectionsEndpoint, resources.webSocketStage.callbackUrl);
+        // execute-api:ManageConnections on <api>/<stage>/*/@connections/*: POST, GET and DELETE.
+        acknowledgeConnectionsWildcard(fn, resources.webSocketStage.grantManagementApiAccess(fn));
+        break;
+      case 'graceQueue':
+        fn.addEnvironment(ENV.graceQueueUrl, resources.graceQueue.queueUrl);
+        resources.graceQueue.grantSendMessages(fn);
         break;
       default:
         throw new Error(`Capability "${String(capability)}" has no CDK wiring: add a case to grantCapabilities (lib/constructs/capabilities.ts)`);

@@ -1,4 +1,6 @@
 import { CfnElement, Stack } from 'aws-cdk-lib';
+// cdk-nag's own flattening, so acknowledgment ids match its findings byte for byte.
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -12,3 +14,11 @@ export const wildcardResourceFinding = (construct: IConstruct, attribute: string
   const logicalId = Stack.of(resource).resolve(resource.logicalId) as string;
   return `AwsSolutions-IAM5[Resource::<${logicalId}.${attribute}>${suffix}]`;
 };
+
+/**
+ * The id cdk-nag 3 gives an `AwsSolutions-IAM5` finding for a wildcard resource ARN, however the
+ * ARN is built (tokens for partition, region and account when the stack is environment-agnostic,
+ * literals when it is not): the ARN is resolved in its stack and flattened exactly as cdk-nag does.
+ */
+export const wildcardArnFinding = (scope: IConstruct, arn: string): string =>
+  `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(scope).resolve(arn))}]`;

@@ -1,18 +1,23 @@
 import { Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { Capability } from '../../lib/app-manifest';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { type Capability, ENV } from '../../lib/app-manifest';
 import { type CapabilityResources, grantCapabilities } from '../../lib/constructs/capabilities';
 
-const prepare = (): { fn: lambda.Function; resources: CapabilityResources } => {
+type Json = Record<string, any>;
+
+const prepare = (): { stack: Stack; fn: lambda.Function; resources: CapabilityResources } => {
   const stack = new Stack();
   const fn = new lambda.Function(stack, 'Fn', {
     code: lambda.Code.fromInline('export const handler = async () => ({})'),
     handler: 'index.handler',
     runtime: lambda.Runtime.NODEJS_22_X,
   });
+  const webSocketApi = new apigwv2.WebSocketApi(stack, 'WebSocketApi');
   const resources: CapabilityResources = {
     presenceTable: dynamodb.TableV2.fromTableName(stack, 'Table', 'presence'),
     database: {
@@ -21,13 +26,25 @@ const prepare = (): { fn: lambda.Function; resources: CapabilityResources } => {
       databaseName: 'presence',
     },
     tokenSigningKey: secretsmanager.Secret.fromSecretNameV2(stack, 'TokenKey', 'tokens'),
+    webSocketStage: new apigwv2.WebSocketStage(stack, 'Stage', { webSocketApi, stageName: 'live' }),
+    graceQueue: new sqs.Queue(stack, 'GraceQueue'),
   };
-  return { fn, resources };
+  return { stack, fn, resources };
 };
 
-it.each<Capability>(['connections', 'graceQueue'])('refuses the %s capability until it is wired', (capability) => {
-  const { fn, resources } = prepare();
-  expect(() => grantCapabilities(fn, [capability], resources)).toThrow(`Capability "${capability}" has no CDK wiring`);
+const environmentOf = (stack: Stack, fn: lambda.Function): Json =>
+  stack.resolve((fn.node.defaultChild as lambda.CfnFunction).environment) as Json;
+
+it('points the connections capability at the stage callback URL', () => {
+  const { stack, fn, resources } = prepare();
+  grantCapabilities(fn, ['connections'], resources);
+  expect(environmentOf(stack, fn).variables[ENV.connectionsEndpoint]).toEqual(stack.resolve(resources.webSocketStage.callbackUrl));
+});
+
+it('points the graceQueue capability at the queue URL', () => {
+  const { stack, fn, resources } = prepare();
+  grantCapabilities(fn, ['graceQueue'], resources);
+  expect(environmentOf(stack, fn).variables[ENV.graceQueueUrl]).toEqual(stack.resolve(resources.graceQueue.queueUrl));
 });
 
 it('refuses a capability name it does not know', () => {

@@ -1,11 +1,9 @@
-import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type Capability, ENV, type HandlerName, type HandlerSpec, deployHandlers, handlers, httpRoutes } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
-
-type Json = Record<string, any>;
+import { type Json, flatten, functionNamed, logicalIdOf, manifestFunctions, permissionsOf } from './template';
 
 let stack: PresenceStack;
 let template: Template;
@@ -17,54 +15,33 @@ beforeAll(() => {
   resources = template.toJSON().Resources;
 });
 
-const logicalId = (element: CfnElement): string => Stack.of(element).resolve(element.logicalId) as string;
-const defaultChild = (construct: { node: { defaultChild?: unknown } }): CfnElement => construct.node.defaultChild as CfnElement;
-
-/** The handlers this stack deploys so far: those the HTTP routes name (WebSocket and events come later). */
-const routedHandlers: HandlerName[] = [...new Set(httpRoutes.map((route) => route.handler))];
-
-/** Every function built from the manifest, by manifest name (routed handlers and the migration). */
-const manifestFunctions = (): [string, lambda.Function][] => [
-  ...[...stack.httpApi.functions].map(([name, fn]): [string, lambda.Function] => [name, fn.function]),
-  ['migrate', stack.schemaMigration.handler.function],
-];
-const manifestSpecs: Record<string, HandlerSpec> = {
-  ...Object.fromEntries(routedHandlers.map((name) => [name, handlers[name]])),
-  ...deployHandlers,
-};
-const functionProperties = (fn: lambda.Function): Json => resources[logicalId(defaultChild(fn))].Properties;
-
-/** The (action, resource) pairs the function's role is allowed, resources as template JSON. */
-const permissionsOf = (fn: lambda.Function): { action: string; resource: unknown }[] => {
-  const roleId = logicalId(defaultChild(fn.role!));
-  return Object.values(resources)
-    .filter((resource) => resource.Type === 'AWS::IAM::Policy')
-    .filter((policy) => (policy.Properties.Roles as Json[]).some((role) => role.Ref === roleId))
-    .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Json[])
-    .filter((statement) => statement.Effect === 'Allow')
-    .flatMap((statement) =>
-      [statement.Action].flat().flatMap((action: string) => [statement.Resource].flat().map((resource: unknown) => ({ action, resource }))),
-    );
-};
+const handlerNames = Object.keys(handlers) as HandlerName[];
+const manifestSpecs: Record<string, HandlerSpec> = { ...handlers, ...deployHandlers };
+const functionProperties = (fn: lambda.Function): Json => resources[logicalIdOf(fn)].Properties;
+const allowed = (fn: lambda.Function): { action: string; resource: unknown }[] => permissionsOf(resources, fn);
 
 const handlersUsing = (capability: Capability, using = true): HandlerName[] =>
-  routedHandlers.filter((name) => (handlers[name].uses as readonly Capability[]).includes(capability) === using);
+  handlerNames.filter((name) => (handlers[name].uses as readonly Capability[]).includes(capability) === using);
 
-const httpFunction = (name: HandlerName): lambda.Function => stack.httpApi.functions.get(name)!.function;
+const fn = (name: HandlerName): lambda.Function => functionNamed(stack, name);
+
+/** The routes of the HTTP API (the WebSocket API has its own, see websocket-api-routes.test.ts). */
+const httpApiRoutes = (): Json[] =>
+  Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.ApiId.Ref === logicalIdOf(stack.httpApi.api));
 
 describe('HTTP API', () => {
   it.each(httpRoutes.map((route) => [`${route.method} ${route.path}`, route.handler]))('routes %s to the %s function', (routeKey, handler) => {
-    const route = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey);
+    const route = httpApiRoutes().find((r) => r.Properties.RouteKey === routeKey);
     const integrationId = route?.Properties.Target['Fn::Join'][1][1].Ref as string;
-    expect(resources[integrationId]?.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalId(defaultChild(httpFunction(handler))), 'Arn'] });
+    expect(resources[integrationId]?.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalIdOf(fn(handler)), 'Arn'] });
   });
 
   it('has exactly one route per contract entry', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', httpRoutes.length);
+    expect(httpApiRoutes()).toHaveLength(httpRoutes.length);
   });
 
   it('has no catch-all route ($default or {proxy+})', () => {
-    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => route.Properties.RouteKey as string);
+    const routeKeys = httpApiRoutes().map((route) => route.Properties.RouteKey as string);
     expect(routeKeys.filter((key) => key === '$default' || key.includes('+}'))).toEqual([]);
   });
 
@@ -88,6 +65,7 @@ describe('HTTP API', () => {
 
   it('writes access logs of the default stage to a log group', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
       AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
     });
   });
@@ -98,9 +76,14 @@ describe('HTTP API', () => {
 });
 
 describe('functions', () => {
+  it('builds every manifest handler exactly once', () => {
+    const built = manifestFunctions(stack).map(([name]) => name).sort();
+    expect(built).toEqual(Object.keys(manifestSpecs).sort());
+  });
+
   it('runs every manifest handler on nodejs22.x and arm64', () => {
     const actual = Object.fromEntries(
-      manifestFunctions().map(([name, fn]) => [name, { runtime: functionProperties(fn).Runtime, architectures: functionProperties(fn).Architectures }]),
+      manifestFunctions(stack).map(([name, fn]) => [name, { runtime: functionProperties(fn).Runtime, architectures: functionProperties(fn).Architectures }]),
     );
     const expected = Object.fromEntries(Object.keys(manifestSpecs).map((name) => [name, { runtime: 'nodejs22.x', architectures: ['arm64'] }]));
     expect(actual).toEqual(expected);
@@ -108,7 +91,7 @@ describe('functions', () => {
 
   it('sizes every function as the manifest says', () => {
     const actual = Object.fromEntries(
-      manifestFunctions().map(([name, fn]) => [name, { memory: functionProperties(fn).MemorySize, timeout: functionProperties(fn).Timeout }]),
+      manifestFunctions(stack).map(([name, fn]) => [name, { memory: functionProperties(fn).MemorySize, timeout: functionProperties(fn).Timeout }]),
     );
     const expected = Object.fromEntries(Object.entries(manifestSpecs).map(([name, spec]) => [name, { memory: spec.memoryMb, timeout: spec.timeoutSeconds }]));
     expect(actual).toEqual(expected);
@@ -116,22 +99,29 @@ describe('functions', () => {
 
   it('gives every function exactly the environment its capabilities need', () => {
     const common = [ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, 'NODE_OPTIONS'];
-    const byCapability: Partial<Record<Capability, string[]>> = {
+    const byCapability: Record<Capability, string[]> = {
       presenceTable: [ENV.presenceTable],
       database: [ENV.dbResourceArn, ENV.dbSecretArn, ENV.dbName],
       tokens: [ENV.tokenSecretArn],
+      connections: [ENV.connectionsEndpoint],
+      graceQueue: [ENV.graceQueueUrl],
     };
     const actual = Object.fromEntries(
-      manifestFunctions().map(([name, fn]) => [name, Object.keys(functionProperties(fn).Environment.Variables).sort()]),
+      manifestFunctions(stack).map(([name, fn]) => [name, Object.keys(functionProperties(fn).Environment.Variables).sort()]),
     );
     const expected = Object.fromEntries(
-      Object.entries(manifestSpecs).map(([name, spec]) => [name, [...common, ...spec.uses.flatMap((capability) => byCapability[capability] ?? [])].sort()]),
+      Object.entries(manifestSpecs).map(([name, spec]) => [name, [...common, ...spec.uses.flatMap((capability) => byCapability[capability])].sort()]),
     );
     expect(actual).toEqual(expected);
   });
 
+  it.each(handlersUsing('connections'))('tells %s the stage callback URL as the @connections endpoint', (handler) => {
+    const endpoint = flatten(functionProperties(fn(handler)).Environment.Variables[ENV.connectionsEndpoint]);
+    expect(endpoint).toMatch(new RegExp(`^https://<${logicalIdOf(stack.webSocketApi.api)}>\\.execute-api\\..+/live$`));
+  });
+
   it('keeps function logs for one month', () => {
-    const retentions = manifestFunctions().map(([, fn]) => {
+    const retentions = manifestFunctions(stack).map(([, fn]) => {
       const logGroupId = functionProperties(fn).LoggingConfig.LogGroup.Ref as string;
       return resources[logGroupId].Properties.RetentionInDays as number;
     });
@@ -141,25 +131,50 @@ describe('functions', () => {
 
 describe('least privilege', () => {
   it.each(handlersUsing('tokens'))('lets %s read the token signing key', (handler) => {
-    const secretId = logicalId(defaultChild(stack.tokenSigningKey.secret));
-    expect(permissionsOf(httpFunction(handler))).toContainEqual({ action: 'secretsmanager:GetSecretValue', resource: { Ref: secretId } });
+    const secretId = logicalIdOf(stack.tokenSigningKey.secret);
+    expect(allowed(fn(handler))).toContainEqual({ action: 'secretsmanager:GetSecretValue', resource: { Ref: secretId } });
   });
 
   it.each(handlersUsing('tokens', false))('gives %s, which does not use tokens, no access to the signing key', (handler) => {
-    const secretId = logicalId(defaultChild(stack.tokenSigningKey.secret));
-    expect(permissionsOf(httpFunction(handler)).filter(({ resource }) => JSON.stringify(resource).includes(secretId))).toEqual([]);
+    const secretId = logicalIdOf(stack.tokenSigningKey.secret);
+    expect(allowed(fn(handler)).filter(({ resource }) => JSON.stringify(resource).includes(secretId))).toEqual([]);
   });
 
   it.each(handlersUsing('database'))('lets %s run Data API statements on the cluster', (handler) => {
-    expect(permissionsOf(httpFunction(handler)).map(({ action }) => action)).toContain('rds-data:ExecuteStatement');
+    expect(allowed(fn(handler)).map(({ action }) => action)).toContain('rds-data:ExecuteStatement');
   });
 
   it.each(handlersUsing('database', false))('gives %s, which does not use the database, no rds-data permission', (handler) => {
-    expect(permissionsOf(httpFunction(handler)).filter(({ action }) => action.startsWith('rds-data:'))).toEqual([]);
+    expect(allowed(fn(handler)).filter(({ action }) => action.startsWith('rds-data:'))).toEqual([]);
+  });
+
+  it.each(handlersUsing('presenceTable', false))('gives %s, which does not use the presence table, no DynamoDB permission', (handler) => {
+    expect(allowed(fn(handler)).filter(({ action }) => action.startsWith('dynamodb:'))).toEqual([]);
+  });
+
+  it.each(handlersUsing('connections'))('lets %s post to, look up and close any connection of the WebSocket stage', (handler) => {
+    const manageConnections = allowed(fn(handler))
+      .filter(({ action }) => action === 'execute-api:ManageConnections')
+      .map(({ resource }) => flatten(resource));
+    // <api>/<stage>/<method>/@connections/<id>: any method (POST, GET, DELETE), any connection, this API and stage only.
+    expect(manageConnections).toEqual([expect.stringMatching(new RegExp(`:<${logicalIdOf(stack.webSocketApi.api)}>/live/\\*/@connections/\\*$`))]);
+  });
+
+  it.each(handlersUsing('connections', false))('gives %s, which does not use connections, no execute-api:ManageConnections', (handler) => {
+    expect(allowed(fn(handler)).filter(({ action }) => action.startsWith('execute-api:'))).toEqual([]);
+  });
+
+  it.each(handlersUsing('graceQueue'))('lets %s send to the grace queue', (handler) => {
+    expect(allowed(fn(handler))).toContainEqual({ action: 'sqs:SendMessage', resource: { 'Fn::GetAtt': [logicalIdOf(stack.graceQueue.queue), 'Arn'] } });
+  });
+
+  it.each(handlersUsing('graceQueue', false))('gives %s, which does not use the grace queue, no sqs:SendMessage on it', (handler) => {
+    const queueId = logicalIdOf(stack.graceQueue.queue);
+    expect(allowed(fn(handler)).filter(({ action, resource }) => action === 'sqs:SendMessage' && JSON.stringify(resource).includes(queueId))).toEqual([]);
   });
 
   it('lets the migration run Data API statements on the cluster', () => {
-    expect(permissionsOf(stack.schemaMigration.handler.function).map(({ action }) => action)).toContain('rds-data:ExecuteStatement');
+    expect(allowed(stack.schemaMigration.handler.function).map(({ action }) => action)).toContain('rds-data:ExecuteStatement');
   });
 
   it('generates the token signing key as 64 characters without punctuation', () => {
@@ -249,7 +264,7 @@ describe('schema migration', () => {
   });
 
   it('runs after the writer instance exists', () => {
-    const writer = stack.database.cluster.node.findChild('Writer').node.defaultChild as CfnElement;
-    template.hasResource('Custom::SchemaMigration', { DependsOn: Match.arrayWith([logicalId(writer)]) });
+    const writer = stack.database.cluster.node.findChild('Writer');
+    template.hasResource('Custom::SchemaMigration', { DependsOn: Match.arrayWith([logicalIdOf(writer)]) });
   });
 });

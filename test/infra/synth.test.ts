@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type CfnElement, Stack } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type HandlerName, deployHandlers, httpRoutes } from '../../lib/app-manifest';
+import { deployHandlers, handlers } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
+import { functionNamed } from './template';
 
 /** The suite's one real bundle: every handler through esbuild, as `cdk synth` and `cdk deploy` do. */
 const ONE_MEGABYTE = 1024 * 1024;
@@ -25,11 +26,6 @@ afterAll(() => {
   fs.rmSync(outdir, { recursive: true, force: true });
 });
 
-const routedHandlers: HandlerName[] = [...new Set(httpRoutes.map((route) => route.handler))];
-
-const functionOf = (name: string): lambda.Function =>
-  name in deployHandlers ? stack.schemaMigration.handler.function : stack.httpApi.functions.get(name as HandlerName)!.function;
-
 /** Size of the bundled `index.mjs` of a function's code asset; throws when the asset is missing. */
 const bundleSize = (fn: lambda.Function): number => {
   const cfn = fn.node.defaultChild as CfnElement;
@@ -37,6 +33,6 @@ const bundleSize = (fn: lambda.Function): number => {
   return fs.statSync(path.join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs')).size;
 };
 
-it.each([...routedHandlers, ...Object.keys(deployHandlers)])('bundles the %s handler into an ESM file under 1 MB', (name) => {
-  expect(bundleSize(functionOf(name))).toBeLessThan(ONE_MEGABYTE);
+it.each([...Object.keys(handlers), ...Object.keys(deployHandlers)])('bundles the %s handler into an ESM file under 1 MB', (name) => {
+  expect(bundleSize(functionNamed(stack, name))).toBeLessThan(ONE_MEGABYTE);
 });
