@@ -2,7 +2,7 @@
  * What happens when WebSocket connections open, talk and close: their leases, their watch lists,
  * and the grace timer that suppresses flaps.
  */
-import { type PresenceView, type Status, closeLease, isLive, openLease, renewLease, setManualStatus } from './presence';
+import { type PresenceChange, type PresenceView, type Status, closeLease, isLive, openLease, renewLease, setManualStatus } from './presence';
 import type { PresenceService } from './presence-service';
 import type { Clock, ConnectionRegistry, GraceTimer, PresenceStore, UserDirectory } from '../ports';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from './protocol';
@@ -36,8 +36,9 @@ export class ConnectionService {
    * close its lease. Safe to repeat. When it was the user's last connection the grace starts, and
    * the timer re-checks the user when it ends.
    * @param closedAt when the connection was last known alive (default: now).
+   * @returns the visible change it caused, if any.
    */
-  async disconnect(connectionId: string, userId: string, closedAt?: number): Promise<void> {
+  async disconnect(connectionId: string, userId: string, closedAt?: number): Promise<PresenceChange | null> {
     await this.deps.registry.remove(connectionId);
     const { state, change } = await this.deps.presence.apply(userId, (current, now, policy) =>
       closeLease(current, connectionId, now, policy, closedAt ?? now),
@@ -45,6 +46,7 @@ export class ConnectionService {
     if (change === null && state.pendingSince !== null) {
       await this.deps.graceTimer.schedule(userId, state.pendingSince + this.deps.presence.policy.graceMs);
     }
+    return change;
   }
 
   /**

@@ -2,6 +2,7 @@
  * Fan-out: delivers decided presence changes to every connection watching the changed users,
  * one frame per connection carrying all of its changes (coalesced), with bounded concurrency.
  */
+import { forEachLimited } from './concurrency';
 import type { PresenceChange } from './presence';
 import type { PresenceChangeJson } from './protocol';
 import type { ConnectionGateway, ConnectionRegistry } from '../ports';
@@ -30,19 +31,6 @@ export const latestPerUser = (changes: readonly PresenceChange[]): PresenceChang
     if (seen === undefined || seen.changedAt <= change.changedAt) latest.set(change.userId, change);
   }
   return [...latest.values()];
-};
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-export const forEachLimited = async <T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next];
-      next += 1;
-      await work(item);
-    }
-  });
-  await Promise.all(lanes);
 };
 
 export class Notifier {

@@ -3,10 +3,14 @@
  * went silent (no `$disconnect`, a dead network) still turns its user offline. It reads only the
  * users that are due (a sparse, sharded index by time bucket), never the whole table.
  */
+import { forEachLimited } from './concurrency';
 import type { ConnectionService } from './connection-service';
 import { type Lease, reviveLease, settle } from './presence';
 import type { PresenceService } from './presence-service';
 import type { Clock, ConnectionGateway, DueUsers, PresenceStore } from '../ports';
+
+/** Users re-checked at once: enough to finish a sweep well within the minute, gentle on DynamoDB. */
+const SWEEP_CONCURRENCY = 16;
 
 export interface SweepReport {
   readonly usersChecked: number;
@@ -31,7 +35,7 @@ export class Sweeper {
     const report = { usersChecked: 0, connectionsClosed: 0, connectionsRevived: 0, changes: 0 };
     const now = this.deps.clock();
     for await (const userIds of this.deps.due.due(now)) {
-      await Promise.all(userIds.map((userId) => this.sweepUser(userId, now, report)));
+      await forEachLimited(userIds, SWEEP_CONCURRENCY, (userId) => this.sweepUser(userId, now, report));
     }
     return report;
   }
@@ -49,9 +53,10 @@ export class Sweeper {
       } else {
         // No grace: the lease already waited. lastSeen is the connection's last frame. The state
         // changes before the socket closes, so the $disconnect that follows finds nothing to do.
-        await this.deps.connections.disconnect(connectionId, userId, verdict.lastActiveAt);
+        const change = await this.deps.connections.disconnect(connectionId, userId, verdict.lastActiveAt);
         await this.deps.gateway.close(connectionId);
         report.connectionsClosed += 1;
+        if (change !== null) report.changes += 1;
       }
     }
     const { change } = await this.deps.presence.apply(userId, (current, at, policy) => settle(current, at, policy));
