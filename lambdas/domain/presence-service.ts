@@ -9,7 +9,10 @@ import {
 } from './presence';
 import type { Clock, PresenceStore, UserRecord } from '../ports';
 
-const MAX_ATTEMPTS = 8;
+const MAX_ATTEMPTS = 16;
+
+/** Full-jitter backoff between conflicting writes, so devices racing on one user spread out. */
+const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
 
 export type Command = (state: PresenceState, now: number, policy: PresencePolicy) => Outcome;
 
@@ -48,6 +51,7 @@ export class PresenceService {
         return { state: saved, change: outcome.change, now };
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
+        await backoff(attempt);
       }
     }
   }
