@@ -112,7 +112,7 @@ describe('DynamoDbConnectionRegistry', () => {
 
     await expect(registry.subscribe('capAAAAAAAAAAA=', ['c', 'd'], 3)).rejects.toThrow(TooManySubscriptionsError);
 
-    expect((await registry.get('capAAAAAAAAAAA='))?.subscriptions.sort()).toEqual(['a', 'b']);
+    expect([...((await registry.get('capAAAAAAAAAAA='))?.subscriptions ?? [])].sort()).toEqual(['a', 'b']);
     const watchersOfC: string[] = [];
     for await (const page of registry.watchers('c')) watchersOfC.push(...page.map((w) => w.connectionId));
     expect(watchersOfC).toEqual([]);
