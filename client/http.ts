@@ -3,33 +3,17 @@
  * Uses the global `fetch` (browsers, Node >= 18) unless one is passed in.
  */
 import type { Status } from '../lambdas/domain/presence';
-import { MAX_IDS_PER_FRAME, type PresenceJson } from '../lambdas/domain/protocol';
-import type { UserJson } from '../lambdas/handlers/http/present';
+import {
+  type HeartbeatReply,
+  MAX_IDS_PER_FRAME,
+  type PresenceJson,
+  type SearchPage,
+  type Session,
+  type UserJson,
+  type UserWithPresence,
+} from '../lambdas/domain/protocol';
 
-export type { UserJson };
-
-/** A user with their current presence, as search and `GET /users/{id}` return them. */
-export interface UserWithPresence extends UserJson {
-  readonly status: Status;
-  readonly lastSeen: string | null;
-}
-
-/** What sign-up and log-in return. */
-export interface Session {
-  readonly user: UserJson;
-  readonly token: string;
-  readonly expiresAt: string;
-}
-
-export interface SearchPage {
-  readonly users: readonly UserWithPresence[];
-  readonly nextCursor: string | null;
-}
-
-export interface HeartbeatReply {
-  readonly status: Status;
-  readonly leaseExpiresAt: string;
-}
+export type { HeartbeatReply, SearchPage, Session, UserJson, UserWithPresence };
 
 /** A non-2xx answer: the HTTP status and the contract's error `code` (`internal` when the body was not the contract's). */
 export class PresenceApiError extends Error {

@@ -1,6 +1,6 @@
 /**
- * The WebSocket messages of the public contract, as types and parsers: the one definition the
- * handlers and the client library share.
+ * The messages of the public contract (HTTP bodies and WebSocket frames), as types and parsers:
+ * the one definition the handlers and the client library share.
  */
 import { InvalidRequestError } from './errors';
 import { isObject } from './validation';
@@ -17,6 +17,53 @@ export interface PresenceJson {
 export interface PresenceChangeJson extends PresenceJson {
   readonly changedAt: string;
 }
+
+/** The contract's User object. */
+export interface UserJson {
+  readonly id: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+/** A user with their current presence, as search and `GET /users/{id}` return them. */
+export interface UserWithPresence extends UserJson {
+  readonly status: Status;
+  readonly lastSeen: string | null;
+}
+
+/** What sign-up (`201`) and log-in (`200`) return. */
+export interface Session {
+  readonly user: UserJson;
+  readonly token: string;
+  readonly expiresAt: string;
+}
+
+/** `GET /users`. */
+export interface SearchPage {
+  readonly users: readonly UserWithPresence[];
+  readonly nextCursor: string | null;
+}
+
+/** `POST /me/heartbeat`. */
+export interface HeartbeatReply {
+  readonly status: Status;
+  readonly leaseExpiresAt: string;
+}
+
+/** Every HTTP error body. */
+export interface ErrorBody {
+  readonly error: { readonly code: HttpErrorCode; readonly message: string };
+}
+
+export type HttpErrorCode =
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'invalid_credentials'
+  | 'not_found'
+  | 'name_taken'
+  | 'payload_too_large'
+  | 'rate_limited'
+  | 'internal';
 
 export type ClientFrame =
   | { readonly action: 'subscribe'; readonly userIds: readonly string[]; readonly requestId?: string }

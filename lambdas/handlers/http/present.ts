@@ -1,15 +1,9 @@
 /** How domain values look on the wire (the contract's objects). */
 import type { PresenceView } from '../../domain/presence';
-import type { PresenceJson } from '../../domain/protocol';
+import type { PresenceJson, UserJson } from '../../domain/protocol';
 import type { User } from '../../ports';
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
-
-export interface UserJson {
-  id: string;
-  name: string;
-  createdAt: string;
-}
 
 export const userJson = (user: User): UserJson => ({ id: user.id, name: user.name, createdAt: iso(user.createdAt) });
 
