@@ -22,6 +22,7 @@ import { PresenceTables } from './constructs/presence-tables';
 import { SchemaMigration } from './constructs/schema-migration';
 import { TokenSigningKey } from './constructs/token-signing-key';
 import { UsersDatabase } from './constructs/users-database';
+import { WebClientSite } from './constructs/web-client-site';
 import { WebSocketApiRoutes } from './constructs/websocket-api-routes';
 
 /** Props of {@link PresenceStack}; every one has a default fit for a first deploy. */
@@ -110,8 +111,9 @@ export interface PresenceStackProps extends StackProps {
 /**
  * The presence service: the HTTP and WebSocket APIs and their handlers, the event-driven handlers
  * (stream notifier, offline-grace timer, sweeper), the presence table, the users database (with
- * its deploy-time migration) and the token signing key, all sized by the props. Every handler of
- * the app manifest is deployed exactly once.
+ * its deploy-time migration), the token signing key and the web client (CloudFront over a private
+ * bucket, configured with the two API URLs), all sized by the props. Every handler of the app
+ * manifest is deployed exactly once.
  */
 export class PresenceStack extends Stack {
   /** The DynamoDB tables. */
@@ -130,6 +132,8 @@ export class PresenceStack extends Stack {
   public readonly webSocketApi: WebSocketApiRoutes;
   /** The stream, queue and schedule consumers. */
   public readonly events: PresenceEvents;
+  /** The web client: its bucket, distribution and deployment. */
+  public readonly webClient: WebClientSite;
 
   constructor(scope: Construct, id: string, props: PresenceStackProps = {}) {
     super(scope, id, props);
@@ -212,6 +216,13 @@ export class PresenceStack extends Stack {
       resources,
     });
 
+    this.webClient = new WebClientSite(this, 'WebClient', {
+      httpStage: this.httpApi.stage,
+      webSocketStage: this.webSocketApi.stage,
+      projectRoot,
+      removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
     new CfnOutput(this, 'HttpApiUrl', {
       description: 'Base URL of the HTTP API',
       value: this.httpApi.url,
@@ -219,6 +230,10 @@ export class PresenceStack extends Stack {
     new CfnOutput(this, 'WebSocketUrl', {
       description: 'URL WebSocket clients connect to (add ?token=<token>)',
       value: this.webSocketApi.url,
+    });
+    new CfnOutput(this, 'WebClientUrl', {
+      description: 'URL of the web client',
+      value: this.webClient.url,
     });
   }
 }

@@ -36,3 +36,8 @@ const bundleSize = (fn: lambda.Function): number => {
 it.each([...Object.keys(handlers), ...Object.keys(deployHandlers)])('bundles the %s handler into an ESM file under 1 MB', (name) => {
   expect(bundleSize(functionNamed(stack, name))).toBeLessThan(ONE_MEGABYTE);
 });
+
+it('builds the web client into its asset: the page, its script and styles, a default config.js', () => {
+  const bundle = path.join(outdir, stack.webClient.bundle.assetPath);
+  expect(fs.readdirSync(bundle).sort()).toEqual(['app.js', 'app.js.map', 'config.js', 'index.html', 'styles.css']);
+});
