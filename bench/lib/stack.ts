@@ -1,0 +1,139 @@
+/**
+ * The bench's own local stack: fresh temp data dir, free ports, the handlers instrumented, and
+ * helpers to make many users quickly (straight into Postgres, tokens signed by the handlers' own
+ * token service: signing up through the API would spend most of the run hashing passwords).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ExecuteStatementCommand, RDSDataClient, type SqlParameter } from '@aws-sdk/client-rds-data';
+import { ENV } from '../../lib/app-manifest';
+import { type LocalStack, startLocalStack } from '../../local/stack';
+import { dynamoDocumentClient, tokenService } from '../../lambdas/shared/dependencies';
+import {
+  type CountingProxy,
+  Meter,
+  classifyConnections,
+  classifyDataApi,
+  classifySqs,
+  instrumentDynamoDb,
+  instrumentHandlers,
+  startCountingProxy,
+} from './meter';
+
+export interface BenchStackOptions {
+  readonly leaseSeconds: number;
+  readonly graceSeconds: number;
+  readonly sweepSeconds: number;
+  /** Route the handlers' Data API, `@connections` and SQS calls through counting proxies. */
+  readonly countingProxies: boolean;
+  readonly log: (line: string) => void;
+}
+
+export interface BenchUser {
+  readonly id: string;
+  readonly name: string;
+  readonly token: string;
+}
+
+export interface BenchStack {
+  readonly stack: LocalStack;
+  readonly meter: Meter;
+  readonly options: BenchStackOptions;
+  /** Runs one SQL statement through the Data API with the bench's own client (not counted). */
+  sql(sql: string, parameters?: SqlParameter[]): Promise<any[][]>;
+  /** `count` new users named `${prefix}${n}`, each with a valid token. */
+  createUsers(prefix: string, count: number): Promise<BenchUser[]>;
+  /** Problems the local stack logged (function errors, discarded batches). */
+  readonly problems: string[];
+  stop(): Promise<void>;
+}
+
+const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+const PROBLEM = /error|failed|discarded|timed out/i;
+
+export const startBenchStack = async (options: BenchStackOptions): Promise<BenchStack> => {
+  const meter = new Meter();
+  instrumentHandlers(meter);
+  // Structured handler logs at info level would drown the progress output.
+  process.env[ENV.logLevel] = 'warn';
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'presence-bench-'));
+  const problems: string[] = [];
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({
+      httpPort: 0,
+      wsPort: 0,
+      dataApiPort: 0,
+      dynamoDbPort: 0,
+      dataDir,
+      leaseSeconds: options.leaseSeconds,
+      sweepSeconds: options.sweepSeconds,
+      graceSeconds: options.graceSeconds,
+      host: '127.0.0.1',
+      log: (line) => {
+        if (!PROBLEM.test(line)) return;
+        problems.push(line);
+        options.log(`  [stack] ${line}`);
+      },
+    });
+  } catch (error) {
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+
+  // The handlers build their clients lazily from these variables: point them at counting proxies
+  // before the first request reaches a handler.
+  const proxies: CountingProxy[] = [];
+  if (options.countingProxies) {
+    const dataApi = await startCountingProxy(stack.dataApiEndpoint, 'dataApi', meter, classifyDataApi);
+    const connections = await startCountingProxy(stack.connectionsEndpoint, 'connections', meter, classifyConnections);
+    const sqs = await startCountingProxy(stack.sqsEndpoint, 'sqs', meter, classifySqs);
+    proxies.push(dataApi, connections, sqs);
+    process.env[ENV.rdsDataEndpoint] = dataApi.url;
+    process.env[ENV.connectionsEndpoint] = connections.url;
+    process.env[ENV.sqsEndpoint] = sqs.url;
+    // SDK v3 SQS sends to the queue URL's host when it differs from the endpoint: keep them the same.
+    const queueUrl = new URL(process.env[ENV.graceQueueUrl] ?? '');
+    process.env[ENV.graceQueueUrl] = `${sqs.url}${queueUrl.pathname}`;
+  }
+  instrumentDynamoDb(dynamoDocumentClient(), meter);
+
+  const db = new RDSDataClient({ endpoint: stack.dataApiEndpoint, region: 'us-east-1', credentials: CREDENTIALS });
+  const target = { resourceArn: stack.dbResourceArn, secretArn: stack.dbSecretArn, database: process.env[ENV.dbName] ?? 'presence' };
+  const sql = async (statement: string, parameters: SqlParameter[] = []): Promise<any[][]> => {
+    const output = await db.send(new ExecuteStatementCommand({ ...target, sql: statement, parameters }));
+    return (output.records ?? []) as any[][];
+  };
+
+  return {
+    stack,
+    meter,
+    options,
+    problems,
+    sql,
+    async createUsers(prefix, count) {
+      const rows = await sql(
+        `INSERT INTO users (name, password_hash) SELECT :prefix || g, 'x' FROM generate_series(1, :count) AS g RETURNING id, name`,
+        [
+          { name: 'prefix', value: { stringValue: prefix } },
+          { name: 'count', value: { longValue: count } },
+        ],
+      );
+      const tokens = tokenService();
+      return Promise.all(
+        rows.map(async (row) => {
+          const user = { id: String(row[0].longValue), name: String(row[1].stringValue), createdAt: Date.now() };
+          const { token } = await tokens.issue(user);
+          return { id: user.id, name: user.name, token };
+        }),
+      );
+    },
+    async stop() {
+      db.destroy();
+      await stack.stop();
+      for (const proxy of proxies) await proxy.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+};

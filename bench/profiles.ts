@@ -1,0 +1,38 @@
+/**
+ * Scenarios grouped by the stack they need. The handlers read their configuration once per process
+ * (as a Lambda does per execution environment), so each group runs in its own worker process with
+ * its own local stack.
+ */
+import path from 'node:path';
+import type { BenchStackOptions } from './lib/stack';
+
+export const SCENARIOS = ['notify', 'fanout', 'search', 'heartbeat', 'calls', 'coldstart'] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface Profile {
+  readonly name: string;
+  readonly description: string;
+  readonly stack: Omit<BenchStackOptions, 'log'>;
+  readonly scenarios: readonly ScenarioName[];
+}
+
+export const PROFILES: readonly Profile[] = [
+  {
+    name: 'latency',
+    description: 'grace 0 (notify latency is the pipeline alone), contract lease 150 s, sweeper every 60 s',
+    stack: { leaseSeconds: 150, graceSeconds: 0, sweepSeconds: 60, countingProxies: false },
+    scenarios: ['notify', 'fanout', 'search'],
+  },
+  {
+    name: 'accounting',
+    // A 10 s lease keeps the heartbeat ratio of the contract (heartbeat = lease / 2.5) in seconds
+    // rather than minutes; the sweeper is invoked by the calls scenario itself, so its calls are
+    // counted on their own instead of landing in the middle of another operation.
+    description: 'contract grace 3 s, lease 10 s (heartbeat every 4 s), sweeper run on demand, counting proxies',
+    stack: { leaseSeconds: 10, graceSeconds: 3, sweepSeconds: 3600, countingProxies: true },
+    scenarios: ['calls', 'heartbeat'],
+  },
+];
+
+/** Where results go: the committed ones, or a scratch folder for `--quick` runs. */
+export const resultsDir = (quick: boolean): string => path.join(__dirname, 'results', ...(quick ? ['quick'] : []));
