@@ -87,7 +87,11 @@ export interface PresenceClientOptions {
   readonly heartbeatTimeoutMs?: number;
   /** A connection is replaced (new one first) after at most this long; API Gateway cuts it at 2 h. Default 1 h 50 min. */
   readonly maxConnectionMs?: number;
-  /** The rotation happens up to this fraction earlier than `maxConnectionMs`, at random. Default 0.05. */
+  /**
+   * The rotation happens up to this fraction earlier than `maxConnectionMs`, at random. Default 0.2:
+   * clients that connected together (after an outage) spread their rotations over 22 minutes
+   * instead of replaying the reconnect storm every 2 hours.
+   */
   readonly rotationJitter?: number;
   readonly backoff?: Partial<BackoffOptions>;
   /** A handshake that has not completed after this long is abandoned. Default 10 s. */
@@ -103,7 +107,7 @@ const DEFAULTS = {
   heartbeatSeconds: 60,
   heartbeatTimeoutMs: 15_000,
   maxConnectionMs: 110 * 60_000,
-  rotationJitter: 0.05,
+  rotationJitter: 0.2,
   connectTimeoutMs: 10_000,
   requestTimeoutMs: 10_000,
 };

@@ -5,7 +5,10 @@
 import { forEachLimited } from './concurrency';
 import type { PresenceChange } from './presence';
 import type { PresenceChangeJson } from './protocol';
-import type { ConnectionGateway, ConnectionRegistry } from '../ports';
+import type { ConnectionGateway, ConnectionRegistry, PostResult } from '../ports';
+
+/** At most ~130 bytes each: 100 changes stay far below API Gateway's 32 KB frame limit. */
+export const MAX_CHANGES_PER_FRAME = 100;
 
 export interface NotifyReport {
   readonly framesSent: number;
@@ -47,6 +50,18 @@ export class Notifier {
     },
   ) {}
 
+  /**
+   * API Gateway closes a connection that is sent a frame over 32 KB (code 1009): a connection
+   * watching many users that changed at once gets several frames of at most 100 changes (~13 KB).
+   */
+  private async postInChunks(connectionId: string, changes: readonly PresenceChange[]): Promise<PostResult> {
+    for (let start = 0; start < changes.length; start += MAX_CHANGES_PER_FRAME) {
+      const presences = changes.slice(start, start + MAX_CHANGES_PER_FRAME).map(changeJson);
+      if ((await this.deps.gateway.post(connectionId, { type: 'presence', presences })) === 'gone') return 'gone';
+    }
+    return 'delivered';
+  }
+
   async notify(changes: readonly PresenceChange[]): Promise<NotifyReport> {
     const report = { framesSent: 0, connectionsGone: 0, failedUserIds: new Set<string>() };
     let pending = new Map<string, { userId: string; changes: PresenceChange[] }>();
@@ -55,7 +70,7 @@ export class Notifier {
       pending = new Map();
       await forEachLimited(frames, this.deps.concurrency ?? 32, async ([connectionId, frame]) => {
         try {
-          const result = await this.deps.gateway.post(connectionId, { type: 'presence', presences: frame.changes.map(changeJson) });
+          const result = await this.postInChunks(connectionId, frame.changes);
           if (result === 'gone') {
             report.connectionsGone += 1;
             await this.deps.onGone(connectionId, frame.userId, frame.changes.map((change) => change.userId));

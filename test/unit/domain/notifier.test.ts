@@ -95,6 +95,16 @@ describe('Notifier', () => {
   });
 });
 
+it('splits a connection\'s changes into frames of at most 100, so no frame nears 32 KB', async () => {
+  const users = Array.from({ length: 250 }, (_, i) => `u${i}`);
+  const { notifier, posts } = world(Object.fromEntries(users.map((u) => [u, [{ connectionId: 'fan', userId: 'x' }]])));
+
+  await notifier.notify(users.map((u) => change(u, 'offline', T0)));
+
+  expect(posts.map((post) => post.message.presences.length)).toEqual([100, 100, 50]);
+  expect(Math.max(...posts.map((post) => JSON.stringify(post.message).length))).toBeLessThan(32 * 1024);
+});
+
 describe('latestPerUser', () => {
   it('keeps the newest change per user', () => {
     expect(latestPerUser([change('a', 'offline', 3), change('a', 'online', 2), change('b', 'online', 1)])).toEqual([
