@@ -10,10 +10,11 @@ import { calls } from './scenarios/calls';
 import { fanout } from './scenarios/fanout';
 import { heartbeat } from './scenarios/heartbeat';
 import { notify } from './scenarios/notify';
+import { auth } from './scenarios/auth';
 import { search } from './scenarios/search';
 import type { Scenario } from './scenarios/types';
 
-const RUNNERS: Partial<Record<ScenarioName, Scenario>> = { notify, fanout, search, heartbeat, calls };
+const RUNNERS: Partial<Record<ScenarioName, Scenario>> = { notify, fanout, search, auth, heartbeat, calls };
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
