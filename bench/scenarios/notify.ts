@@ -23,7 +23,7 @@ const BINS = 200;
 export const notify: Scenario = async ({ bench, quick, log }) => {
   const params = quick
     ? { actors: 60, watchers: 20, perWatcher: 10, ratePerSecond: 12, holdMs: 1_500, runs: 2 }
-    : { actors: 150, watchers: 50, perWatcher: 20, ratePerSecond: 10, holdMs: 2_000, runs: 3 };
+    : { actors: 150, watchers: 100, perWatcher: 20, ratePerSecond: 10, holdMs: 2_000, runs: 3 };
   const random = seededRandom(42);
   const actors = await bench.createUsers('notify_actor_', params.actors);
   const watcherUsers = await bench.createUsers('notify_watcher_', params.watchers);
@@ -47,7 +47,7 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
   await sleep(1_500);
   watchers.forEach((watcher) => (watcher.socket.presence.length = 0));
 
-  const runs: { latencies: number[]; decidedToDelivered: number[]; changeToDecided: number[]; expected: number; delivered: number; missing: string[]; unexpected: number; frames: number; events: number; notifyInvocations: number; notifyRecords: number }[] = [];
+  const runs: { latencies: number[]; byStatus: Record<'online' | 'offline', number[]>; decidedToDelivered: number[]; changeToDecided: number[]; expected: number; delivered: number; missing: string[]; unexpected: number; frames: number; events: number; notifyInvocations: number; notifyRecords: number }[] = [];
   for (let run = 1; run <= params.runs; run += 1) {
     const before = bench.meter.snapshot();
     const order = sample(
@@ -95,6 +95,8 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
   const missing = runs.flatMap((run) => run.missing);
   const unexpected = runs.reduce((sum, run) => sum + run.unexpected, 0);
   const decided = distribution(runs.flatMap((run) => run.decidedToDelivered));
+  const online = medianOf(runs.map((run) => distribution(run.byStatus.online)));
+  const offline = medianOf(runs.map((run) => distribution(run.byStatus.offline)));
   const toDecision = distribution(runs.flatMap((run) => run.changeToDecided));
   const frames = runs.reduce((sum, run) => sum + run.frames, 0);
   const events = runs.reduce((sum, run) => sum + run.events, 0);
@@ -109,6 +111,8 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
     { metric: 'latency p95', value: ms(latency.p95) },
     { metric: 'latency p99', value: ms(latency.p99), target: '< 10 s at the very worst', ok: latency.p99 < 10_000 },
     { metric: 'latency max (median of runs)', value: ms(latency.max) },
+    { metric: 'connect -> watcher has "online" p50 / p99', value: `${ms(online.p50)} / ${ms(online.p99)}` },
+    { metric: 'disconnect -> watcher has "offline" p50 / p99 (grace 0)', value: `${ms(offline.p50)} / ${ms(offline.p99)}` },
     { metric: 'change -> decided (changedAt) p50 / p99', value: `${ms(toDecision.p50)} / ${ms(toDecision.p99)}` },
     { metric: 'decided -> delivered p50 / p99', value: `${ms(decided.p50)} / ${ms(decided.p99)}` },
     { metric: 'events per presence frame (coalescing)', value: (events / Math.max(1, frames)).toFixed(2) },
@@ -124,7 +128,7 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
         : `notify delivered ${delivered} of ${expected} expected events; first missing: ${missing.slice(0, 5).join('; ')}`,
     result: {
       parameters: { ...params, graceSeconds: bench.options.graceSeconds },
-      latencyMs: { medianOfRuns: latency, pooled: distribution(pooled), perRun },
+      latencyMs: { medianOfRuns: latency, pooled: distribution(pooled), perRun, onlineMedianOfRuns: online, offlineMedianOfRuns: offline },
       changeToDecidedMs: toDecision,
       decidedToDeliveredMs: decided,
       delivered,
@@ -183,6 +187,7 @@ const match = (
   for (const transition of transitions) byActor.set(transition.actor, [...(byActor.get(transition.actor) ?? []), transition]);
   byActor.forEach((list) => list.sort((a, b) => a.at - b.at));
   const latencies: number[] = [];
+  const byStatus: Record<'online' | 'offline', number[]> = { online: [], offline: [] };
   const decidedToDelivered: number[] = [];
   const changeToDecided: number[] = [];
   const missing: string[] = [];
@@ -211,6 +216,7 @@ const match = (
         }
         delivered += 1;
         latencies.push(found.at - transition.at);
+        byStatus[transition.status as 'online' | 'offline'].push(found.at - transition.at);
         decidedToDelivered.push(found.at - found.changedAt);
         changeToDecided.push(found.changedAt - transition.at);
       }
@@ -221,7 +227,7 @@ const match = (
       sum + watcher.socket.presence.reduce((n, frame) => n + frame.presences.filter((event) => watcher.watched.some((actor) => actorIds[actor] === event.userId)).length, 0),
     0,
   );
-  return { latencies, decidedToDelivered, changeToDecided, delivered, missing, unexpected: Math.max(0, watchedEvents - delivered) };
+  return { latencies, byStatus, decidedToDelivered, changeToDecided, delivered, missing, unexpected: Math.max(0, watchedEvents - delivered) };
 };
 
 const trimTrailingZeros = (counts: number[]): number[] => {
