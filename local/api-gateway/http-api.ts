@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { readBody } from '../shared/http-body';
+import { readBody } from '../shared/http-server';
 import { type FunctionConfig, invoke } from './lambda-invoke';
 
 export interface HttpRoute {

@@ -4,10 +4,8 @@
  * endpoint override. Behaviour follows the Aurora Serverless v2 Data API; see
  * /work/shared/reference/emulation-fidelity.md §10 for the item ids cited in comments.
  */
-import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { parseJsonObject, readBody } from '../shared/http-body';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 import { DataApiError, badRequest, databaseResuming, internalError, unknownOperation } from './errors';
 import {
   type Operation,
@@ -52,22 +50,8 @@ const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 // AWS: requests are limited to 4 MiB (RES-07).
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-const readRequestBody = async (request: IncomingMessage): Promise<string> => {
-  const body = await readBody(request, MAX_BODY_BYTES);
-  if (body === null) throw badRequest('Request body exceeds 4 MiB');
-  return body.toString('utf8');
-};
-
-const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(payload),
-    'x-amzn-RequestId': randomUUID(),
-    ...headers,
-  });
-  response.end(payload);
-};
+const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void =>
+  sendJson(response, status, body, headers);
 
 // AWS/SDK: the error name travels in x-amzn-ErrorType, the text in the body's `message` (RDP-01).
 const sendError = (response: ServerResponse, error: DataApiError): void =>
@@ -80,7 +64,7 @@ const createHandler = (operations: Readonly<Record<string, Operation>>, faults: 
       const path = (request.url ?? '/').split('?')[0];
       const operation = request.method === 'POST' ? operations[path] : undefined;
       if (operation === undefined) throw unknownOperation(`${request.method} ${path}`);
-      const body = parseJsonObject(await readRequestBody(request), badRequest);
+      const body = parseJsonObject(await readText(request, MAX_BODY_BYTES, () => badRequest('Request body exceeds 4 MiB')), badRequest);
       if (faults.resuming > 0) {
         faults.resuming--;
         throw databaseResuming();
@@ -91,15 +75,6 @@ const createHandler = (operations: Readonly<Record<string, Operation>>, faults: 
       sendError(response, error instanceof DataApiError ? error : internalError());
     }
   };
-
-const listen = (server: Server, port: number, host: string): Promise<number> =>
-  new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 
 /** Starts the endpoint; resolves once PGlite is up and the port is bound. */
 export async function startDataApi(options: DataApiOptions = {}): Promise<DataApiServer> {

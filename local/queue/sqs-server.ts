@@ -4,11 +4,9 @@
  * errors), so handlers use an unchanged `SQSClient` with only an endpoint override, and consumers
  * receive Lambda's SQS event through `addEventSource`. Standard queues only.
  */
-import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { FunctionConfig } from '../api-gateway/lambda-invoke';
-import { parseJsonObject, readBody } from '../shared/http-body';
+import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 import { SqsError, internalError, serializationException, unknownOperation, unsupportedOperation } from './errors';
 import { SqsEventSourceMapping, validateEventSource, type EventSourceOptions } from './event-source-mapping';
 import { MessageQueue } from './message-queue';
@@ -62,23 +60,8 @@ const DEFAULT_RETENTION_SECONDS = 345_600;
 const LOCAL_SENDER_ID = 'AIDALOCALSQSEMULATOR0';
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-const readRequestBody = async (request: IncomingMessage): Promise<string> => {
-  const body = await readBody(request, MAX_BODY_BYTES);
-  if (body === null) throw serializationException('The request body is too large.');
-  return body.toString('utf8');
-};
-
-const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
-  if (response.headersSent || response.destroyed) return;
-  const payload = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.0',
-    'content-length': Buffer.byteLength(payload),
-    'x-amzn-RequestId': randomUUID(),
-    ...headers,
-  });
-  response.end(payload);
-};
+const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void =>
+  sendJson(response, status, body, headers, 'application/x-amz-json-1.0');
 
 // AWS: query-compatible JSON errors carry the legacy code in x-amzn-query-error ("Code;Sender"), which the SDK reads first.
 const sendError = (response: ServerResponse, error: SqsError): void =>
@@ -88,15 +71,6 @@ const sendError = (response: ServerResponse, error: SqsError): void =>
     { __type: error.type, message: error.message },
     { 'x-amzn-query-error': `${error.queryCode};${error.fault}`, 'x-amzn-ErrorType': error.type },
   );
-
-const listen = (server: Server, port: number, host: string): Promise<number> =>
-  new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 
 const sameOptions = (a: CreateQueueOptions, b: CreateQueueOptions): boolean =>
   (a.visibilityTimeoutSeconds ?? 30) === (b.visibilityTimeoutSeconds ?? 30) &&
@@ -119,7 +93,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
     response.on('close', () => closed.abort());
     try {
       const target = request.headers['x-amz-target'];
-      const body = await readRequestBody(request);
+      const body = await readText(request, MAX_BODY_BYTES, () => serializationException('The request body is too large.'));
       if (request.method !== 'POST' || typeof target !== 'string') {
         // Skipped AWS behaviour: the legacy query protocol (form-encoded Action=...) that older SDKs speak is not emulated.
         throw unknownOperation(typeof target === 'string' ? target : `${request.method} ${request.url}`);

@@ -5,10 +5,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import path from 'node:path';
-import { parseJsonObject, readBody } from '../shared/http-body';
+import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 
 export interface SecretsManagerServer {
   readonly url: string;
@@ -85,19 +84,14 @@ const getSecretValue = (secrets: readonly StoredSecret[], createdDate: number, r
   };
 };
 
-const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void => {
-  const payload = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': JSON_1_1, 'content-length': Buffer.byteLength(payload), ...headers });
-  response.end(payload);
-};
+const send = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void =>
+  sendJson(response, status, body, headers, JSON_1_1);
 
 const handler =
   (secrets: readonly StoredSecret[], createdDate: number) =>
   async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
-      const raw = await readBody(request, MAX_BODY_BYTES);
-      if (raw === null) throw new SecretsManagerError('SerializationException', 'The request body is too large.');
-      const body = raw.toString('utf8');
+      const body = await readText(request, MAX_BODY_BYTES, () => new SecretsManagerError('SerializationException', 'The request body is too large.'));
       // AWS: awsJson1_1 routes on the X-Amz-Target header of a POST to `/`.
       const target = request.method === 'POST' ? request.headers['x-amz-target'] : undefined;
       if (target !== 'secretsmanager.GetSecretValue') {
@@ -109,15 +103,6 @@ const handler =
       send(response, known.type === 'InternalServiceError' ? 500 : 400, { __type: known.type, message: known.message }, { 'x-amzn-ErrorType': known.type });
     }
   };
-
-const listen = (server: Server, port: number, host: string): Promise<number> =>
-  new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 
 /** Starts the endpoint; resolves once the port is bound. */
 export async function startSecretsManager(options: SecretsManagerOptions): Promise<SecretsManagerServer> {
