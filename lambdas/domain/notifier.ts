@@ -4,7 +4,7 @@
  */
 import { forEachLimited } from './concurrency';
 import type { PresenceChange } from './presence';
-import type { PresenceChangeJson } from './protocol';
+import { changeJson } from './protocol';
 import type { ConnectionGateway, ConnectionRegistry, PostResult } from '../ports';
 
 /** At most ~130 bytes each: 100 changes stay far below API Gateway's 32 KB frame limit. */
@@ -16,15 +16,6 @@ export interface NotifyReport {
   /** Users whose change could not be delivered to every watcher (to be retried). */
   readonly failedUserIds: ReadonlySet<string>;
 }
-
-const iso = (ms: number) => new Date(ms).toISOString();
-
-export const changeJson = (change: PresenceChange): PresenceChangeJson => ({
-  userId: change.userId,
-  status: change.status,
-  lastSeen: change.lastSeen === null ? null : iso(change.lastSeen),
-  changedAt: iso(change.changedAt),
-});
 
 /** The newest change per user: an older one in the same batch is already superseded. */
 export const latestPerUser = (changes: readonly PresenceChange[]): PresenceChange[] => {

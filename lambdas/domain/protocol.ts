@@ -3,8 +3,7 @@
  * the one definition the handlers and the client library share.
  */
 import { InvalidRequestError } from './errors';
-import { isObject } from './validation';
-import type { Status } from './presence';
+import type { PresenceChange, PresenceView, Status } from './presence';
 
 /** The contract's Presence object. */
 export interface PresenceJson {
@@ -86,7 +85,33 @@ export type ErrorCode = 'invalid_request' | 'payload_too_large' | 'too_many_subs
 /** Frames over this many bytes are refused with `payload_too_large`. */
 export const MAX_FRAME_BYTES = 32 * 1024;
 export const MAX_IDS_PER_FRAME = 100;
+
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** 1-100 ids, each a non-empty string of at most 64 characters; duplicates collapse. Used by HTTP and WebSocket alike. */
+export const checkIdList = (ids: unknown, field = 'userIds'): string[] => {
+  if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_IDS_PER_FRAME) {
+    throw new InvalidRequestError(`${field} must list 1-${MAX_IDS_PER_FRAME} user ids`);
+  }
+  if (!ids.every((id) => typeof id === 'string' && id.length >= 1 && id.length <= 64)) {
+    throw new InvalidRequestError(`${field} must be non-empty strings of at most 64 characters`);
+  }
+  return [...new Set(ids as string[])];
+};
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 1000;
+
+export const iso = (ms: number): string => new Date(ms).toISOString();
+
+/** A reader's view as the contract's Presence object. */
+export const presenceJson = (view: PresenceView): PresenceJson => ({
+  userId: view.userId,
+  status: view.status,
+  lastSeen: view.lastSeen === null ? null : iso(view.lastSeen),
+});
+
+/** A decided change as it is pushed in `presence` events. */
+export const changeJson = (change: PresenceChange): PresenceChangeJson => ({ ...presenceJson(change), changedAt: iso(change.changedAt) });
 
 /** The frame as JSON, when it is a JSON object; otherwise null. */
 export const parseFrameObject = (body: string | undefined): Record<string, unknown> | null => {
@@ -104,16 +129,6 @@ export const requestIdOf = (frame: Record<string, unknown> | null): string | und
   return typeof id === 'string' && id.length <= 64 ? id : undefined;
 };
 
-const parseIds = (value: unknown): string[] => {
-  if (!Array.isArray(value) || value.length < 1 || value.length > MAX_IDS_PER_FRAME) {
-    throw new InvalidRequestError(`userIds must list 1-${MAX_IDS_PER_FRAME} user ids`);
-  }
-  if (!value.every((id) => typeof id === 'string' && id.length >= 1 && id.length <= 64)) {
-    throw new InvalidRequestError('userIds must be non-empty strings of at most 64 characters');
-  }
-  return [...new Set(value as string[])];
-};
-
 /** Parses a client frame of a known action, or throws InvalidRequestError saying what is wrong. */
 export const parseClientFrame = (body: string | undefined): ClientFrame => {
   const frame = parseFrameObject(body);
@@ -125,7 +140,7 @@ export const parseClientFrame = (body: string | undefined): ClientFrame => {
   switch (frame.action) {
     case 'subscribe':
     case 'unsubscribe':
-      return { action: frame.action, userIds: parseIds(frame.userIds), requestId };
+      return { action: frame.action, userIds: checkIdList(frame.userIds), requestId };
     case 'setStatus':
       if (frame.status !== 'online' && frame.status !== 'offline') throw new InvalidRequestError('status must be "online" or "offline"');
       return { action: 'setStatus', status: frame.status, requestId };

@@ -4,13 +4,11 @@
  */
 import { InvalidRequestError } from './errors';
 import type { Status } from './presence';
+import { checkIdList, isObject } from './protocol';
 
 const NAME = /^[A-Za-z0-9_.-]{3,32}$/;
 /** Ids are positive integers stored as bigint; anything else cannot be a user id. */
 const ID = /^[1-9][0-9]{0,17}$/;
-
-export const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export const parseJsonBody = (body: string | undefined): Record<string, unknown> => {
   if (body === undefined || body === '') throw new InvalidRequestError('A JSON object body is required');
@@ -86,21 +84,9 @@ export const parseSearchQuery = (params: Record<string, string | undefined>): Se
   return { q, limit, cursor };
 };
 
-export const MAX_IDS_PER_REQUEST = 100;
-
 /** 1-100 ids, comma-separated; duplicates collapse. Ids that cannot exist stay in, as unknown. */
 export const parseIdList = (raw: string | undefined, field = 'userIds'): string[] => {
   if (raw === undefined || raw === '') throw new InvalidRequestError(`${field} is required`);
   const ids = raw.split(',');
   return checkIdList(ids, field);
-};
-
-export const checkIdList = (ids: unknown, field = 'userIds'): string[] => {
-  if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_IDS_PER_REQUEST) {
-    throw new InvalidRequestError(`${field} must list 1-${MAX_IDS_PER_REQUEST} user ids`);
-  }
-  if (!ids.every((id) => typeof id === 'string' && id.length >= 1 && id.length <= 64)) {
-    throw new InvalidRequestError(`${field} must be non-empty strings of at most 64 characters`);
-  }
-  return [...new Set(ids as string[])];
 };

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
+import { presenceJson } from '../../domain/protocol';
 import { parseIdList } from '../../domain/validation';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { presenceService, tokenService, userDirectory } from '../../shared/dependencies';
-import { presenceJson } from './present';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const ids = parseIdList(event.queryStringParameters?.userIds);

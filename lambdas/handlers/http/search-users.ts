@@ -1,8 +1,9 @@
 import middy from '@middy/core';
+import { presenceJson } from '../../domain/protocol';
 import { parseSearchQuery } from '../../domain/validation';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { presenceService, tokenService, userDirectory } from '../../shared/dependencies';
-import { presenceJson, userJson } from './present';
+import { userJson } from './present';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const { q, limit, cursor } = parseSearchQuery(event.queryStringParameters ?? {});

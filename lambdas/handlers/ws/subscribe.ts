@@ -1,9 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
-import { parseClientFrame } from '../../domain/protocol';
+import { parseClientFrame, presenceJson } from '../../domain/protocol';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
 import { connectionService } from '../../shared/dependencies';
-import { presenceJson } from '../http/present';
 import { messageRoute } from './route';
 
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
