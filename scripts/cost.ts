@@ -172,7 +172,7 @@ const PARAMETERS = {
     kind: 'knob',
     note: `write shards of each sweep-index time bucket (stack default ${CONTRACT.sweepShards}); one Query per shard and bucket per sweep; 64 keeps each index key near 100 WCU/s at 5M`,
   },
-  sweepLookbackBuckets: { value: 10, kind: 'knob', note: 'past one-minute buckets each sweep re-reads (lambdas/shared/dependencies.ts)' },
+  sweepLookbackBuckets: { value: 10, kind: 'knob', note: 'past one-minute buckets each sweep re-reads (lambdas/shared/dependencies/presence-table.ts)' },
   coalescing: { value: 1.0, kind: 'knob', note: 'frames per (change, watching connection): the notifier merges changes per stream batch only (bench: 0.2 for 5 simultaneous changes, ~1 for spread ones)' },
   notifyBatchingWindowSeconds: { value: 0, kind: 'knob', note: 'MaximumBatchingWindowInSeconds of the stream mapping (manifest: 0); adds up to this much latency' },
   // Runtime estimates.

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { ExecuteStatementCommand, RDSDataClient, type SqlParameter } from '@aws-sdk/client-rds-data';
 import { ENV } from '../../lib/app-manifest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
-import { dynamoDocumentClient, tokenService } from '../../lambdas/shared/dependencies';
+import { dynamoDocumentClient } from '../../lambdas/shared/dependencies/presence-table';
+import { tokenService } from '../../lambdas/shared/dependencies/tokens';
 import {
   type CountingProxy,
   Meter,

@@ -6,6 +6,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerSpec } from '../app-manifest';
+import { HANDLER_BUNDLING } from '../handler-bundling';
 import { type CapabilityResources, type PresenceSettings, grantCapabilities, settingsEnvironment } from './capabilities';
 
 /** The runtime every handler runs on, pinned: `NODEJS_LATEST` moved to nodejs24.x in aws-cdk-lib 2.259. */
@@ -35,7 +36,7 @@ export interface PresenceFunctionProps {
 
 /**
  * One handler of the app manifest as a Lambda function: bundled locally with esbuild into a minified
- * ESM file (the runtime's AWS SDK v3 is left external), arm64, its own log group with a retention,
+ * ESM file (with the AWS SDK clients it uses, see HANDLER_BUNDLING), arm64, its own log group with a retention,
  * and a role that may write to that log group and do what the handler's capabilities grant.
  */
 export class PresenceFunction extends Construct {
@@ -76,16 +77,16 @@ export class PresenceFunction extends Construct {
       logGroup: this.logGroup,
       environment: settingsEnvironment(props.settings),
       bundling: {
-        minify: true,
+        minify: HANDLER_BUNDLING.minify,
         sourceMap: true,
         // Stack traces need the mappings only; leaving the sources out keeps the asset small.
         sourcesContent: false,
-        target: 'node22',
+        target: HANDLER_BUNDLING.target,
         format: nodejs.OutputFormat.ESM,
-        mainFields: ['module', 'main'],
-        // Some CommonJS dependencies call require(); ESM output has none unless we make one.
-        banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
-        externalModules: ['@aws-sdk/*'],
+        mainFields: [...HANDLER_BUNDLING.mainFields],
+        banner: HANDLER_BUNDLING.banner,
+        // The SDK clients are bundled (faster cold start than the runtime's copy); see HANDLER_BUNDLING.
+        externalModules: [...HANDLER_BUNDLING.externalModules],
       },
     });
 

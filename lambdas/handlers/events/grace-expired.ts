@@ -6,7 +6,8 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { settle } from '../../domain/presence';
 import type { GraceMessage } from '../../adapters/sqs-grace-timer';
-import { graceTimer, presenceService } from '../../shared/dependencies';
+import { graceTimer } from '../../shared/dependencies/grace-queue';
+import { presenceService } from '../../shared/dependencies/presence-table';
 import { logger } from '../../shared/logger';
 
 const parse = (body: string): GraceMessage | null => {

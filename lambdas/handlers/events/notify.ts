@@ -7,8 +7,31 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { PresenceChange, Status } from '../../domain/presence';
-import { notifier, userDirectory } from '../../shared/dependencies';
+import { Notifier } from '../../domain/notifier';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
+import { connectionGateway } from '../../shared/dependencies/connections';
+import { once } from '../../shared/dependencies/core';
+import { userDirectory } from '../../shared/dependencies/database';
+import { graceTimer } from '../../shared/dependencies/grace-queue';
+import { connectionRegistry } from '../../shared/dependencies/presence-table';
 import { logger } from '../../shared/logger';
+
+const connectionService = connectionServiceWith({ graceTimer }, 'notify');
+
+const notifier = once(
+  () =>
+    new Notifier({
+      registry: connectionRegistry(),
+      gateway: connectionGateway(),
+      // A 410 means the client is gone: clean up as its $disconnect would (which may never come),
+      // including watches that outlived their connection item.
+      onGone: async (connectionId, userId, watched) => {
+        await connectionRegistry().unsubscribe(connectionId, watched);
+        await connectionService().disconnect(connectionId, userId);
+      },
+      log: (message, fields) => logger.warn(message, fields),
+    }),
+);
 
 interface ChangeRecord {
   readonly sequenceNumber: string;

@@ -1,6 +1,25 @@
 /** The sweeper, on a schedule (EventBridge every minute on AWS; PRESENCE_SWEEP_SECONDS locally). */
-import { sweeper } from '../../shared/dependencies';
+import { Sweeper } from '../../domain/sweeper';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
+import { connectionGateway } from '../../shared/dependencies/connections';
+import { clock, once } from '../../shared/dependencies/core';
+import { graceTimer } from '../../shared/dependencies/grace-queue';
+import { dueUsers, presenceService, presenceStore } from '../../shared/dependencies/presence-table';
 import { logger } from '../../shared/logger';
+
+const connectionService = connectionServiceWith({ graceTimer }, 'sweep');
+
+const sweeper = once(
+  () =>
+    new Sweeper({
+      due: dueUsers(),
+      store: presenceStore(),
+      presence: presenceService(),
+      connections: connectionService(),
+      gateway: connectionGateway(),
+      clock,
+    }),
+);
 
 export const handler = async (): Promise<void> => {
   const report = await sweeper().sweep();

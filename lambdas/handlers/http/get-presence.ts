@@ -2,7 +2,9 @@ import middy from '@middy/core';
 import { presenceJson } from '../../domain/protocol';
 import { parseIdList } from '../../domain/validation';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
-import { presenceService, tokenService, userDirectory } from '../../shared/dependencies';
+import { userDirectory } from '../../shared/dependencies/database';
+import { presenceService } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const ids = parseIdList(event.queryStringParameters?.userIds);

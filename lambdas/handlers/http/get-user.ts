@@ -2,7 +2,9 @@ import middy from '@middy/core';
 import { NotFoundError } from '../../domain/errors';
 import { presenceJson } from '../../domain/protocol';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
-import { presenceService, tokenService, userDirectory } from '../../shared/dependencies';
+import { userDirectory } from '../../shared/dependencies/database';
+import { presenceService } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {

@@ -2,7 +2,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { effectiveStatus, renewLease } from '../../domain/presence';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
-import { presenceService, tokenService } from '../../shared/dependencies';
+import { presenceService } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
 
 /** All of a user's HTTP-heartbeating clients share one lease. */
 export const HTTP_LEASE_ID = 'http';

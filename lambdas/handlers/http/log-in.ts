@@ -2,7 +2,10 @@ import middy from '@middy/core';
 import { InvalidCredentialsError, RateLimitedError } from '../../domain/errors';
 import { parseJsonBody, parseLogin } from '../../domain/validation';
 import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
-import { LOGIN_FAILURE_LIMIT, loginFailures, passwordHasher, tokenService, userDirectory } from '../../shared/dependencies';
+import { LOGIN_FAILURE_LIMIT, passwordHasher } from '../../shared/dependencies/core';
+import { userDirectory } from '../../shared/dependencies/database';
+import { loginFailures } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
 
 /** Verified against when the name is unknown, so both failures take the same time. */

@@ -3,7 +3,8 @@ import type { Context } from 'aws-lambda';
 import { setManualStatus } from '../../domain/presence';
 import { parseJsonBody, parseStatus } from '../../domain/validation';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
-import { presenceService, tokenService } from '../../shared/dependencies';
+import { presenceService } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
 
 const lambdaHandler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   const status = parseStatus(parseJsonBody(event.body).status);

@@ -1,7 +1,9 @@
 import middy from '@middy/core';
 import { parseAccount, parseJsonBody } from '../../domain/validation';
 import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
-import { passwordHasher, tokenService, userDirectory } from '../../shared/dependencies';
+import { passwordHasher } from '../../shared/dependencies/core';
+import { userDirectory } from '../../shared/dependencies/database';
+import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {

@@ -4,7 +4,7 @@
  * every later event of the connection; the message body is never trusted for identity.
  */
 import { UnauthorizedError } from '../../domain/errors';
-import { tokenService } from '../../shared/dependencies';
+import { tokenService } from '../../shared/dependencies/tokens';
 import { logger } from '../../shared/logger';
 
 export interface WebSocketAuthorizerEvent {

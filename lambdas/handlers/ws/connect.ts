@@ -1,7 +1,9 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, webSocketIdentity } from '../../middleware/websocket';
-import { connectionService } from '../../shared/dependencies';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
+
+const connectionService = connectionServiceWith({}, 'wsConnect');
 
 /** `$connect` (after the authorizer): register the connection and open its lease. Nothing may be posted to it yet. */
 const lambdaHandler = async (_event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {

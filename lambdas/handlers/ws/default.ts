@@ -1,6 +1,7 @@
 import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../domain/protocol';
 import type { WebSocketEvent, WebSocketResult } from '../../middleware/websocket';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';
 
 /**
@@ -12,4 +13,4 @@ const lambdaHandler = async (event: WebSocketEvent): Promise<WebSocketResult> =>
   throw new InvalidRequestError(`The "${request.action}" action was not routed`);
 };
 
-export const handler = messageRoute(lambdaHandler);
+export const handler = messageRoute(lambdaHandler, connectionServiceWith({}, 'wsDefault'));

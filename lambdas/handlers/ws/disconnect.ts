@@ -1,7 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, webSocketIdentity } from '../../middleware/websocket';
-import { connectionService } from '../../shared/dependencies';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
+import { graceTimer } from '../../shared/dependencies/grace-queue';
+
+const connectionService = connectionServiceWith({ graceTimer }, 'wsDisconnect');
 
 /** `$disconnect` (best effort on AWS: the sweeper catches the ones that never come). */
 const lambdaHandler = async (_event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../domain/protocol';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';
 
 /** The frame's lease renewal (done by the route middleware) is the whole point of a heartbeat. */
@@ -12,4 +13,4 @@ const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<W
   return frame({ type: 'heartbeat', requestId: request.requestId, leaseExpiresAt: new Date(leaseEndsAt).toISOString() });
 };
 
-export const handler = messageRoute(lambdaHandler);
+export const handler = messageRoute(lambdaHandler, connectionServiceWith({}, 'wsHeartbeat'));

@@ -2,10 +2,14 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type WebSocketEvent, type WebSocketResult, leaseRenewal, webSocketErrors, webSocketIdentity } from '../../middleware/websocket';
-import { connectionService } from '../../shared/dependencies';
+import type { ConnectionService } from '../../domain/connection-service';
 
-export const messageRoute = (handler: (event: WebSocketEvent, context: Context) => Promise<WebSocketResult>) =>
+/** @param connections the handler's connection service, which renews the lease of every frame. */
+export const messageRoute = (
+  handler: (event: WebSocketEvent, context: Context) => Promise<WebSocketResult>,
+  connections: () => Pick<ConnectionService, 'touch'>,
+) =>
   middy<WebSocketEvent, WebSocketResult>(handler)
     .use(webSocketErrors())
     .use(webSocketIdentity())
-    .use(leaseRenewal({ touch: (connectionId, userId) => connectionService().touch(connectionId, userId) }));
+    .use(leaseRenewal({ touch: (connectionId, userId) => connections().touch(connectionId, userId) }));

@@ -2,8 +2,10 @@ import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../domain/protocol';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
-import { connectionService } from '../../shared/dependencies';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';
+
+const connectionService = connectionServiceWith({}, 'wsSetStatus');
 
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const request = parseClientFrame(event.body);
@@ -14,4 +16,4 @@ const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<W
   return frame({ type: 'status', requestId: request.requestId, status: request.status });
 };
 
-export const handler = messageRoute(lambdaHandler);
+export const handler = messageRoute(lambdaHandler, connectionService);

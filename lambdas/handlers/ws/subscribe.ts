@@ -2,8 +2,11 @@ import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame, presenceJson } from '../../domain/protocol';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
-import { connectionService } from '../../shared/dependencies';
+import { connectionServiceWith } from '../../shared/dependencies/connection-service';
+import { userDirectory } from '../../shared/dependencies/database';
 import { messageRoute } from './route';
+
+const connectionService = connectionServiceWith({ directory: userDirectory }, 'wsSubscribe');
 
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const request = parseClientFrame(event.body);
@@ -12,4 +15,4 @@ const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<W
   return frame({ type: 'subscribed', requestId: request.requestId, presences: presences.map(presenceJson), unknown });
 };
 
-export const handler = messageRoute(lambdaHandler);
+export const handler = messageRoute(lambdaHandler, connectionService);

@@ -1,0 +1,50 @@
+/**
+ * Handler wiring, built once per execution environment (module scope, reused across invocations)
+ * from configuration alone: the same code runs on AWS and locally, where only the endpoints differ.
+ *
+ * One module per capability of the app manifest (presence table, database, tokens, connections,
+ * grace queue), each importing only its own AWS SDK client: a handler imports the modules of the
+ * capabilities it uses, so its bundle loads no other client at cold start. This one has no SDK.
+ */
+import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { type PresencePolicy, policyFromSeconds } from '../../domain/presence';
+import type { Clock, PasswordHasher } from '../../ports';
+import { ScryptPasswordHasher } from '../../adapters/scrypt-password-hasher';
+import { numberEnv } from '../config';
+
+export const clock: Clock = () => Date.now();
+
+/** A lazily built module-scope singleton. */
+export const once = <T>(build: () => T): (() => T) => {
+  let value: T | undefined;
+  return () => (value ??= build());
+};
+
+/** Presence rules from configuration. */
+export const presencePolicy = once((): PresencePolicy =>
+  policyFromSeconds(numberEnv(ENV.leaseSeconds, DEFAULTS.leaseSeconds), numberEnv(ENV.graceSeconds, DEFAULTS.graceSeconds)),
+);
+
+export const heartbeatSeconds = (): number => numberEnv(ENV.heartbeatSeconds, DEFAULTS.heartbeatSeconds);
+
+/** Sweep index buckets are one minute wide: EventBridge's finest schedule on AWS. */
+export const SWEEP_BUCKET_MS = 60_000;
+
+/** Failed log-ins per account name: at most LOGIN_FAILURE_LIMIT per 15-minute window. */
+export const LOGIN_FAILURE_LIMIT = 10;
+
+export const passwordHasher = once((): PasswordHasher => new ScryptPasswordHasher());
+
+/**
+ * A port this handler was not wired with: calling it is a wiring mistake (the manifest gives the
+ * handler no such capability), reported as such instead of a confusing SDK or IAM error.
+ */
+export const notWired = <T extends object>(port: string, handlerHint: string): T =>
+  new Proxy({} as T, {
+    get: (_target, member) => {
+      if (member === 'then') return undefined;
+      return () => {
+        throw new Error(`${port} is not wired into this handler (${handlerHint}); add the capability to its dependencies`);
+      };
+    },
+  });

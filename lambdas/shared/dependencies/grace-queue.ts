@@ -1,0 +1,11 @@
+/** The grace queue capability (SQS delayed messages): re-check a user when their offline grace ends. */
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { ENV } from '../../../lib/app-manifest';
+import { SqsGraceTimer } from '../../adapters/sqs-grace-timer';
+import type { GraceTimer } from '../../ports';
+import { optionalEnv, requireEnv } from '../config';
+import { clock, once } from './core';
+
+export const graceTimer = once(
+  (): GraceTimer => new SqsGraceTimer(new SQSClient({ endpoint: optionalEnv(ENV.sqsEndpoint) }), requireEnv(ENV.graceQueueUrl), clock),
+);

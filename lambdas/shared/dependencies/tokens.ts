@@ -1,0 +1,18 @@
+/** The tokens capability (the signing key in Secrets Manager): issue and verify session tokens. */
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { JwtTokenService } from '../../adapters/jwt-token-service';
+import { cachedSecret } from '../../adapters/secrets';
+import type { TokenService } from '../../ports';
+import { numberEnv, optionalEnv, requireEnv } from '../config';
+import { clock, once } from './core';
+
+export const tokenService = once((): TokenService => {
+  const secrets = new SecretsManagerClient({ endpoint: optionalEnv(ENV.secretsManagerEndpoint) });
+  const secret = cachedSecret(secrets, requireEnv(ENV.tokenSecretArn));
+  const encoder = new TextEncoder();
+  return new JwtTokenService(async () => encoder.encode(await secret()), {
+    ttlSeconds: numberEnv(ENV.tokenTtlSeconds, DEFAULTS.tokenTtlSeconds),
+    clock,
+  });
+});

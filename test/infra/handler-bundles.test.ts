@@ -1,0 +1,47 @@
+/**
+ * What each handler's bundle carries: the AWS SDK clients of its capabilities in the app manifest
+ * and no other (a handler loads only what it uses at cold start), built with the same options as
+ * the deployed bundles (lib/handler-bundling.ts).
+ */
+import * as path from 'node:path';
+import { build } from 'esbuild';
+import { type Capability, deployHandlers, handlers } from '../../lib/app-manifest';
+import { HANDLER_BUNDLING } from '../../lib/handler-bundling';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** The SDK packages a capability's adapters use. */
+const CLIENTS: Record<Capability, readonly string[]> = {
+  presenceTable: ['client-dynamodb', 'lib-dynamodb'],
+  database: ['client-rds-data'],
+  tokens: ['client-secrets-manager'],
+  connections: ['client-apigatewaymanagementapi'],
+  graceQueue: ['client-sqs'],
+};
+
+const bundledClients = async (entry: string): Promise<string[]> => {
+  const result = await build({
+    entryPoints: [path.join(ROOT, entry)],
+    bundle: true,
+    write: false,
+    outdir: path.join(ROOT, 'cdk.out', 'never-written'),
+    platform: 'node',
+    format: 'esm',
+    target: HANDLER_BUNDLING.target,
+    mainFields: [...HANDLER_BUNDLING.mainFields],
+    external: [...HANDLER_BUNDLING.externalModules],
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const found = Object.keys(result.metafile.inputs).flatMap((input) => /node_modules\/@aws-sdk\/(client-[^/]+|lib-dynamodb)\//.exec(input)?.[1] ?? []);
+  return [...new Set(found)].sort();
+};
+
+it.each(Object.entries({ ...handlers, ...deployHandlers }))('bundles into %s exactly the SDK clients of its capabilities', async (_name, spec) => {
+  const expected = [...new Set(spec.uses.flatMap((capability) => CLIENTS[capability]))].sort();
+  expect(await bundledClients(spec.entry)).toEqual(expected);
+}, 30_000);
+
+it('leaves only the lazily imported credential providers out of the bundles', () => {
+  expect(HANDLER_BUNDLING.externalModules.every((name) => /credential-provider|nested-clients|token-providers/.test(name))).toBe(true);
+});
