@@ -158,6 +158,13 @@ const PARAMETERS = {
   onlineWatchersPerChange: { value: 10, kind: 'assumption', note: 'connections pushed per visible transition (§8.3 S_on)' },
   stormConnectsPerSecond: { value: 5_000, kind: 'assumption', note: 'reconnect storm (deploy, outage): every user reconnects at this rate; sizes quotas, not the bill' },
   sweptShare: { value: 0.02, kind: 'assumption', note: 'share of session ends whose $disconnect never arrives (best effort, §1.3): found by the sweeper [U]' },
+  closedWatchShare: {
+    value: 0.45,
+    kind: 'assumption',
+    note:
+      "posts to closed connections per post to a live one: a closed connection's watches stay listed until its 2-hour limit (no delete on close); " +
+      'per slot and day (12 rotations x ~13 min left + 8 session ends and blips x ~61 min) / 1,440 min; each is a 410 and an existence check [U]',
+  },
   // Knobs: configuration of the design as built.
   heartbeatSeconds: {
     value: 480,
@@ -295,7 +302,8 @@ const DOCUMENTED: Measured = {
     setStatusOffline: op({ wsSetStatus: 1, notify: 1 }, { rru: 2, wru: 1, gsiWru: 0 }, { dataApiStatements: 1, dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 }, postToConnection: 10, postBytes: 1450, wsMessagesIn: 1, wsMessagesOut: 11, wsBytesOut: 1503 }),
     setStatusOnline: op({ wsSetStatus: 1, notify: 1 }, { rru: 2, wru: 1, gsiWru: 0 }, { postToConnection: 10, postBytes: 1220, wsMessagesIn: 1, wsMessagesOut: 11, wsBytesOut: 1272 }),
     disconnectAnotherDevice: op({ wsDisconnect: 1 }, { rru: 1, wru: 2, gsiWru: 2 }),
-    disconnectWatching20: op({ wsDisconnect: 1 }, { rru: 1, wru: 22, gsiWru: 2, labels: { 'BatchWriteItem delete W#': label(1, 20, 0, 20) } }),
+    // A close deletes no watch items: they drop out of the notifier's key range at the connection's 2-hour limit.
+    disconnectWatching20: op({ wsDisconnect: 1 }, { rru: 1, wru: 2, gsiWru: 2 }),
     disconnectLast: op({ wsDisconnect: 1, graceExpired: 1, notify: 1 }, { rru: 2.5, wru: 3, gsiWru: 3 }, { dataApiStatements: 1, dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 }, sqsSendMessage: 1, postToConnection: 10, postBytes: 1450, wsMessagesOut: 10, wsBytesOut: 1450 }),
     reconnectWithinGrace: op({ wsAuthorizer: 1, wsConnect: 1, wsDisconnect: 1, graceExpired: 1 }, { rru: 4, wru: 5, gsiWru: 4 }, { sqsSendMessage: 1 }),
     sweepNothingDue: op({ sweep: 1 }, { rru: 11, wru: 0, gsiWru: 0 }),
@@ -303,7 +311,7 @@ const DOCUMENTED: Measured = {
   },
 };
 
-const loadMeasured = (): Measured => {
+export const loadMeasured = (): Measured => {
   for (const file of [path.join(ROOT, 'bench/results/calls.json'), path.join(ROOT, 'bench/results/quick/calls.json')]) {
     if (!existsSync(file)) continue;
     const data = JSON.parse(readFileSync(file, 'utf8')) as {
@@ -433,8 +441,43 @@ const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMo
   usage.dataApi = Math.min(1, offlinePerMonth / Math.max(1, invocations));
   // Watch lists per watching user: the notifier must find each watcher's connections (one
   // eventually consistent item read per watcher) before posting.
-  if (params.watchListsPerConnection === 0) usage.rru = (transitionsPerMonth / Math.max(1, invocations)) * params.onlineWatchersPerChange * 0.5;
+  const records = transitionsPerMonth / Math.max(1, invocations);
+  if (params.watchListsPerConnection === 0) usage.rru = records * params.onlineWatchersPerChange * 0.5;
+  // Watches of connections that closed within their 2-hour limit are still listed: each post to
+  // one gets a 410 and one eventually consistent read (is the connection still registered?).
+  // (Watch lists per watching user post only to the user's live connections: none of these.)
+  const closedPosts = params.watchListsPerConnection === 0 ? 0 : records * params.onlineWatchersPerChange * params.coalescing * params.closedWatchShare;
+  usage.connectionsApi += closedPosts;
+  usage.rru += closedPosts * 0.5;
   return { invocations, recordsPerInvocation: transitionsPerMonth / Math.max(1, invocations), usage };
+};
+
+/**
+ * A lower bound for any design that implements PROTOCOL.md on API Gateway WebSockets, whatever
+ * runs behind it: it counts only what the contract and API Gateway force, at their cheapest.
+ */
+export const contractFloor = (params: Params, transitionsPerMonth: number): { total: number; lines: Line[] } => {
+  const connections = params.users * (params.forcedReconnectsPerDay + params.sessionsPerDay + params.blipsPerDay) * DAYS;
+  // Idle connections must send a frame at least every 600 s (API Gateway's idle timeout), and the
+  // contract answers each heartbeat: 2 messages per 600 s at the very least.
+  const heartbeatMessages = 2 * params.users * (SECONDS / 600);
+  const pushes = transitionsPerMonth * params.onlineWatchersPerChange;
+  // Subscriptions end with their connection: every new connection subscribes again (frame + reply).
+  const subscribeMessages = 2 * connections;
+  const messages = heartbeatMessages + pushes + subscribeMessages;
+  const lines: Line[] = [
+    { component: 'API Gateway WS connection-minutes', usd: charge('wsConnectionMinutes', params.users * MINUTES), driver: `${fmt(params.users)} connections held all month` },
+    {
+      component: 'API Gateway WS messages',
+      usd: charge('wsMessages', messages),
+      driver:
+        `${fmt(heartbeatMessages)} heartbeats and replies (one per 600 s idle timeout, the longest possible), ${fmt(pushes)} pushes, ` +
+        `${fmt(subscribeMessages)} subscribe frames and replies (one per connection)`,
+    },
+    { component: 'Lambda requests: token check on $connect', usd: charge('lambdaRequests', connections), driver: `${fmt(connections)} connections; an HS256 token cannot be checked without code` },
+    { component: 'DynamoDB writes: connection opened, closed', usd: charge('dynamoWrites', 2 * connections), driver: 'one write when a connection opens and one when it closes, the least that can say who is online' },
+  ];
+  return { total: lines.reduce((sum, line) => sum + line.usd, 0), lines };
 };
 
 export const model = (params: Params, measured: Measured): Monthly => {
@@ -615,7 +658,7 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
   const renewalsDriver = params.mockKeepalive === 1 ? `${fmt(monthly.counts.revival)} sweeper revivals` : `${monthly.leaseWritesPerHeartbeat.toFixed(2)} writes/heartbeat`;
   lines.push({ component: 'DynamoDB writes: lease renewals', usd: charge('dynamoWrites', renewalWru), driver: `${fmt(renewalWru)} WRU (${renewalsDriver}, ${params.sweepIndexMovesOnRenewal === 1 ? '1 table + 2 sweep index' : '1'} WRU each)` });
   lines.push({ component: 'DynamoDB writes: connect/disconnect/status', usd: charge('dynamoWrites', lifecycleWru), driver: `${fmt(lifecycleWru)} WRU (connection items, presence items, sweep index)` });
-  lines.push({ component: 'DynamoDB writes: watch items', usd: charge('dynamoWrites', watchWru), driver: `${fmt(watchWru)} WRU (${params.subscriptionsPerConnection} per new connection, and again on close)` });
+  lines.push({ component: 'DynamoDB writes: watch items', usd: charge('dynamoWrites', watchWru), driver: `${fmt(watchWru)} WRU (${params.subscriptionsPerConnection} per new connection; a close deletes none)` });
   const heartbeatRru = sum((x) => x.rru, leaseActivities);
   const otherRru = sum((x) => x.rru, activities.filter((a) => !leaseActivities.includes(a)));
   lines.push({ component: 'DynamoDB reads: lease peeks and renewals', usd: charge('dynamoReads', heartbeatRru), driver: `${fmt(heartbeatRru)} RRU` });
@@ -769,13 +812,13 @@ const main = (): void => {
     [`as built, contract defaults (heartbeat ${CONTRACT.heartbeatSeconds} s, lease ${CONTRACT.leaseSeconds} s)`, variant(contract), 'configuration'],
     [`as built, these parameters (heartbeat ${params.heartbeatSeconds} s, lease ${params.leaseSeconds} s)`, design.total, 'configuration'],
     ['  + lease 4.5 x heartbeat (renewal every 3rd heartbeat)', variant({ leaseSeconds: params.heartbeatSeconds * 4.5 }), 'configuration'],
-    ['  + heartbeat without a route response', variant({ heartbeatReply: 0 }), 'design change'],
+    ['  + heartbeat without a route response', variant({ heartbeatReply: 0 }), 'contract change'],
     ['  + watch lists kept per user (no rewrite on reconnect)', variant({ watchListsPerConnection: 0 }), 'design change'],
     ['  + renewals leave the sweep index alone', variant({ sweepIndexMovesOnRenewal: 0 }), 'design change'],
-    ['  + all three design changes', variant(proposed), 'design change'],
-    ['  + all three, and coalescing 0.5 (per-watcher buffer)', variant({ ...proposed, coalescing: 0.5 }), 'design change'],
-    ['  mock keepalive (no Lambda, no reply), sweeper revives leases; per-user watch lists; no index move', variant(mock), 'design change'],
-    ['  the same, and coalescing 0.5', variant({ ...mock, coalescing: 0.5 }), 'design change'],
+    ['  + all three changes', variant(proposed), 'contract change'],
+    ['  + all three, and coalescing 0.5 (per-watcher buffer)', variant({ ...proposed, coalescing: 0.5 }), 'contract change'],
+    ['  mock keepalive (no Lambda, no reply), sweeper revives leases; per-user watch lists; no index move', variant(mock), 'contract change'],
+    ['  the same, and coalescing 0.5', variant({ ...mock, coalescing: 0.5 }), 'contract change'],
   ];
   const knobRows = [60, 120, 300, 480].flatMap((heartbeat) =>
     [2.5, 4.5].map((factor) => {
@@ -827,12 +870,16 @@ const main = (): void => {
     ),
   );
   out.push('');
-  // What API Gateway alone charges for this load, whatever runs behind it.
-  const floorMessages = design.monthly.counts.heartbeat + design.monthly.transitions * params.onlineWatchersPerChange * params.coalescing;
-  const floor = charge('wsConnectionMinutes', params.users * MINUTES) + charge('wsMessages', floorMessages);
+  const floor = contractFloor(params, design.monthly.transitions);
+  out.push('## The floor: what any implementation of PROTOCOL.md on API Gateway WebSockets pays at this load');
+  out.push('');
+  out.push(table(['component', '$/month', 'why it cannot be avoided'], floor.lines.map((line) => [line.component, usd(line.usd), line.driver]), ['l', 'r', 'l']));
+  out.push('');
   out.push(
-    `Floor of any API Gateway WebSocket design at this load: ${usd(floor)} / month (connection-minutes, one message per heartbeat interval, the pushes), ` +
-      `before any Lambda, DynamoDB or logs; it leaves ${usd(Math.max(0, 100_000 - floor))} of a $100,000 budget for everything else.`,
+    `Floor: ${usd(floor.total)} / month, naive / floor = ${(naive.total / floor.total).toFixed(1)} x. ` +
+      `No design that keeps the contract (a reply to every heartbeat, subscriptions that end with their connection) and API Gateway WebSockets meets ` +
+      `${floor.total > 100_000 ? '<= $100,000' : ''}${floor.total > 100_000 && naive.total / floor.total < 20 ? ' or ' : ''}${naive.total / floor.total < 20 ? '>= 20 x' : ''} at this load; ` +
+      'see docs/cost.md for what changing the contract would save.',
   );
   out.push('');
   out.push('## Variants');

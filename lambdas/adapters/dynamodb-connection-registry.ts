@@ -11,40 +11,56 @@ import {
 import { NotFoundError, TooManySubscriptionsError } from '../domain/errors';
 import type { Connection, ConnectionRegistry, Watcher } from '../ports';
 
-/** API Gateway closes every connection after 2 hours; items outlive that by an hour, then TTL collects them. */
+/** API Gateway closes every connection after 2 hours at the latest (a hard limit), plus a minute for clock skew. */
+export const CONNECTION_MAX_SECONDS = 2 * 3600 + 60;
+/** Items outlive their connection by an hour, then TTL collects them (garbage collection only). */
 const ITEM_LIFETIME_SECONDS = 3 * 3600;
 const BATCH_WRITE_LIMIT = 25;
 const WATCHERS_PAGE = 1000;
 
 export const connectionKey = (connectionId: string) => ({ pk: `C#${connectionId}`, sk: 'CONN' });
-/** "Who watches user X" is one Query on this partition; sort key = the watching connection. */
-export const watchKey = (userId: string, connectionId: string) => ({ pk: `W#${userId}`, sk: connectionId });
+/**
+ * "Who watches user X" is one Query on this partition. The sort key starts with the end of the
+ * watching connection's life (epoch seconds, zero-padded), so the Query reads only watches whose
+ * connection may still be open: a closed connection's watches need no delete, they drop out of
+ * the key range by themselves.
+ */
+export const watchKey = (userId: string, connectionId: string, until: number) => ({ pk: `W#${userId}`, sk: `${untilKey(until)}#${connectionId}` });
+const untilKey = (seconds: number) => String(seconds).padStart(11, '0');
 
 interface ConnectionItem {
   userId: string;
   connectedAt: number;
+  /** When the connection is closed at the latest (epoch seconds). */
+  until?: number;
   subs?: Set<string>;
   version: number;
   ttl: number;
 }
 
+const untilOf = (item: Pick<ConnectionItem, 'until' | 'connectedAt'>): number => item.until ?? Math.floor(item.connectedAt / 1000) + CONNECTION_MAX_SECONDS;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Connections and watches in the presence table. A connection item lists what it watches, so a
- * disconnect deletes its watches without a query; each watch is also an item under the watched
- * user, so fan-out finds the watchers with one Query.
+ * Connections and watches in the presence table. A connection item lists what it watches (for
+ * unsubscribe and the limit); each watch is also an item under the watched user, so fan-out finds
+ * the watchers with one Query. Closing a connection deletes only its connection item: its watches
+ * stay until the connection's 2-hour limit (posts to it get a 410), which saves one write per
+ * watch per connection, i.e. on every reconnect.
  */
 export class DynamoDbConnectionRegistry implements ConnectionRegistry {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   async register(connection: Omit<Connection, 'subscriptions'>): Promise<void> {
     const item: ConnectionItem = {
       userId: connection.userId,
       connectedAt: connection.connectedAt,
+      until: Math.floor(connection.connectedAt / 1000) + CONNECTION_MAX_SECONDS,
       version: 1,
       ttl: Math.floor(connection.connectedAt / 1000) + ITEM_LIFETIME_SECONDS,
     };
@@ -68,32 +84,38 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
       }
       if (added.length === 0) return current.size;
       // Watch items first: a crash in between leaves orphans (collected by TTL, cleaned on 410), never a silent watch list.
-      await this.writeAll(added.map((id) => ({ PutRequest: { Item: { ...watchKey(id, connectionId), watcher: item.userId, ttl: item.ttl } } })));
+      await this.writeAll(added.map((id) => ({ PutRequest: { Item: { ...watchKey(id, connectionId, untilOf(item)), watcher: item.userId, ttl: item.ttl } } })));
       if (await this.replaceSubs(connectionId, item.version, new Set([...current, ...added]))) return current.size + added.length;
     }
   }
 
   async unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void> {
-    // Watch items first, whether or not the connection item still exists (a stale watch has none).
-    await this.writeAll(userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId) } })));
     for (;;) {
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
+      // A closed connection: its watches are out of the notifier's range already, or will be at its limit.
       if (Item === undefined) return;
       const item = Item as ConnectionItem;
-      const remaining = new Set(item.subs ?? []);
-      userIds.forEach((id) => remaining.delete(id));
-      if (await this.replaceSubs(connectionId, item.version, remaining)) return;
+      const current = new Set(item.subs ?? []);
+      const dropped = userIds.filter((id) => current.has(id));
+      if (dropped.length === 0) return;
+      // Watch items first: once the reply is sent, no event for these users may follow.
+      await this.writeAll(dropped.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId, untilOf(item)) } })));
+      dropped.forEach((id) => current.delete(id));
+      if (await this.replaceSubs(connectionId, item.version, current)) return;
     }
+  }
+
+  async exists(connectionId: string): Promise<boolean> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ProjectionExpression: 'pk' }));
+    return Item !== undefined;
   }
 
   async remove(connectionId: string): Promise<Connection | null> {
     const { Attributes } = await this.doc.send(
       new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ReturnValues: 'ALL_OLD' }),
     );
-    if (Attributes === undefined) return null;
-    const connection = toConnection(connectionId, Attributes as ConnectionItem);
-    await this.writeAll(connection.subscriptions.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId) } })));
-    return connection;
+    // Its watch items stay: they leave the watchers() key range at the connection's 2-hour limit.
+    return Attributes === undefined ? null : toConnection(connectionId, Attributes as ConnectionItem);
   }
 
   async *watchers(userId: string): AsyncIterable<readonly Watcher[]> {
@@ -102,14 +124,20 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': `W#${userId}` },
+          // Only connections that may still be open: their 2-hour limit is still ahead.
+          KeyConditionExpression: 'pk = :pk AND sk > :now',
+          ExpressionAttributeValues: { ':pk': `W#${userId}`, ':now': untilKey(Math.floor(this.clock() / 1000)) },
           ProjectionExpression: 'sk, watcher',
           ExclusiveStartKey: start,
           Limit: WATCHERS_PAGE,
         }),
       );
-      const watchers = (page.Items ?? []).map((item) => ({ connectionId: String(item.sk), userId: String(item.watcher) }));
+      const watchers = (page.Items ?? []).flatMap((item) => {
+        const sk = String(item.sk);
+        const at = sk.indexOf('#');
+        // Watches written before the key carried the connection's limit (sk = connection id) are all stale.
+        return at < 0 ? [] : [{ connectionId: sk.slice(at + 1), userId: String(item.watcher) }];
+      });
       if (watchers.length > 0) yield watchers;
       start = page.LastEvaluatedKey;
     } while (start !== undefined);

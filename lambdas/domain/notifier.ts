@@ -32,8 +32,8 @@ export class Notifier {
     private readonly deps: {
       readonly registry: Pick<ConnectionRegistry, 'watchers'>;
       readonly gateway: Pick<ConnectionGateway, 'post'>;
-      /** Called for a connection API Gateway says is gone (410), with the users it was told about. */
-      readonly onGone: (connectionId: string, userId: string, watched: readonly string[]) => Promise<void>;
+      /** Called for a connection API Gateway says is gone (410), with its user. */
+      readonly onGone: (connectionId: string, userId: string) => Promise<void>;
       readonly concurrency?: number;
       /** Frames are flushed once this many connections are pending, to bound memory for hot users. */
       readonly flushAt?: number;
@@ -64,7 +64,7 @@ export class Notifier {
           const result = await this.postInChunks(connectionId, frame.changes);
           if (result === 'gone') {
             report.connectionsGone += 1;
-            await this.deps.onGone(connectionId, frame.userId, frame.changes.map((change) => change.userId));
+            await this.deps.onGone(connectionId, frame.userId);
           } else report.framesSent += 1;
         } catch (error) {
           frame.changes.forEach((change) => report.failedUserIds.add(change.userId));

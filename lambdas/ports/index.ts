@@ -122,9 +122,17 @@ export interface ConnectionRegistry {
    */
   subscribe(connectionId: string, userIds: readonly string[], max: number): Promise<number>;
   unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void>;
-  /** Removes the connection and all its watches; returns what it was, or null if already gone. */
+  /** Whether the connection is still registered (its close has not been processed). */
+  exists(connectionId: string): Promise<boolean>;
+  /**
+   * Removes the connection; returns what it was, or null if already gone. Its watches end with
+   * it, but may still be listed by `watchers` until the connection's 2-hour limit.
+   */
   remove(connectionId: string): Promise<Connection | null>;
-  /** Every connection watching `userId`, page by page (a popular user has many). */
+  /**
+   * Every connection watching `userId`, page by page (a popular user has many), and possibly
+   * connections that closed within their 2-hour limit (posting to those gets a 410).
+   */
   watchers(userId: string): AsyncIterable<readonly Watcher[]>;
 }
 

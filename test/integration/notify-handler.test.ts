@@ -9,6 +9,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENV } from '../../lib/app-manifest';
+import { watchKey } from '../../lambdas/adapters/dynamodb-connection-registry';
 import { type TestStack, api, startTestStack } from '../helpers/local-stack';
 
 let env: TestStack;
@@ -83,7 +84,16 @@ const record = (sequenceNumber: string, userId: string, status: 'online' | 'offl
 });
 
 const watchAs = async (doc: DynamoDBDocumentClient, userId: string, connectionId: string) =>
-  doc.send(new PutCommand({ TableName: 'presence', Item: { pk: `W#${userId}`, sk: connectionId, watcher: '999', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
+  doc.send(new PutCommand({ TableName: 'presence', Item: { ...watchKey(userId, connectionId, Math.floor(Date.now() / 1000) + 3600), watcher: '999', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
+
+const eventually = async <T>(read: () => Promise<T>, done: (value: T) => boolean, seconds = 15): Promise<T> => {
+  let value = await read();
+  for (let waited = 0; !done(value) && waited < seconds * 1000; waited += 200) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    value = await read();
+  }
+  return value;
+};
 
 describe('the notifier handler', () => {
   it('reports only undelivered records, and the retry delivers them', async () => {
@@ -115,6 +125,40 @@ describe('the notifier handler', () => {
     const read = await call('GET', `/users/${user.body.user.id}`, { token: user.body.token });
 
     expect(read.body.lastSeen).toBe(new Date(lastSeen).toISOString());
+  }, 60_000);
+
+  it('cleans up after a connection whose $disconnect never came, when a push to it gets a 410: its user goes offline', async () => {
+    const { signUp, call } = api(() => env.stack.httpUrl);
+    const owner = await signUp('ghost-owner');
+    const ghost = 'goneGhostAAAAA=';
+    const { connectionServiceWith } = await import('../../lambdas/shared/dependencies/connection-service');
+    const { connectionRegistry } = await import('../../lambdas/shared/dependencies/presence-table');
+    await connectionServiceWith({}, 'test')().connect(ghost, owner.body.user.id);
+    await connectionRegistry().subscribe(ghost, ['104'], 1000);
+    const statusOfOwner = async () => (await call('GET', `/presence?userIds=${owner.body.user.id}`, { token: owner.body.token })).body.presences[0];
+    expect((await statusOfOwner()).status).toBe('online');
+
+    const result = await notify({ Records: [record('100000000000000000030', '104', 'online', Date.now())] });
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(await connectionRegistry().exists(ghost)).toBe(false);
+    // Offline once the grace has passed, as after any last disconnect.
+    expect((await eventually(statusOfOwner, (p) => p.status === 'offline')).status).toBe('offline');
+  }, 60_000);
+
+  it('writes nothing for a 410 from a connection that closed normally: its watches end by themselves', async () => {
+    const closed = 'goneClosedAAAA=';
+    const { connectionRegistry } = await import('../../lambdas/shared/dependencies/presence-table');
+    await connectionRegistry().register({ connectionId: closed, userId: '998', connectedAt: Date.now() });
+    await connectionRegistry().subscribe(closed, ['105'], 1000);
+    await connectionRegistry().remove(closed);
+
+    const result = await notify({ Records: [record('100000000000000000040', '105', 'online', Date.now())] });
+
+    expect(result.batchItemFailures).toEqual([]);
+    const listed: string[] = [];
+    for await (const page of connectionRegistry().watchers('105')) listed.push(...page.map((w) => w.connectionId));
+    expect(listed).toEqual([closed]);
   }, 60_000);
 
   it('ignores stream records that carry no visible change', async () => {

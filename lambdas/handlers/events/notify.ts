@@ -23,11 +23,11 @@ const notifier = once(
     new Notifier({
       registry: connectionRegistry(),
       gateway: connectionGateway(),
-      // A 410 means the client is gone: clean up as its $disconnect would (which may never come),
-      // including watches that outlived their connection item.
-      onGone: async (connectionId, userId, watched) => {
-        await connectionRegistry().unsubscribe(connectionId, watched);
-        await connectionService().disconnect(connectionId, userId);
+      // A 410 means the client is gone. Usually it closed normally and only its watches remain (they
+      // end at its 2-hour limit, unwritten). If it is still registered, its $disconnect never came
+      // (best effort on AWS): clean up as that would have.
+      onGone: async (connectionId, userId) => {
+        if (await connectionRegistry().exists(connectionId)) await connectionService().disconnect(connectionId, userId);
       },
       log: (message, fields) => logger.warn(message, fields),
     }),

@@ -37,7 +37,7 @@ export const loginFailures = once(
     new DynamoDbFailureCounter(dynamoDocumentClient(), presenceTableName(), { prefix: 'login', windowMs: 15 * 60_000, clock }),
 );
 
-export const connectionRegistry = once(() => new DynamoDbConnectionRegistry(dynamoDocumentClient(), presenceTableName()));
+export const connectionRegistry = once(() => new DynamoDbConnectionRegistry(dynamoDocumentClient(), presenceTableName(), clock));
 
 /** How many past one-minute buckets each sweep re-reads, so a missed or failed sweep is caught up. */
 const SWEEP_LOOKBACK_BUCKETS = 10;

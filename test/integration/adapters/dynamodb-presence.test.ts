@@ -3,8 +3,8 @@
  * really conflict, batches really page, and the sweep index really lists what is due.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbConnectionRegistry } from '../../../lambdas/adapters/dynamodb-connection-registry';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbDueUsers } from '../../../lambdas/adapters/dynamodb-due-users';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
@@ -92,19 +92,49 @@ describe('DynamoDbDueUsers', () => {
 });
 
 describe('DynamoDbConnectionRegistry', () => {
-  it('finds every watcher of a user across pages, and forgets them with the connection', async () => {
+  const watchersOf = async (userId: string, from: DynamoDbConnectionRegistry = registry): Promise<string[]> => {
+    const found: string[] = [];
+    for await (const page of from.watchers(userId)) found.push(...page.map((w) => w.connectionId));
+    return found.sort();
+  };
+
+  it("finds every watcher of a user; a closed connection's watches stay, unwritten, until its 2-hour limit", async () => {
+    const connectedAt = Date.now();
     const watchers = Array.from({ length: 30 }, (_, i) => `w${String(i).padStart(2, '0')}AAAAAAAAAAA=`);
     for (const id of watchers) {
-      await registry.register({ connectionId: id, userId: `owner-${id}`, connectedAt: Date.now() });
+      await registry.register({ connectionId: id, userId: `owner-${id}`, connectedAt });
       await registry.subscribe(id, ['star', 'other'], 1000);
     }
-    await registry.remove(watchers[0]);
 
-    const found: string[] = [];
-    for await (const page of registry.watchers('star')) found.push(...page.map((w) => w.connectionId));
+    const removed = await registry.remove(watchers[0]);
 
-    expect(found.sort()).toEqual(watchers.slice(1));
+    expect([...(removed?.subscriptions ?? [])].sort()).toEqual(['other', 'star']);
+    expect(await registry.exists(watchers[0])).toBe(false);
+    expect(await registry.exists(watchers[1])).toBe(true);
+    // Still listed (a post to it gets a 410) until API Gateway's limit for it has passed.
+    expect(await watchersOf('star')).toEqual(watchers);
+    const afterLimit = new DynamoDbConnectionRegistry(doc, TABLE, () => connectedAt + CONNECTION_MAX_SECONDS * 1000 + 1000);
+    const justBefore = new DynamoDbConnectionRegistry(doc, TABLE, () => connectedAt + CONNECTION_MAX_SECONDS * 1000 - 1000);
+    expect(await watchersOf('star', afterLimit)).toEqual([]);
+    expect(await watchersOf('star', justBefore)).toEqual(watchers);
   }, 60_000);
+
+  it('stops listing a connection for the users it unsubscribes from, and only those', async () => {
+    await registry.register({ connectionId: 'unsubAAAAAAAAA=', userId: 'u8', connectedAt: Date.now() });
+    await registry.subscribe('unsubAAAAAAAAA=', ['ua', 'ub'], 1000);
+
+    await registry.unsubscribe('unsubAAAAAAAAA=', ['ua', 'never-watched']);
+
+    expect(await watchersOf('ua')).toEqual([]);
+    expect(await watchersOf('ub')).toEqual(['unsubAAAAAAAAA=']);
+    expect((await registry.get('unsubAAAAAAAAA='))?.subscriptions).toEqual(['ub']);
+  });
+
+  it('skips watches written before the key carried the connection limit', async () => {
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'W#legacy', sk: 'oldAAAAAAAAAAA=', watcher: 'u1', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
+
+    expect(await watchersOf('legacy')).toEqual([]);
+  });
 
   it('adds nothing from a subscribe that would pass the limit', async () => {
     await registry.register({ connectionId: 'capAAAAAAAAAAA=', userId: 'u9', connectedAt: Date.now() });
@@ -113,8 +143,6 @@ describe('DynamoDbConnectionRegistry', () => {
     await expect(registry.subscribe('capAAAAAAAAAAA=', ['c', 'd'], 3)).rejects.toThrow(TooManySubscriptionsError);
 
     expect([...((await registry.get('capAAAAAAAAAAA='))?.subscriptions ?? [])].sort()).toEqual(['a', 'b']);
-    const watchersOfC: string[] = [];
-    for await (const page of registry.watchers('c')) watchersOfC.push(...page.map((w) => w.connectionId));
-    expect(watchersOfC).toEqual([]);
+    expect(await watchersOf('c')).toEqual([]);
   });
 });

@@ -1,0 +1,30 @@
+/** The cost model behind `npm run cost`: its anchors and the floor it reports. */
+import { contractFloor, defaultParams, designCost, loadMeasured, naiveCost } from '../../scripts/cost';
+
+const measured = loadMeasured();
+const params = defaultParams();
+
+describe('the cost model', () => {
+  it("prices the naive design as aws-facts §8.2 does (≈ $2.32M a month at 5M users)", () => {
+    expect(naiveCost(params).total).toBeGreaterThan(2_300_000);
+    expect(naiveCost(params).total).toBeLessThan(2_340_000);
+  });
+
+  it.each([
+    ['the tuned defaults', {}],
+    ['the contract defaults', { heartbeatSeconds: 60, leaseSeconds: 150 }],
+    ['a million users', { users: 1_000_000 }],
+  ])('never prices the design below the floor of the contract, with %s', (_case, changes) => {
+    const scenario = { ...params, ...changes };
+    const design = designCost(scenario, measured);
+
+    expect(design.total).toBeGreaterThan(contractFloor(scenario, design.monthly.transitions).total);
+  });
+
+  it('finds no room for the $100k / 20x goal under the contract at 5M users', () => {
+    const floor = contractFloor(params, designCost(params, measured).monthly.transitions).total;
+
+    expect(floor).toBeGreaterThan(100_000);
+    expect(naiveCost(params).total / floor).toBeLessThan(20);
+  });
+});
