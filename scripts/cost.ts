@@ -156,6 +156,7 @@ const PARAMETERS = {
   blipsPerDay: { value: 2, kind: 'assumption', note: 'network blips per day: last connection closes and returns within the grace, no event [U]' },
   subscriptionsPerConnection: { value: 20, kind: 'assumption', note: 'ids a connection subscribes to, again on every new connection (bench: subscribe(20))' },
   onlineWatchersPerChange: { value: 10, kind: 'assumption', note: 'connections pushed per visible transition (§8.3 S_on)' },
+  watchersPerUser: { value: 50, kind: 'assumption', note: 'users watching a user, online or not (§8.3 S); only read by the per-user watch list variant' },
   stormConnectsPerSecond: { value: 5_000, kind: 'assumption', note: 'reconnect storm (deploy, outage): every user reconnects at this rate; sizes quotas, not the bill' },
   sweptShare: { value: 0.02, kind: 'assumption', note: 'share of session ends whose $disconnect never arrives (best effort, §1.3): found by the sweeper [U]' },
   closedWatchShare: {
@@ -439,10 +440,11 @@ const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMo
   usage.lambda.notify = 1;
   // One last-seen UPDATE per invocation that carries an offline change.
   usage.dataApi = Math.min(1, offlinePerMonth / Math.max(1, invocations));
-  // Watch lists per watching user: the notifier must find each watcher's connections (one
-  // eventually consistent item read per watcher) before posting.
+  // Watch lists per watching user: the notifier must read every watcher's presence item (their live
+  // connections; most watchers are offline) and each live connection's subscription set before
+  // posting, strongly consistent (a watcher connected a moment ago must not be missed): 1 RRU each.
   const records = transitionsPerMonth / Math.max(1, invocations);
-  if (params.watchListsPerConnection === 0) usage.rru = records * params.onlineWatchersPerChange * 0.5;
+  if (params.watchListsPerConnection === 0) usage.rru = records * (params.watchersPerUser + params.onlineWatchersPerChange);
   // Watches of connections that closed within their 2-hour limit are still listed: each post to
   // one gets a 410 and one eventually consistent read (is the connection still registered?).
   // (Watch lists per watching user post only to the user's live connections: none of these.)
@@ -490,8 +492,11 @@ export const model = (params: Params, measured: Measured): Monthly => {
   let resubscribe = subscribe;
   let watchCleanup = cleanup;
   if (params.watchListsPerConnection === 0) {
-    // Watch lists kept per watching user: a new connection of a user re-reads the snapshot but rewrites nothing.
-    resubscribe = { ...subscribe, watchWru: 0, wru: subscribe.wru, dataApi: 0 };
+    // Watch lists kept per watching user (W#<watched>/<watcher user>, refreshed daily): a new
+    // connection checks its users' items (eventually consistent reads) and rewrites only the day's
+    // refreshes, spread over the day's connections.
+    const connectsPerDay = params.forcedReconnectsPerDay + params.sessionsPerDay + params.blipsPerDay;
+    resubscribe = { ...subscribe, watchWru: params.subscriptionsPerConnection / connectsPerDay, rru: subscribe.rru + params.subscriptionsPerConnection * 0.5, dataApi: 0 };
     watchCleanup = { ...empty(), lambda: {} };
   }
   if (params.heartbeatReply === 0) heartbeat = { ...heartbeat, wsReplies: 0, bytesOut: 0 };
@@ -625,7 +630,7 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
     ...apportion('wsMessages', [
       ['API Gateway WS messages: heartbeats', heartbeatMessages, `${fmt(monthly.counts.heartbeat)} heartbeats x ${params.heartbeatReply === 1 && params.mockKeepalive === 0 ? '2 (frame + reply)' : '1'}`],
       ['API Gateway WS messages: presence pushes', pushMessages, `${fmt(monthly.transitions)} transitions x ${params.onlineWatchersPerChange} watchers x ${params.coalescing}`],
-      ['API Gateway WS messages: other frames, @connections calls', otherMessages + callbackCalls, 'subscribe/setStatus frames and replies, sweeper GetConnection/DeleteConnection [U]'],
+      ['API Gateway WS messages: other frames, @connections calls', otherMessages + callbackCalls, 'subscribe/setStatus frames and replies; posts to closed connections (410), sweeper GetConnection/DeleteConnection [U]'],
     ]),
   );
 
@@ -806,18 +811,17 @@ const main = (): void => {
 
   const variant = (changes: Partial<Params>) => designCost({ ...params, ...changes }, measured).total;
   const contract = { heartbeatSeconds: CONTRACT.heartbeatSeconds, leaseSeconds: CONTRACT.leaseSeconds };
-  const proposed = { heartbeatReply: 0, watchListsPerConnection: 0, sweepIndexMovesOnRenewal: 0 };
-  const mock = { mockKeepalive: 1, watchListsPerConnection: 0, sweepIndexMovesOnRenewal: 0 };
+  const proposed = { heartbeatReply: 0, watchListsPerConnection: 0 };
+  const mock = { mockKeepalive: 1, watchListsPerConnection: 0 };
   const variants: [string, number, string][] = [
     [`as built, contract defaults (heartbeat ${CONTRACT.heartbeatSeconds} s, lease ${CONTRACT.leaseSeconds} s)`, variant(contract), 'configuration'],
     [`as built, these parameters (heartbeat ${params.heartbeatSeconds} s, lease ${params.leaseSeconds} s)`, design.total, 'configuration'],
     ['  + lease 4.5 x heartbeat (renewal every 3rd heartbeat)', variant({ leaseSeconds: params.heartbeatSeconds * 4.5 }), 'configuration'],
+    ['  + watch lists kept per watching user (no rewrite on reconnect)', variant({ watchListsPerConnection: 0 }), 'design change'],
     ['  + heartbeat without a route response', variant({ heartbeatReply: 0 }), 'contract change'],
-    ['  + watch lists kept per user (no rewrite on reconnect)', variant({ watchListsPerConnection: 0 }), 'design change'],
-    ['  + renewals leave the sweep index alone', variant({ sweepIndexMovesOnRenewal: 0 }), 'design change'],
-    ['  + all three changes', variant(proposed), 'contract change'],
-    ['  + all three, and coalescing 0.5 (per-watcher buffer)', variant({ ...proposed, coalescing: 0.5 }), 'contract change'],
-    ['  mock keepalive (no Lambda, no reply), sweeper revives leases; per-user watch lists; no index move', variant(mock), 'contract change'],
+    ['  + both', variant(proposed), 'contract change'],
+    ['  + both, and coalescing 0.5 (per-watcher buffer)', variant({ ...proposed, coalescing: 0.5 }), 'contract change'],
+    ['  mock keepalive (no Lambda, no reply), the sweeper revives leases; per-user watch lists', variant(mock), 'contract change'],
     ['  the same, and coalescing 0.5', variant({ ...mock, coalescing: 0.5 }), 'contract change'],
   ];
   const knobRows = [60, 120, 300, 480].flatMap((heartbeat) =>
