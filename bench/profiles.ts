@@ -13,6 +13,8 @@ export interface Profile {
   readonly name: string;
   readonly description: string;
   readonly stack: Omit<BenchStackOptions, 'log'>;
+  /** What `--quick` changes in the stack (counts per operation do not depend on these times). */
+  readonly quickStack?: Partial<Omit<BenchStackOptions, 'log'>>;
   readonly scenarios: readonly ScenarioName[];
 }
 
@@ -30,6 +32,7 @@ export const PROFILES: readonly Profile[] = [
     // counted on their own instead of landing in the middle of another operation.
     description: 'contract grace 3 s, lease 10 s (heartbeat every 4 s), sweeper run on demand, counting proxies',
     stack: { leaseSeconds: 10, graceSeconds: 3, sweepSeconds: 3600, countingProxies: true },
+    quickStack: { leaseSeconds: 5, graceSeconds: 1 },
     scenarios: ['calls', 'heartbeat'],
   },
 ];

@@ -48,9 +48,10 @@ const main = async (): Promise<number> => {
   }
 
   const started = Date.now();
-  log(`[${profile.name}] starting a local stack (${profile.description})`);
+  const stack = { ...profile.stack, ...(quick ? profile.quickStack : {}) };
+  log(`[${profile.name}] starting a local stack (${profile.description}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`);
   // Once interrupted, what the stopping stack reports about interrupted work is noise.
-  starting = startBenchStack({ ...profile.stack, log: (line) => (interrupted ? undefined : log(line)) });
+  starting = startBenchStack({ ...stack, log: (line) => (interrupted ? undefined : log(line)) });
   const bench = await starting;
   log(`[${profile.name}] local stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   let failed = false;
