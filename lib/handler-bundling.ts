@@ -7,8 +7,9 @@
  * 70-168 ms with the SDK left external (bench `coldstart`; the SDK team measured the same direction,
  * aws-cdk#25492, aws-sdk-js-v3#5516). Left out are only the credential providers that the SDK's
  * default chain imports lazily (SSO, ini files, web identity, IMDS, ...): on Lambda the credentials
- * are in the environment, the chain's first link, so those imports never run (a synth test loads
- * every bundle with no node_modules around it).
+ * are in the environment, the chain's first link, so those imports never run. A synth test imports
+ * every bundle with no node_modules around it, which proves the static imports only; were the chain
+ * ever to go past the environment, those providers would have to resolve from the runtime's SDK.
  */
 export const LAZY_CREDENTIAL_PROVIDERS: readonly string[] = [
   '@aws-sdk/credential-provider-http',

@@ -150,7 +150,11 @@ interface Parameter {
 const PARAMETERS = {
   // Load: aws-facts §8.1/§8.3 baseline.
   users: { value: 5_000_000, kind: 'assumption', note: 'concurrently connected users, one WebSocket each, held 24x7 (aws-facts §8.1)' },
-  forcedReconnectsPerDay: { value: 12, kind: 'assumption', note: 'API Gateway ends every connection after 2 h; clients reconnect make-before-break: no visible change' },
+  forcedReconnectsPerDay: {
+    value: 14.5,
+    kind: 'assumption',
+    note: 'API Gateway ends every connection after 2 h; the client replaces it make-before-break (no visible change) at 88-110 min, 99 on average (aws-facts §8.3 has 12 at 2 h)',
+  },
   sessionsPerDay: { value: 6, kind: 'assumption', note: 'genuine session starts per connection slot and day, each an online and an offline transition (§8.3 G)' },
   statusChangesPerDay: { value: 4, kind: 'assumption', note: 'explicit setStatus per day, each visible (§8.3 E)' },
   blipsPerDay: { value: 2, kind: 'assumption', note: 'network blips per day: last connection closes and returns within the grace, no event [U]' },
@@ -160,11 +164,11 @@ const PARAMETERS = {
   stormConnectsPerSecond: { value: 5_000, kind: 'assumption', note: 'reconnect storm (deploy, outage): every user reconnects at this rate; sizes quotas, not the bill' },
   sweptShare: { value: 0.02, kind: 'assumption', note: 'share of session ends whose $disconnect never arrives (best effort, §1.3): found by the sweeper [U]' },
   closedWatchShare: {
-    value: 0.45,
+    value: 0.56,
     kind: 'assumption',
     note:
       "posts to closed connections per post to a live one: a closed connection's watches stay listed until its 2-hour limit (no delete on close); " +
-      'per slot and day (12 rotations x ~13 min left + 8 session ends and blips x ~61 min) / 1,440 min; each is a 410 and an existence check [U]',
+      'per slot and day (14.5 rotations x ~22 min left of 121 + 8 session ends and blips x ~61 min) / 1,440 min; each is a 410 and an existence check [U]',
   },
   // Knobs: configuration of the design as built.
   heartbeatSeconds: {
@@ -459,11 +463,15 @@ const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMo
  * runs behind it: it counts only what the contract and API Gateway force, at their cheapest.
  */
 export const contractFloor = (params: Params, transitionsPerMonth: number): { total: number; lines: Line[] } => {
-  const connections = params.users * (params.forcedReconnectsPerDay + params.sessionsPerDay + params.blipsPerDay) * DAYS;
+  // A connection lasts 2 hours at most: at least 12 new connections a day, however late a client rotates.
+  const connections = params.users * (Math.min(params.forcedReconnectsPerDay, 12) + params.sessionsPerDay + params.blipsPerDay) * DAYS;
   // Idle connections must send a frame at least every 600 s (API Gateway's idle timeout), and the
   // contract answers each heartbeat: 2 messages per 600 s at the very least.
   const heartbeatMessages = 2 * params.users * (SECONDS / 600);
-  const pushes = transitionsPerMonth * params.onlineWatchersPerChange;
+  // The contract lets one event carry several changes if they fall within its 10 s delivery bound:
+  // with each connection's pushes spread as a Poisson process, a frame carries 1 + (rate x 10 s).
+  const pushRate = (transitionsPerMonth * params.onlineWatchersPerChange) / params.users / SECONDS;
+  const pushes = (transitionsPerMonth * params.onlineWatchersPerChange) / (1 + pushRate * 10);
   // Subscriptions end with their connection: every new connection subscribes again (frame + reply).
   const subscribeMessages = 2 * connections;
   const messages = heartbeatMessages + pushes + subscribeMessages;
@@ -473,7 +481,7 @@ export const contractFloor = (params: Params, transitionsPerMonth: number): { to
       component: 'API Gateway WS messages',
       usd: charge('wsMessages', messages),
       driver:
-        `${fmt(heartbeatMessages)} heartbeats and replies (one per 600 s idle timeout, the longest possible), ${fmt(pushes)} pushes, ` +
+        `${fmt(heartbeatMessages)} heartbeats and replies (one per 600 s idle timeout, the longest possible), ${fmt(pushes)} push frames (merged within 10 s), ` +
         `${fmt(subscribeMessages)} subscribe frames and replies (one per connection)`,
     },
     { component: 'Lambda requests: token check on $connect', usd: charge('lambdaRequests', connections), driver: `${fmt(connections)} connections; an HS256 token cannot be checked without code` },
@@ -731,10 +739,13 @@ const stormRates = (params: Params, monthly: Monthly): Record<string, number> =>
     lambdaInvocationsPerSecond: rate * invocations,
     lambdaConcurrency: concurrency,
     wruPerSecond: rate * (each.wru + each.gsiWru + each.watchWru),
-    rruPerSecond: rate * each.rru,
+    // Every watcher's previous connection closed moments ago: its watches are still listed (until
+    // its 2-hour limit), so each push also goes to it and gets a 410, checked with one read.
+    rruPerSecond: rate * (each.rru + each.posts * 0.5),
     dataApiPerSecond: rate * each.dataApi,
     postsPerSecond: rate * each.posts,
-    apiGatewayRequestsPerSecond: rate * (1 + each.wsIn + each.posts),
+    goneConnectionPostsPerSecond: rate * each.posts,
+    apiGatewayRequestsPerSecond: rate * (1 + each.wsIn + 2 * each.posts),
   };
 };
 

@@ -83,7 +83,7 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
         throw new TooManySubscriptionsError(`A connection may watch at most ${max} users; it watches ${current.size}`);
       }
       if (added.length === 0) return current.size;
-      // Watch items first: a crash in between leaves orphans (collected by TTL, cleaned on 410), never a silent watch list.
+      // Watch items first: a crash in between leaves orphans (removed by an unsubscribe, else ended by the connection's limit), never a silent watch list.
       await this.writeAll(added.map((id) => ({ PutRequest: { Item: { ...watchKey(id, connectionId, untilOf(item)), watcher: item.userId, ttl: item.ttl } } })));
       if (await this.replaceSubs(connectionId, item.version, new Set([...current, ...added]))) return current.size + added.length;
     }
@@ -92,16 +92,18 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
   async unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void> {
     for (;;) {
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
-      // A closed connection: its watches are out of the notifier's range already, or will be at its limit.
+      // A closed connection: nothing can be posted to it, and its watches end at its limit.
       if (Item === undefined) return;
       const item = Item as ConnectionItem;
-      const current = new Set(item.subs ?? []);
-      const dropped = userIds.filter((id) => current.has(id));
-      if (dropped.length === 0) return;
-      // Watch items first: once the reply is sent, no event for these users may follow.
-      await this.writeAll(dropped.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId, untilOf(item)) } })));
-      dropped.forEach((id) => current.delete(id));
-      if (await this.replaceSubs(connectionId, item.version, current)) return;
+      // Every requested id, listed or not: a subscribe that failed half-way, or one racing this
+      // unsubscribe, may have written a watch its list does not show yet. Watch items first: once
+      // the reply is sent, no event for these users may follow.
+      await this.writeAll(userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId, untilOf(item)) } })));
+      const remaining = new Set(item.subs ?? []);
+      userIds.forEach((id) => remaining.delete(id));
+      // Written even when nothing changed: the version bump makes a concurrent subscribe re-read and
+      // write its watch again, so its list and its watch items never disagree.
+      if (await this.replaceSubs(connectionId, item.version, remaining)) return;
     }
   }
 
@@ -135,8 +137,9 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
       const watchers = (page.Items ?? []).flatMap((item) => {
         const sk = String(item.sk);
         const at = sk.indexOf('#');
-        // Watches written before the key carried the connection's limit (sk = connection id) are all stale.
-        return at < 0 ? [] : [{ connectionId: sk.slice(at + 1), userId: String(item.watcher) }];
+        // A watch written before the key carried the connection's limit (sk = the connection id): its
+        // connection may still be open, so it is listed; a closed one answers 410, and TTL collects it.
+        return [{ connectionId: at < 0 ? sk : sk.slice(at + 1), userId: String(item.watcher) }];
       });
       if (watchers.length > 0) yield watchers;
       start = page.LastEvaluatedKey;

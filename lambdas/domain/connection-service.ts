@@ -32,8 +32,9 @@ export class ConnectionService {
   }
 
   /**
-   * `$disconnect`, a 410 from API Gateway, or the sweeper: forget the connection's watches and
-   * close its lease. Safe to repeat. When it was the user's last connection the grace starts, and
+   * `$disconnect`, a 410 from API Gateway for a connection still registered, or the sweeper:
+   * forget the connection (its watches end with it: they are no longer listed after its 2-hour
+   * limit, and posts to it get a 410 until then) and close its lease. Safe to repeat. When it was the user's last connection the grace starts, and
    * the timer re-checks the user when it ends.
    * @param closedAt when the connection was last known alive (default: now).
    * @returns the visible change it caused, if any.

@@ -28,6 +28,7 @@ export class Sweeper {
       readonly connections: Pick<ConnectionService, 'disconnect'>;
       readonly gateway: ConnectionGateway;
       readonly clock: Clock;
+      readonly log?: (message: string, fields: Record<string, unknown>) => void;
     },
   ) {}
 
@@ -54,7 +55,13 @@ export class Sweeper {
         // No grace: the lease already waited. lastSeen is the connection's last frame. The state
         // changes before the socket closes, so the $disconnect that follows finds nothing to do.
         const change = await this.deps.connections.disconnect(connectionId, userId, verdict.lastActiveAt);
-        await this.deps.gateway.close(connectionId);
+        try {
+          await this.deps.gateway.close(connectionId);
+        } catch (error) {
+          // The user is offline already; the socket stays open until API Gateway's idle timeout
+          // (10 min after its last frame) unless the client speaks again, which opens a new lease.
+          this.deps.log?.('closing a silent connection failed', { connectionId, error: (error as Error).message });
+        }
         report.connectionsClosed += 1;
         if (change !== null) report.changes += 1;
       }

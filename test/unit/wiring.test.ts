@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { notWired, once } from '../../lambdas/shared/dependencies/core';
 import type { GraceTimer } from '../../lambdas/ports';
 
@@ -13,6 +14,12 @@ describe('handler wiring', () => {
   it('reports a port the handler was not wired with by name, when it is called', () => {
     const timer = notWired<GraceTimer>('the grace timer', 'wsConnect');
     expect(() => timer.schedule('u1', 0)).toThrow('the grace timer is not wired into this handler (wsConnect)');
+  });
+
+  it('can be logged and serialised', () => {
+    const timer = notWired<GraceTimer>('the grace timer', 'wsConnect');
+    expect(JSON.stringify({ timer })).toBe('{"timer":{}}');
+    expect(() => inspect(timer)).not.toThrow();
   });
 
   it('is not mistaken for a promise when awaited', async () => {

@@ -18,6 +18,7 @@ const sweeper = once(
       connections: connectionService(),
       gateway: connectionGateway(),
       clock,
+      log: (message, fields) => logger.warn(message, fields),
     }),
 );
 

@@ -42,7 +42,8 @@ export const passwordHasher = once((): PasswordHasher => new ScryptPasswordHashe
 export const notWired = <T extends object>(port: string, handlerHint: string): T =>
   new Proxy({} as T, {
     get: (_target, member) => {
-      if (member === 'then') return undefined;
+      // Not a promise, and safe to log or serialise: only its port's methods throw.
+      if (member === 'then' || member === 'toJSON' || typeof member === 'symbol') return undefined;
       return () => {
         throw new Error(`${port} is not wired into this handler (${handlerHint}); add the capability to its dependencies`);
       };

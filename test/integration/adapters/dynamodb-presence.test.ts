@@ -4,7 +4,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry } from '../../../lambdas/adapters/dynamodb-connection-registry';
+import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry, watchKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbDueUsers } from '../../../lambdas/adapters/dynamodb-due-users';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
@@ -130,10 +130,36 @@ describe('DynamoDbConnectionRegistry', () => {
     expect((await registry.get('unsubAAAAAAAAA='))?.subscriptions).toEqual(['ub']);
   });
 
-  it('skips watches written before the key carried the connection limit', async () => {
+  it('still lists a watch written before the key carried the connection limit (its connection may be open)', async () => {
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'W#legacy', sk: 'oldAAAAAAAAAAA=', watcher: 'u1', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
 
-    expect(await watchersOf('legacy')).toEqual([]);
+    expect(await watchersOf('legacy')).toEqual(['oldAAAAAAAAAAA=']);
+  });
+
+  it('removes on unsubscribe a watch the connection list does not show (a subscribe that failed half-way)', async () => {
+    const connectedAt = Date.now();
+    await registry.register({ connectionId: 'orphanAAAAAAAA=', userId: 'u7', connectedAt });
+    await doc.send(
+      new PutCommand({ TableName: TABLE, Item: { ...watchKey('uo', 'orphanAAAAAAAA=', Math.floor(connectedAt / 1000) + CONNECTION_MAX_SECONDS), watcher: 'u7', ttl: Math.floor(connectedAt / 1000) + 3600 } }),
+    );
+    expect(await watchersOf('uo')).toEqual(['orphanAAAAAAAA=']);
+
+    await registry.unsubscribe('orphanAAAAAAAA=', ['uo']);
+
+    expect(await watchersOf('uo')).toEqual([]);
+  });
+
+  it('ends with the list and the watch items agreeing when a subscribe and an unsubscribe of one user race', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const connectionId = `raceAAAAAAAAA${round}=`;
+      await registry.register({ connectionId, userId: 'u6', connectedAt: Date.now() });
+
+      await Promise.all([registry.subscribe(connectionId, ['ur'], 1000), registry.unsubscribe(connectionId, ['ur'])]);
+
+      const listed = (await registry.get(connectionId))?.subscriptions ?? [];
+      const watching = (await watchersOf('ur')).includes(connectionId);
+      expect(watching).toBe(listed.includes('ur'));
+    }
   });
 
   it('adds nothing from a subscribe that would pass the limit', async () => {

@@ -9,7 +9,7 @@ const T0 = Date.UTC(2026, 10, 28, 10, 0, 0);
 const s = (seconds: number) => T0 + seconds * 1000;
 
 /** A sweeper over in-memory ports; `lastActive` is what API Gateway says of each connection. */
-const setup = (lastActive: Record<string, number | null>) => {
+const setup = (lastActive: Record<string, number | null>, closeFails = false) => {
   let now = T0;
   const clock = () => now;
   const store = new MemoryPresenceStore();
@@ -19,6 +19,7 @@ const setup = (lastActive: Record<string, number | null>) => {
     post: async () => 'delivered',
     lastActiveAt: async (id) => lastActive[id] ?? null,
     close: async (id) => {
+      if (closeFails) throw new Error('TooManyRequestsException');
       closed.push(id);
     },
   };
@@ -31,6 +32,7 @@ const setup = (lastActive: Record<string, number | null>) => {
     },
   } as unknown as ConnectionRegistry;
   const grace: { userId: string; at: number }[] = [];
+  const logged: Record<string, unknown>[] = [];
   const connections = new ConnectionService({
     presence,
     store,
@@ -50,8 +52,9 @@ const setup = (lastActive: Record<string, number | null>) => {
     connections,
     gateway,
     clock,
+    log: (message, fields) => void logged.push({ message, ...fields }),
   });
-  return { store, connections, sweeper, closed, removed, grace, at: (t: number) => (now = t) };
+  return { store, connections, sweeper, closed, removed, grace, logged, at: (t: number) => (now = t) };
 };
 
 describe('Sweeper', () => {
@@ -70,6 +73,18 @@ describe('Sweeper', () => {
     expect(world.removed).toEqual(['c1']);
     expect(world.grace).toEqual([]);
     expect(report).toMatchObject({ usersChecked: 1, connectionsClosed: 1, changes: 1 });
+  });
+
+  it('still turns the user offline, and says so, when closing the socket fails', async () => {
+    const world = setup({ c1: s(20) }, true);
+    await world.connections.connect('c1', '42');
+
+    world.at(s(171));
+    const report = await world.sweeper.sweep();
+
+    expect(world.store.changes.map((c) => c.status)).toEqual(['online', 'offline']);
+    expect(world.logged).toEqual([{ message: 'closing a silent connection failed', connectionId: 'c1', error: 'TooManyRequestsException' }]);
+    expect(report).toMatchObject({ connectionsClosed: 1, changes: 1 });
   });
 
   it('keeps a connection whose renewals were skipped but which API Gateway saw active, and re-arms its lease', async () => {
