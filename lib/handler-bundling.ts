@@ -11,6 +11,8 @@
  * every bundle with no node_modules around it, which proves the static imports only; were the chain
  * ever to go past the environment, those providers would have to resolve from the runtime's SDK.
  */
+import type { BuildOptions, Metafile } from 'esbuild';
+
 export const LAZY_CREDENTIAL_PROVIDERS: readonly string[] = [
   '@aws-sdk/credential-provider-http',
   '@aws-sdk/credential-provider-ini',
@@ -31,3 +33,36 @@ export const HANDLER_BUNDLING = {
   banner: "import { createRequire } from 'module';const require = createRequire(import.meta.url);",
   externalModules: LAZY_CREDENTIAL_PROVIDERS,
 } as const;
+
+/**
+ * HANDLER_BUNDLING as esbuild's own options, for building a handler outside CDK (the `coldstart`
+ * bench, the bundle tests) exactly as NodejsFunction builds it.
+ * @param external what to leave out (default: HANDLER_BUNDLING's; `['@aws-sdk/*']` for the runtime's SDK).
+ */
+export const handlerEsbuildOptions = (
+  entryPath: string,
+  outfile: string,
+  external: readonly string[] = HANDLER_BUNDLING.externalModules,
+): BuildOptions & { metafile: true } => ({
+  entryPoints: [entryPath],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  minify: HANDLER_BUNDLING.minify,
+  sourcemap: true,
+  sourcesContent: false,
+  target: HANDLER_BUNDLING.target,
+  format: 'esm',
+  mainFields: [...HANDLER_BUNDLING.mainFields],
+  banner: { js: HANDLER_BUNDLING.banner },
+  external: [...external],
+  metafile: true,
+  logLevel: 'silent',
+});
+
+/** The AWS SDK client packages a bundle contains, or, built with the SDK external, imports. */
+export const sdkClientsOf = (output: Metafile['outputs'][string] | undefined): string[] => {
+  const bundled = Object.keys(output?.inputs ?? {}).flatMap((input) => /node_modules\/@aws-sdk\/(client-[^/]+|lib-dynamodb)\//.exec(input)?.[1] ?? []);
+  const external = (output?.imports ?? []).filter((entry) => entry.external && /^@aws-sdk\/(client-|lib-)/.test(entry.path)).map((entry) => entry.path.slice('@aws-sdk/'.length));
+  return [...new Set([...bundled, ...external])].sort();
+};

@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { type BuildOptions, type Metafile, build } from 'esbuild';
+import { type Metafile, build } from 'esbuild';
 import { deployHandlers, handlers } from '../../lib/app-manifest';
-import { HANDLER_BUNDLING } from '../../lib/handler-bundling';
+import { handlerEsbuildOptions, sdkClientsOf } from '../../lib/handler-bundling';
 import { median } from '../lib/stats';
 import type { Row, ScenarioOutput } from './types';
 
@@ -23,30 +23,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SIZE_TARGET_KB = 150;
 const IMPORT_TARGET_MS = 100;
 
-/** The bundling options PresenceFunction gives NodejsFunction, as esbuild options. */
-const bundleOptions = (entry: string, outfile: string, external: readonly string[] = HANDLER_BUNDLING.externalModules): BuildOptions & { metafile: true } => ({
-  entryPoints: [path.join(ROOT, entry)],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  minify: HANDLER_BUNDLING.minify,
-  sourcemap: true,
-  sourcesContent: false,
-  target: HANDLER_BUNDLING.target,
-  format: 'esm',
-  mainFields: [...HANDLER_BUNDLING.mainFields],
-  banner: { js: HANDLER_BUNDLING.banner },
-  external: [...external],
-  metafile: true,
-  logLevel: 'silent',
-});
-
-/** The SDK packages a bundle contains (or, built with the SDK external, imports). */
-const sdkClients = (output: Metafile['outputs'][string] | undefined): string[] => {
-  const bundled = Object.keys(output?.inputs ?? {}).flatMap((input) => /node_modules\/@aws-sdk\/(client-[^/]+|lib-dynamodb)\//.exec(input)?.[1] ?? []);
-  const external = (output?.imports ?? []).filter((entry) => entry.external && /^@aws-sdk\/(client-|lib-)/.test(entry.path)).map((entry) => entry.path.slice('@aws-sdk/'.length));
-  return [...new Set([...bundled, ...external])].sort();
-};
+const bundleOptions = (entry: string, outfile: string, external?: readonly string[]) => handlerEsbuildOptions(path.join(ROOT, entry), outfile, external);
 
 /** Bytes of the bundle that are AWS SDK code (`@aws-sdk/*`, `@smithy/*` and their dependencies). */
 const sdkBytes = (output: Metafile['outputs'][string] | undefined): number =>
@@ -103,7 +80,7 @@ export const coldstart = async ({ quick, log }: { quick: boolean; log: (line: st
       await mkdir(path.dirname(externalFile));
       await build(bundleOptions(spec.entry, externalFile, ['@aws-sdk/*']));
       const external = { bytes: (await stat(externalFile)).size, importMs: await medianImport(dir, [pathToFileURL(externalFile).href], imports) };
-      const sdk = sdkClients(output);
+      const sdk = sdkClientsOf(output);
       results.push({ name, entry: spec.entry, bytes, sdkBytes: sdkBytes(output), mapBytes, inputs: Object.keys(output?.inputs ?? {}).length, largestInputs, sdk, importMs, external });
       log(
         `  ${name.padEnd(14)} ${(bytes / 1024).toFixed(1).padStart(6)} KB  import median ${median(importMs).toFixed(1).padStart(5)} ms` +

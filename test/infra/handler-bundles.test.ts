@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { type Capability, deployHandlers, handlers } from '../../lib/app-manifest';
-import { HANDLER_BUNDLING } from '../../lib/handler-bundling';
+import { HANDLER_BUNDLING, handlerEsbuildOptions, sdkClientsOf } from '../../lib/handler-bundling';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -20,21 +20,8 @@ const CLIENTS: Record<Capability, readonly string[]> = {
 };
 
 const bundledClients = async (entry: string): Promise<string[]> => {
-  const result = await build({
-    entryPoints: [path.join(ROOT, entry)],
-    bundle: true,
-    write: false,
-    outdir: path.join(ROOT, 'cdk.out', 'never-written'),
-    platform: 'node',
-    format: 'esm',
-    target: HANDLER_BUNDLING.target,
-    mainFields: [...HANDLER_BUNDLING.mainFields],
-    external: [...HANDLER_BUNDLING.externalModules],
-    metafile: true,
-    logLevel: 'silent',
-  });
-  const found = Object.keys(result.metafile.inputs).flatMap((input) => /node_modules\/@aws-sdk\/(client-[^/]+|lib-dynamodb)\//.exec(input)?.[1] ?? []);
-  return [...new Set(found)].sort();
+  const result = await build({ ...handlerEsbuildOptions(path.join(ROOT, entry), path.join(ROOT, 'cdk.out', 'never-written', 'index.mjs')), write: false });
+  return sdkClientsOf(Object.values(result.metafile.outputs).find((output) => output.entryPoint !== undefined));
 };
 
 it.each(Object.entries({ ...handlers, ...deployHandlers }))('bundles into %s exactly the SDK clients of its capabilities', async (_name, spec) => {
