@@ -207,15 +207,14 @@ const PARAMETERS = {
   msNotifyPerRecord: { value: 15, kind: 'runtime', note: 'per change: watcher Query + posts in parallel [U]' },
   msSweep: { value: 1500, kind: 'runtime', note: 'one sweep: ~176 index Queries + due users [U]' },
   msRevival: { value: 10, kind: 'runtime', note: 'sweeper time per lease it revives (GetConnection + read + write), mock keepalive only [U]' },
-  // Design alternatives, NOT built: estimated by editing the measured counts (see designChanges()).
+  // Design alternatives, NOT built: estimated by editing the measured counts (see model()).
   heartbeatReply: { value: 1, kind: 'design', note: '1 = as built: the heartbeat route answers (2 messages per heartbeat); 0 = keepalive frame without a route response' },
   mockKeepalive: {
     value: 0,
     kind: 'design',
     note: '0 = as built: heartbeats run a Lambda route that peeks at the lease; 1 = a mock-integration keepalive (no Lambda, no reply) and the sweeper revives expired leases from GetConnection.lastActiveAt',
   },
-  watchListsPerConnection: { value: 1, kind: 'design', note: '1 = as built: watch items per connection, rewritten and deleted on every reconnect; 0 = kept per watching user' },
-  sweepIndexMovesOnRenewal: { value: 1, kind: 'design', note: '1 = as built: each lease renewal moves the sweep-index entry (+2 WRU); 0 = renewals leave the index alone' },
+  watchListsPerConnection: { value: 1, kind: 'design', note: '1 = as built: watch items per connection, written by every new connection; 0 = kept per watching user' },
 } as const satisfies Record<string, Parameter>;
 
 export type Params = { -readonly [K in keyof typeof PARAMETERS]: number };
@@ -508,14 +507,13 @@ export const model = (params: Params, measured: Measured): Monthly => {
     watchCleanup = { ...empty(), lambda: {} };
   }
   if (params.heartbeatReply === 0) heartbeat = { ...heartbeat, wsReplies: 0, bytesOut: 0 };
-  if (params.sweepIndexMovesOnRenewal === 0) heartbeat = { ...heartbeat, gsiWru: 0 };
   // Mock keepalive: the frame only keeps API Gateway's idle timer alive; once per lease the sweeper
   // finds the lease expired, asks GetConnection, and revives it (a read and a write, like a renewal).
   let revival = empty();
   if (params.mockKeepalive === 1) {
     const renewal = u('heartbeatRenewal');
     heartbeat = { ...empty(), wsIn: 1 };
-    revival = { ...empty(), lambda: { 'sweep:work': 1 }, connectionsApi: 1, rru: 1, wru: renewal.wru, gsiWru: params.sweepIndexMovesOnRenewal === 1 ? renewal.gsiWru : 0 };
+    revival = { ...empty(), lambda: { 'sweep:work': 1 }, connectionsApi: 1, rru: 1, wru: renewal.wru, gsiWru: renewal.gsiWru };
   }
 
   const sweepRun = u('sweepNothingDue');
@@ -669,7 +667,7 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
   const lifecycleWru = sum((x) => x.wru + x.gsiWru, activities.filter((a) => !leaseActivities.includes(a)));
   const watchWru = sum((x) => x.watchWru);
   const renewalsDriver = params.mockKeepalive === 1 ? `${fmt(monthly.counts.revival)} sweeper revivals` : `${monthly.leaseWritesPerHeartbeat.toFixed(2)} writes/heartbeat`;
-  lines.push({ component: 'DynamoDB writes: lease renewals', usd: charge('dynamoWrites', renewalWru), driver: `${fmt(renewalWru)} WRU (${renewalsDriver}, ${params.sweepIndexMovesOnRenewal === 1 ? '1 table + 2 sweep index' : '1'} WRU each)` });
+  lines.push({ component: 'DynamoDB writes: lease renewals', usd: charge('dynamoWrites', renewalWru), driver: `${fmt(renewalWru)} WRU (${renewalsDriver}, 1 table + 2 sweep index WRU each)` });
   lines.push({ component: 'DynamoDB writes: connect/disconnect/status', usd: charge('dynamoWrites', lifecycleWru), driver: `${fmt(lifecycleWru)} WRU (connection items, presence items, sweep index)` });
   lines.push({ component: 'DynamoDB writes: watch items', usd: charge('dynamoWrites', watchWru), driver: `${fmt(watchWru)} WRU (${params.subscriptionsPerConnection} per new connection; a close deletes none)` });
   const heartbeatRru = sum((x) => x.rru, leaseActivities);
