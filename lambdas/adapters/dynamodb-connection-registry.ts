@@ -112,12 +112,9 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
     return Item !== undefined;
   }
 
-  async remove(connectionId: string): Promise<Connection | null> {
-    const { Attributes } = await this.doc.send(
-      new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ReturnValues: 'ALL_OLD' }),
-    );
+  async remove(connectionId: string): Promise<void> {
     // Its watch items stay: they leave the watchers() key range at the connection's 2-hour limit.
-    return Attributes === undefined ? null : toConnection(connectionId, Attributes as ConnectionItem);
+    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: connectionKey(connectionId) }));
   }
 
   async *watchers(userId: string): AsyncIterable<readonly Watcher[]> {

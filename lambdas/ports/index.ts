@@ -125,10 +125,10 @@ export interface ConnectionRegistry {
   /** Whether the connection is still registered (its close has not been processed). */
   exists(connectionId: string): Promise<boolean>;
   /**
-   * Removes the connection; returns what it was, or null if already gone. Its watches end with
-   * it, but may still be listed by `watchers` until the connection's 2-hour limit.
+   * Removes the connection (removing one already gone is not an error). Its watches end with it,
+   * but may still be listed by `watchers` until the connection's 2-hour limit.
    */
-  remove(connectionId: string): Promise<Connection | null>;
+  remove(connectionId: string): Promise<void>;
   /**
    * Every connection watching `userId`, page by page (a popular user has many), and possibly
    * connections that closed within their 2-hour limit (posting to those gets a 410).
