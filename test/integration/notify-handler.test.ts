@@ -146,7 +146,7 @@ describe('the notifier handler', () => {
     expect((await eventually(statusOfOwner, (p) => p.status === 'offline')).status).toBe('offline');
   }, 60_000);
 
-  it('writes nothing for a 410 from a connection that closed normally: its watches end by themselves', async () => {
+  it('fails nothing on a 410 from a connection that closed normally, and leaves its watch to end at the connection limit', async () => {
     const closed = 'goneClosedAAAA=';
     const { connectionRegistry } = await import('../../lambdas/shared/dependencies/presence-table');
     await connectionRegistry().register({ connectionId: closed, userId: '998', connectedAt: Date.now() });

@@ -2,9 +2,9 @@
  * The DynamoDB adapters against real DynamoDB Local through the real SDK: conditional writes
  * really conflict, batches really page, and the sweep index really lists what is due.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry, watchKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry, connectionKey, watchKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbDueUsers } from '../../../lambdas/adapters/dynamodb-due-users';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
@@ -148,17 +148,25 @@ describe('DynamoDbConnectionRegistry', () => {
     expect(await watchersOf('uo')).toEqual([]);
   });
 
-  it('ends with the list and the watch items agreeing when a subscribe and an unsubscribe of one user race', async () => {
-    for (let round = 0; round < 5; round += 1) {
-      const connectionId = `raceAAAAAAAAA${round}=`;
-      await registry.register({ connectionId, userId: 'u6', connectedAt: Date.now() });
+  it('makes a subscribe that read the list before an unsubscribe write again, even when the unsubscribe found nothing listed', async () => {
+    // The version a concurrent subscribe read before writing its watch: its list update is
+    // conditional on it, and must fail once the unsubscribe (which deleted that watch) went through.
+    await registry.register({ connectionId: 'raceAAAAAAAAAA=', userId: 'u6', connectedAt: Date.now() });
+    const read = await doc.send(new GetCommand({ TableName: TABLE, Key: connectionKey('raceAAAAAAAAAA='), ConsistentRead: true }));
 
-      await Promise.all([registry.subscribe(connectionId, ['ur'], 1000), registry.unsubscribe(connectionId, ['ur'])]);
+    await registry.unsubscribe('raceAAAAAAAAAA=', ['ur']);
 
-      const listed = (await registry.get(connectionId))?.subscriptions ?? [];
-      const watching = (await watchersOf('ur')).includes(connectionId);
-      expect(watching).toBe(listed.includes('ur'));
-    }
+    await expect(
+      doc.send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: connectionKey('raceAAAAAAAAAA='),
+          UpdateExpression: 'SET subs = :subs, version = :next',
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':subs': new Set(['ur']), ':version': read.Item?.version, ':next': Number(read.Item?.version) + 1 },
+        }),
+      ),
+    ).rejects.toThrow(ConditionalCheckFailedException);
   });
 
   it('adds nothing from a subscribe that would pass the limit', async () => {
