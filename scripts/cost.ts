@@ -163,13 +163,6 @@ const PARAMETERS = {
   watchersPerUser: { value: 50, kind: 'assumption', note: 'users watching a user, online or not (§8.3 S); only read by the per-user watch list variant' },
   stormConnectsPerSecond: { value: 5_000, kind: 'assumption', note: 'reconnect storm (deploy, outage): every user reconnects at this rate; sizes quotas, not the bill' },
   sweptShare: { value: 0.02, kind: 'assumption', note: 'share of session ends whose $disconnect never arrives (best effort, §1.3): found by the sweeper [U]' },
-  closedWatchShare: {
-    value: 0.56,
-    kind: 'assumption',
-    note:
-      "posts to closed connections per post to a live one: a closed connection's watches stay listed until its 2-hour limit (no delete on close); " +
-      'per slot and day (14.5 rotations x ~22 min left of 121 + 8 session ends and blips x ~61 min) / 1,440 min; each is a 410 and an existence check [U]',
-  },
   // Knobs: configuration of the design as built.
   heartbeatSeconds: {
     value: 480,
@@ -433,6 +426,21 @@ interface Monthly {
   readonly leaseWritesPerHeartbeat: number;
 }
 
+/** A watch is listed until its connection's 2-hour limit (and the minute of clock skew), in minutes. */
+const WATCH_LISTED_MINUTES = 121;
+
+/**
+ * Posts to closed connections per post to a live one: a closed connection's watches stay listed
+ * until its limit (a close deletes none). Per slot and day, each rotation leaves what its
+ * connection's life (1,440 / rotations minutes) fell short of the limit, and each session end or
+ * blip, closing at a random point of that life, leaves half a life more; each such post is a 410.
+ */
+export const closedWatchShare = (params: Pick<Params, 'forcedReconnectsPerDay' | 'sessionsPerDay' | 'blipsPerDay'>): number => {
+  const life = 1_440 / params.forcedReconnectsPerDay;
+  const listedAfterClose = params.forcedReconnectsPerDay * (WATCH_LISTED_MINUTES - life) + (params.sessionsPerDay + params.blipsPerDay) * (WATCH_LISTED_MINUTES - life / 2);
+  return listedAfterClose / 1_440;
+};
+
 /** Notifier invocations: each stream shard is polled 4 times a second (or once per batching window). */
 const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMonth: number): { invocations: number; recordsPerInvocation: number; usage: Usage } => {
   const perShard = transitionsPerMonth / SECONDS / params.streamShards;
@@ -451,7 +459,7 @@ const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMo
   // Watches of connections that closed within their 2-hour limit are still listed: each post to
   // one gets a 410 and one eventually consistent read (is the connection still registered?).
   // (Watch lists per watching user post only to the user's live connections: none of these.)
-  const closedPosts = params.watchListsPerConnection === 0 ? 0 : records * params.onlineWatchersPerChange * params.coalescing * params.closedWatchShare;
+  const closedPosts = params.watchListsPerConnection === 0 ? 0 : records * params.onlineWatchersPerChange * params.coalescing * closedWatchShare(params);
   usage.connectionsApi += closedPosts;
   usage.rru += closedPosts * 0.5;
   return { invocations, recordsPerInvocation: transitionsPerMonth / Math.max(1, invocations), usage };

@@ -1,5 +1,5 @@
 /** The cost model behind `npm run cost`: its anchors and the floor it reports. */
-import { contractFloor, defaultParams, designCost, loadMeasured, naiveCost } from '../../scripts/cost';
+import { closedWatchShare, contractFloor, defaultParams, designCost, loadMeasured, naiveCost } from '../../scripts/cost';
 
 const measured = loadMeasured();
 const params = defaultParams();
@@ -26,5 +26,18 @@ describe('the cost model', () => {
 
     expect(floor).toBeGreaterThan(100_000);
     expect(naiveCost(params).total / floor).toBeLessThan(20);
+  });
+});
+
+describe('posts to closed connections (their watches stay listed until the 2-hour limit)', () => {
+  it('are none when every connection lives to its limit and nothing closes early', () => {
+    expect(closedWatchShare({ forcedReconnectsPerDay: 1_440 / 121, sessionsPerDay: 0, blipsPerDay: 0 })).toBeCloseTo(0, 10);
+  });
+
+  it('grow as the client rotates earlier', () => {
+    const at = (forcedReconnectsPerDay: number) => closedWatchShare({ forcedReconnectsPerDay, sessionsPerDay: 6, blipsPerDay: 2 });
+
+    expect(at(14.5)).toBeGreaterThan(at(13.2));
+    expect(at(14.5)).toBeCloseTo(0.61, 2);
   });
 });
