@@ -16,6 +16,7 @@ import {
   type WebSocketLike,
 } from '../../client';
 import { type TestStack, startTestStack } from '../helpers/local-stack';
+import { eventually } from '../helpers/eventually';
 import { TestSocket, sleep } from '../helpers/ws-client';
 
 const LEASE_SECONDS = 2;
@@ -94,13 +95,7 @@ const presenceClient = (who: Account, options: Partial<PresenceClientOptions> = 
   return observe(client);
 };
 
-const until = async (what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-};
+const until = (what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> => eventually(condition, { what, timeoutMs, everyMs: 20 });
 
 const connected = (observed: Observed) => until('the connection', () => observed.client.state === 'connected');
 

@@ -10,6 +10,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENV } from '../../lib/app-manifest';
 import { watchKey } from '../../lambdas/adapters/dynamodb-connection-registry';
+import { eventually } from '../helpers/eventually';
 import { type TestStack, api, startTestStack } from '../helpers/local-stack';
 
 let env: TestStack;
@@ -86,14 +87,6 @@ const record = (sequenceNumber: string, userId: string, status: 'online' | 'offl
 const watchAs = async (doc: DynamoDBDocumentClient, userId: string, connectionId: string) =>
   doc.send(new PutCommand({ TableName: 'presence', Item: { ...watchKey(userId, connectionId, Math.floor(Date.now() / 1000) + 3600), watcher: '999', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
 
-const eventually = async <T>(read: () => Promise<T>, done: (value: T) => boolean, seconds = 15): Promise<T> => {
-  let value = await read();
-  for (let waited = 0; !done(value) && waited < seconds * 1000; waited += 200) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    value = await read();
-  }
-  return value;
-};
 
 describe('the notifier handler', () => {
   it('reports only undelivered records, and the retry delivers them', async () => {
@@ -143,7 +136,8 @@ describe('the notifier handler', () => {
     expect(result.batchItemFailures).toEqual([]);
     expect(await connectionRegistry().exists(ghost)).toBe(false);
     // Offline once the grace has passed, as after any last disconnect.
-    expect((await eventually(statusOfOwner, (p) => p.status === 'offline')).status).toBe('offline');
+    await eventually(async () => (await statusOfOwner()).status === 'offline', { timeoutMs: 15_000, everyMs: 200, what: 'owner offline' });
+    expect((await statusOfOwner()).status).toBe('offline');
   }, 60_000);
 
   it('fails nothing on a 410 from a connection that closed normally, and leaves its watch to end at the connection limit', async () => {

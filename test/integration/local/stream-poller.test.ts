@@ -14,6 +14,7 @@ import capturedRecords from '../../fixtures/dynamodb-local-stream-records.json';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { startStreamPoller, type StreamMappingOptions, type StreamPoller } from '../../../local/dynamodb/stream-poller';
 import { createTables } from '../../../local/dynamodb/tables';
+import { eventually } from '../../helpers/eventually';
 
 let dynamo: DynamoDbLocal;
 let client: DynamoDBClient;
@@ -84,14 +85,6 @@ async function collect(
   });
   running.push(poller);
   return { invocations, logs, failures, poller };
-}
-
-async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 /** Gives a poller that should stay quiet the time to misbehave. */
@@ -436,7 +429,7 @@ describe('startStreamPoller: TTL deletes', () => {
     await ttlClient.send(new PutItemCommand({ TableName: table, Item: item('user-deleted') }));
     await ttlClient.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: 'ITEM#user-deleted' }, sk: { S: 'STATE' } } }));
     await ttlClient.send(new PutItemCommand({ TableName: table, Item: item('expired', { ttl: { N: String(Math.floor(Date.now() / 1000) - 10) } }) }));
-    await eventually(() => invocations.length >= 1, 25_000);
+    await eventually(() => invocations.length >= 1, { timeoutMs: 25_000 });
     await settle();
 
     // Assess
