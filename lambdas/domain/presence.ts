@@ -128,6 +128,15 @@ const lastOnlineMoment = (state: PresenceState, now: number): number => {
 };
 
 /**
+ * When a change decided at `now` is stamped: strictly after the user's previous change. Subscribers
+ * (and the notifier) keep the change with the newest `changedAt`, and servers' clocks differ by a
+ * few ms: a server whose clock is behind the one that decided the previous change, or a second
+ * change in the same millisecond, must still stamp a later moment, or the newer change is dropped.
+ */
+const nextChangedAt = (state: PresenceState, now: number): number =>
+  state.changedAt === null ? now : Math.max(now, state.changedAt + 1);
+
+/**
  * Settles `state` at `now`: drops leases that ran out, ends a finished grace, and records a
  * transition when the effective status differs from the announced one.
  */
@@ -143,8 +152,9 @@ export const decide = (state: PresenceState, now: number, policy: PresencePolicy
   let change: PresenceChange | null = null;
   if (status !== state.announced) {
     const lastSeen = status === 'online' ? null : state.manual === 'offline' ? now : lastOnlineMoment(state, now);
-    next = { ...next, announced: status, changedAt: now, lastSeen: lastSeen ?? state.lastSeen };
-    change = { userId: state.userId, status, lastSeen, changedAt: now };
+    const changedAt = nextChangedAt(state, now);
+    next = { ...next, announced: status, changedAt, lastSeen: lastSeen ?? state.lastSeen };
+    change = { userId: state.userId, status, lastSeen, changedAt };
   }
   return { state: next, dirty: change !== null || !sameState(next, input), change };
 };
