@@ -21,6 +21,7 @@ export const ENV = {
   heartbeatSeconds: 'PRESENCE_HEARTBEAT_SECONDS',
   tokenTtlSeconds: 'TOKEN_TTL_SECONDS',
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
+  webSocketUrl: 'PRESENCE_WEBSOCKET_URL',
   graceQueueUrl: 'GRACE_QUEUE_URL',
   sqsEndpoint: 'SQS_ENDPOINT',
   logLevel: 'LOG_LEVEL',
@@ -36,8 +37,15 @@ export const DEFAULTS = {
   tokenTtlSeconds: 7 * 24 * 3600,
 } as const;
 
+/** The deployment's timing as clients learn it (`GET /config` and the web client's config.js). */
+export interface ClientTiming {
+  readonly heartbeatSeconds: number;
+  readonly leaseSeconds: number;
+  readonly offlineGraceSeconds: number;
+}
+
 /** What a handler needs; each capability maps to environment variables and IAM grants. */
-export type Capability = 'presenceTable' | 'database' | 'tokens' | 'connections' | 'graceQueue';
+export type Capability = 'presenceTable' | 'database' | 'tokens' | 'connections' | 'graceQueue' | 'webSocketUrl';
 
 export interface HandlerSpec {
   /** Path of the handler module, relative to the repository root; it exports `handler`. */
@@ -56,6 +64,8 @@ export const handlers = {
   getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
   setStatus: { entry: 'lambdas/handlers/http/set-status.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable'] },
   heartbeat: { entry: 'lambdas/handlers/http/heartbeat.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable'] },
+  getMe: { entry: 'lambdas/handlers/http/get-me.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  getConfig: { entry: 'lambdas/handlers/http/get-config.ts', memoryMb: 128, timeoutSeconds: 3, uses: ['webSocketUrl'] },
   wsAuthorizer: { entry: 'lambdas/handlers/ws/authorizer.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['tokens'] },
   wsConnect: { entry: 'lambdas/handlers/ws/connect.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
   wsDisconnect: { entry: 'lambdas/handlers/ws/disconnect.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['presenceTable', 'graceQueue'] },
@@ -90,6 +100,8 @@ export const httpRoutes: readonly HttpRouteSpec[] = [
   { method: 'GET', path: '/presence', handler: 'getPresence' },
   { method: 'PUT', path: '/me/status', handler: 'setStatus' },
   { method: 'POST', path: '/me/heartbeat', handler: 'heartbeat' },
+  { method: 'GET', path: '/me', handler: 'getMe' },
+  { method: 'GET', path: '/config', handler: 'getConfig' },
 ];
 
 export type AttributeType = 'S' | 'N';

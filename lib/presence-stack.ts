@@ -219,6 +219,7 @@ export class PresenceStack extends Stack {
     this.webClient = new WebClientSite(this, 'WebClient', {
       httpStage: this.httpApi.stage,
       webSocketStage: this.webSocketApi.stage,
+      timing: { heartbeatSeconds: settings.heartbeatSeconds, leaseSeconds: settings.leaseSeconds, offlineGraceSeconds: settings.graceSeconds },
       projectRoot,
       removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });

@@ -7,6 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import {
+  type ClientTiming,
   DEFAULTS,
   ENV,
   type HandlerName,
@@ -41,6 +42,8 @@ export interface LocalStackOptions {
   readonly leaseSeconds: number;
   readonly sweepSeconds: number;
   readonly graceSeconds: number;
+  /** How often clients are told (`GET /config`, the page's config.js) to send a heartbeat; default the contract's 60. */
+  readonly heartbeatSeconds?: number;
   readonly host: string;
   readonly log: (line: string) => void;
   /** API Gateway closes idle connections after 10 minutes and every connection after 2 hours. */
@@ -92,6 +95,7 @@ export const optionsFromEnv = (env: NodeJS.ProcessEnv = process.env): LocalStack
   leaseSeconds: int('PRESENCE_LEASE_SECONDS', DEFAULTS.leaseSeconds, env),
   sweepSeconds: int('PRESENCE_SWEEP_SECONDS', DEFAULTS.sweepSeconds, env),
   graceSeconds: int('PRESENCE_OFFLINE_GRACE_SECONDS', DEFAULTS.graceSeconds, env),
+  heartbeatSeconds: int('PRESENCE_HEARTBEAT_SECONDS', DEFAULTS.heartbeatSeconds, env),
   host: '127.0.0.1',
   log: (line) => process.stdout.write(`${line}\n`),
 });
@@ -120,13 +124,13 @@ const CONTENT_TYPES: Record<string, string> = {
 
 /**
  * Serves the built web client (web/dist) when there is one; otherwise a placeholder page at `/`.
- * `/config.js` names this stack's WebSocket URL, so the page works on any PRESENCE_WS_PORT (a
- * deployment writes the same file with its own URLs).
+ * `/config.js` names this stack's WebSocket URL and timing, so the page works on any
+ * PRESENCE_WS_PORT (a deployment writes the same file with its own URLs and timing).
  */
-const webClient = (wsUrl: string) => async (method: string, urlPath: string): Promise<StaticResponse | null> => {
+const webClient = (wsUrl: string, timing: ClientTiming) => async (method: string, urlPath: string): Promise<StaticResponse | null> => {
   if (method !== 'GET') return null;
   if (urlPath === '/config.js') {
-    const body = Buffer.from(`window.PRESENCE_CONFIG = ${JSON.stringify({ wsUrl })};\n`);
+    const body = Buffer.from(`window.PRESENCE_CONFIG = ${JSON.stringify({ wsUrl, ...timing })};\n`);
     return { status: 200, headers: { 'content-type': CONTENT_TYPES['.js'], 'cache-control': 'no-store' }, body };
   }
   const dist = path.join(ROOT, 'web', 'dist');
@@ -185,6 +189,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       [ENV.graceSeconds]: String(options.graceSeconds),
       [ENV.sweepSeconds]: String(options.sweepSeconds),
       [ENV.sweepShards]: String(LOCAL_SWEEP_SHARDS),
+      [ENV.heartbeatSeconds]: String(options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds),
     };
     // Handlers read configuration from the environment, as on AWS, where CDK sets the same names.
     Object.assign(process.env, env);
@@ -213,6 +218,8 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     });
     // On AWS the management endpoint is the stage's callback URL, set by CDK.
     process.env[ENV.connectionsEndpoint] = ws.connectionsEndpoint;
+    // On AWS the stage URL clients connect to, set by CDK; `GET /config` reports it.
+    process.env[ENV.webSocketUrl] = ws.url;
     stops.push(() => ws.stop());
 
     // The consumers are attached after the WebSocket API, and stopped before it (stops run in reverse).
@@ -255,7 +262,11 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       port: options.httpPort,
       host: options.host,
       routes: httpRoutes.map((route) => ({ method: route.method, path: route.path, fn: loadHandler(route.handler) })),
-      fallback: webClient(ws.url),
+      fallback: webClient(ws.url, {
+        heartbeatSeconds: options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds,
+        leaseSeconds: options.leaseSeconds,
+        offlineGraceSeconds: options.graceSeconds,
+      }),
     });
     stops.push(() => http.stop());
 

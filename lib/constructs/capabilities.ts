@@ -27,7 +27,7 @@ export interface CapabilityResources {
   readonly database: DataApiDatabase;
   /** Backs `tokens`: its SecretString is the HS256 signing key. */
   readonly tokenSigningKey: secretsmanager.ISecret;
-  /** Backs `connections`: the WebSocket stage whose `@connections` API handlers post to, query and close. */
+  /** Backs `connections` (the stage whose `@connections` API handlers post to, query and close) and `webSocketUrl` (its client URL). */
   readonly webSocketStage: apigwv2.WebSocketStage;
   /** Backs `graceQueue`: the offline-grace timer queue handlers send delayed messages to. */
   readonly graceQueue: sqs.IQueue;
@@ -116,6 +116,10 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
       case 'graceQueue':
         fn.addEnvironment(ENV.graceQueueUrl, resources.graceQueue.queueUrl);
         resources.graceQueue.grantSendMessages(fn);
+        break;
+      case 'webSocketUrl':
+        // The URL clients connect to (`wss://…/{stage}`), told to them by `GET /config`; no grant needed.
+        fn.addEnvironment(ENV.webSocketUrl, resources.webSocketStage.url);
         break;
       default:
         throw new Error(`Capability "${String(capability)}" has no CDK wiring: add a case to grantCapabilities (lib/constructs/capabilities.ts)`);

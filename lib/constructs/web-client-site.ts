@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct, type IConstruct } from 'constructs';
+import type { ClientTiming } from '../app-manifest';
 import { wildcardArnFinding, wildcardResourceFinding } from './nag';
 
 /** Props of {@link WebClientSite}. */
@@ -17,6 +18,8 @@ export interface WebClientSiteProps {
   readonly httpStage: apigwv2.IHttpStage;
   /** The WebSocket stage the page connects to: its URL goes into `config.js`, its API's origin into the CSP. */
   readonly webSocketStage: apigwv2.IWebSocketStage;
+  /** The timing the page heartbeats by and shows (as `GET /config` reports it); it goes into `config.js`. */
+  readonly timing: ClientTiming;
   /** Absolute path of the repository root; the page is built from `web/` by `web/build.ts`. */
   readonly projectRoot: string;
   /**
@@ -56,7 +59,8 @@ const buildWebInto = (projectRoot: string, outputDir: string): true => {
 };
 
 /** The page's configuration script; the URLs are deploy-time values, substituted by the deployment. */
-const configScript = (httpUrl: string, wsUrl: string): string => `window.PRESENCE_CONFIG = ${JSON.stringify({ httpUrl, wsUrl })};\n`;
+const configScript = (httpUrl: string, wsUrl: string, timing: ClientTiming): string =>
+  `window.PRESENCE_CONFIG = ${JSON.stringify({ httpUrl, wsUrl, ...timing })};\n`;
 
 /**
  * The web client, served over HTTPS by CloudFront from a private S3 bucket (Origin Access
@@ -178,7 +182,7 @@ export class WebClientSite extends Construct {
         s3deploy.Source.bucket(this.bundle.bucket, this.bundle.s3ObjectKey),
         // After the bundle, whose own config.js (empty defaults) it replaces. jsonEscape: each
         // deploy-time value is written as the contents of a JSON string.
-        s3deploy.Source.data('config.js', configScript(props.httpStage.url, props.webSocketStage.url), { jsonEscape: true }),
+        s3deploy.Source.data('config.js', configScript(props.httpStage.url, props.webSocketStage.url, props.timing), { jsonEscape: true }),
       ],
       destinationBucket: this.bucket,
       cacheControl: [s3deploy.CacheControl.noCache()],

@@ -17,6 +17,7 @@ const CLIENTS: Record<Capability, readonly string[]> = {
   tokens: ['client-secrets-manager'],
   connections: ['client-apigatewaymanagementapi'],
   graceQueue: ['client-sqs'],
+  webSocketUrl: [],
 };
 
 const bundledClients = async (entry: string): Promise<string[]> => {

@@ -105,6 +105,7 @@ describe('functions', () => {
       tokens: [ENV.tokenSecretArn],
       connections: [ENV.connectionsEndpoint],
       graceQueue: [ENV.graceQueueUrl],
+      webSocketUrl: [ENV.webSocketUrl],
     };
     const actual = Object.fromEntries(
       manifestFunctions(stack).map(([name, fn]) => [name, Object.keys(functionProperties(fn).Environment.Variables).sort()]),
@@ -118,6 +119,11 @@ describe('functions', () => {
   it.each(handlersUsing('connections'))('tells %s the stage callback URL as the @connections endpoint', (handler) => {
     const endpoint = flatten(functionProperties(fn(handler)).Environment.Variables[ENV.connectionsEndpoint]);
     expect(endpoint).toMatch(new RegExp(`^https://<${logicalIdOf(stack.webSocketApi.api)}>\\.execute-api\\..+/live$`));
+  });
+
+  it.each(handlersUsing('webSocketUrl'))('tells %s the stage URL clients connect to', (handler) => {
+    const url = flatten(functionProperties(fn(handler)).Environment.Variables[ENV.webSocketUrl]);
+    expect(url).toMatch(new RegExp(`^wss://<${logicalIdOf(stack.webSocketApi.api)}>\\.execute-api\\..+/live$`));
   });
 
   it('keeps function logs for one month', () => {

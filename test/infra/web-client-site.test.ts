@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DEFAULTS } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
 import { type Json, flatten, logicalIdOf } from './template';
@@ -155,8 +156,14 @@ describe('security headers', () => {
 });
 
 describe('deployment', () => {
-  it('writes config.js with the HTTP API and WebSocket URLs of this stack', () => {
-    const config = JSON.stringify({ httpUrl: flattened(stack.httpApi.url), wsUrl: flattened(stack.webSocketApi.url) });
+  it('writes config.js with the HTTP API and WebSocket URLs and the timing of this stack', () => {
+    const config = JSON.stringify({
+      httpUrl: flattened(stack.httpApi.url),
+      wsUrl: flattened(stack.webSocketApi.url),
+      heartbeatSeconds: DEFAULTS.heartbeatSeconds,
+      leaseSeconds: DEFAULTS.leaseSeconds,
+      offlineGraceSeconds: DEFAULTS.graceSeconds,
+    });
     expect(deployedConfigScript()).toBe(`window.PRESENCE_CONFIG = ${config};\n`);
   });
 

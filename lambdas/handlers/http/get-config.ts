@@ -1,0 +1,18 @@
+import middy from '@middy/core';
+import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
+import { numberEnv, requireEnv } from '../../shared/config';
+import { heartbeatSeconds, once } from '../../shared/dependencies/core';
+
+/** The deployment's timing and WebSocket URL, read once at cold start: a client heartbeats by these. */
+const clientConfig = once(() => ({
+  heartbeatSeconds: heartbeatSeconds(),
+  leaseSeconds: numberEnv(ENV.leaseSeconds, DEFAULTS.leaseSeconds),
+  offlineGraceSeconds: numberEnv(ENV.graceSeconds, DEFAULTS.graceSeconds),
+  webSocketUrl: requireEnv(ENV.webSocketUrl),
+}));
+
+const lambdaHandler = async (): Promise<HttpResult> => json(200, clientConfig());
+
+/** `GET /config` (public). */
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors());

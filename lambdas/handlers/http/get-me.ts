@@ -1,0 +1,25 @@
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { UnauthorizedError } from '../../domain/errors';
+import { presenceJson } from '../../domain/protocol';
+import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
+import { userDirectory } from '../../shared/dependencies/database';
+import { presenceService, presenceStore } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
+import { userJson } from './present';
+
+/**
+ * `GET /me`: the token's own user, their effective status and their manual setting. A validly
+ * signed token whose user no longer exists is not a session: 401, so that a client can tell a
+ * dead token (stop retrying) from a network failure (retry).
+ */
+const lambdaHandler = async (_event: HttpEvent, context: Context): Promise<HttpResult> => {
+  const { userId } = (context as AuthenticatedContext).principal;
+  const user = await userDirectory().findById(userId);
+  if (user === null) throw new UnauthorizedError('The token belongs to no existing user');
+  const [[view], state] = await Promise.all([presenceService().views([user]), presenceStore().load(userId)]);
+  const { status, lastSeen } = presenceJson(view);
+  return json(200, { user: userJson(user), status, lastSeen, setting: state.manual });
+};
+
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));
