@@ -22,13 +22,14 @@ import {
 } from '../lib/app-manifest';
 import { DataApi } from '../lambdas/adapters/data-api';
 import { applyMigrations } from '../lambdas/adapters/migrations';
-import { type HttpApi, type StaticResponse, startHttpApi } from './api-gateway/http-api';
+import { type HttpApi, type StaticResponse, firstAnswer, startHttpApi } from './api-gateway/http-api';
 import { type FunctionConfig, type LambdaHandler, invoke } from './api-gateway/lambda-invoke';
 import { type WebSocketApi, startWebSocketApi } from './api-gateway/websocket-api';
 import { startDataApi } from './data-api/server';
 import { startDynamoDbLocal } from './dynamodb/dynamodb-local';
 import { startStreamPoller } from './dynamodb/stream-poller';
 import { createTables } from './dynamodb/tables';
+import { FaultSwitchboard, faultsEndpoint } from './faults';
 import { startSqsServer } from './queue/sqs-server';
 import { startSchedule } from './scheduler/schedule';
 import { loadOrCreateSigningKey, startSecretsManager } from './secrets-manager/server';
@@ -154,11 +155,13 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
   };
   try {
     await mkdir(options.dataDir, { recursive: true });
+    const faults = new FaultSwitchboard();
+    const dataApiSwitch = faults.add('dataApi');
 
     // The two slow starters (a JVM and an embedded Postgres) start side by side.
     const [dynamoStart, dataApiStart] = await Promise.allSettled([
       startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: path.join(options.dataDir, 'dynamodb') }),
-      startDataApi({ port: options.dataApiPort, host: options.host, dataDir: path.join(options.dataDir, 'postgres') }),
+      startDataApi({ port: options.dataApiPort, host: options.host, dataDir: path.join(options.dataDir, 'postgres'), unavailable: () => dataApiSwitch.down }),
     ]);
     if (dynamoStart.status === 'fulfilled') stops.push(() => dynamoStart.value.stop());
     if (dataApiStart.status === 'fulfilled') stops.push(() => dataApiStart.value.stop());
@@ -262,11 +265,15 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       port: options.httpPort,
       host: options.host,
       routes: httpRoutes.map((route) => ({ method: route.method, path: route.path, fn: loadHandler(route.handler) })),
-      fallback: webClient(ws.url, {
-        heartbeatSeconds: options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds,
-        leaseSeconds: options.leaseSeconds,
-        offlineGraceSeconds: options.graceSeconds,
-      }),
+      // The fault switch (local only, never deployed) answers beside the routes, on the HTTP port.
+      fallback: firstAnswer(
+        faultsEndpoint(faults),
+        webClient(ws.url, {
+          heartbeatSeconds: options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds,
+          leaseSeconds: options.leaseSeconds,
+          offlineGraceSeconds: options.graceSeconds,
+        }),
+      ),
     });
     stops.push(() => http.stop());
 

@@ -22,12 +22,26 @@ export interface StaticResponse {
   readonly body: Buffer;
 }
 
+/** Serves a request no route matched, or answers `null` to pass. */
+export type Fallback = (method: string, path: string, body: Buffer) => Promise<StaticResponse | null>;
+
+/** One fallback made of several: the first that answers serves the request. */
+export const firstAnswer =
+  (...fallbacks: readonly Fallback[]): Fallback =>
+  async (method, path, body) => {
+    for (const fallback of fallbacks) {
+      const answer = await fallback(method, path, body);
+      if (answer !== null) return answer;
+    }
+    return null;
+  };
+
 export interface HttpApiOptions {
   readonly port?: number;
   readonly host?: string;
   readonly routes: readonly HttpRoute[];
-  /** Requests no route matches may be served here (the web client); `null` falls through to 404. */
-  readonly fallback?: (method: string, path: string) => Promise<StaticResponse | null>;
+  /** Requests no route matches may be served here (the web client, local endpoints); `null` falls through to 404. */
+  readonly fallback?: Fallback;
   readonly log?: (line: string) => void;
 }
 
@@ -216,7 +230,7 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
         return send(res, message(500, 'Internal Server Error'));
       }
     }
-    const page = options.fallback === undefined ? null : await options.fallback(method, url.pathname);
+    const page = options.fallback === undefined ? null : await options.fallback(method, url.pathname, body);
     if (page !== null) {
       res.statusCode = page.status;
       for (const [key, value] of Object.entries(page.headers)) res.setHeader(key, value);

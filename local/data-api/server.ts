@@ -6,7 +6,7 @@
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
-import { DataApiError, badRequest, databaseResuming, internalError, unknownOperation } from './errors';
+import { DataApiError, badRequest, databaseResuming, databaseUnavailable, internalError, unknownOperation } from './errors';
 import {
   type Operation,
   batchExecuteStatement,
@@ -37,6 +37,8 @@ export interface DataApiOptions {
   readonly database?: string;
   /** Fault injection: the first n calls fail with DatabaseResumingException, as an auto-paused cluster does. */
   readonly resumingFailures?: number;
+  /** Fault switch (local runtime): while it returns true, every call fails as an unavailable database. */
+  readonly unavailable?: () => boolean;
   /** Idle time after which an open transaction is rolled back; AWS: 3 minutes. */
   readonly transactionIdleTimeoutMs?: number;
   /** How long a call may wait for another caller's transaction to end before it fails; default 5 s. */
@@ -58,13 +60,18 @@ const sendError = (response: ServerResponse, error: DataApiError): void =>
   send(response, error.status, { message: error.message }, { 'x-amzn-ErrorType': error.type });
 
 /** Routes and runs one request; every failure becomes a Data API error response. */
-const createHandler = (operations: Readonly<Record<string, Operation>>, faults: { resuming: number }, log: (line: string) => void) =>
+const createHandler = (
+  operations: Readonly<Record<string, Operation>>,
+  faults: { resuming: number; readonly unavailable: () => boolean },
+  log: (line: string) => void,
+) =>
   async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
       const path = (request.url ?? '/').split('?')[0];
       const operation = request.method === 'POST' ? operations[path] : undefined;
       if (operation === undefined) throw unknownOperation(`${request.method} ${path}`);
       const body = parseJsonObject(await readText(request, MAX_BODY_BYTES, () => badRequest('Request body exceeds 4 MiB')), badRequest);
+      if (faults.unavailable()) throw databaseUnavailable();
       if (faults.resuming > 0) {
         faults.resuming--;
         throw databaseResuming();
@@ -101,7 +108,7 @@ export async function startDataApi(options: DataApiOptions = {}): Promise<DataAp
     '/CommitTransaction': commitTransaction(session),
     '/RollbackTransaction': rollbackTransaction(session),
   };
-  const handle = createHandler(operations, { resuming: options.resumingFailures ?? 0 }, log);
+  const handle = createHandler(operations, { resuming: options.resumingFailures ?? 0, unavailable: options.unavailable ?? (() => false) }, log);
   const inFlight = new Set<Promise<void>>();
   const server = createServer((request, response) => {
     const handling = handle(request, response);
