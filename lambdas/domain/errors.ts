@@ -27,8 +27,15 @@ export class NameTakenError extends DomainError {}
 /** 413 `payload_too_large`. */
 export class PayloadTooLargeError extends DomainError {}
 
-/** 429 `rate_limited`. */
-export class RateLimitedError extends DomainError {}
+/** 429 `rate_limited`, answered with `Retry-After: retryAfterSeconds`. */
+export class RateLimitedError extends DomainError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
 
 /** A WebSocket connection asked for more subscriptions than allowed. */
 export class TooManySubscriptionsError extends DomainError {}

@@ -46,6 +46,14 @@ export const parseAccount = (body: Record<string, unknown>): NewAccount => ({
   password: parsePassword(body.password),
 });
 
+/**
+ * The one form of a log-in name that both the log-in limit and the lookup use: the lower-cased
+ * name (ASCII, so JavaScript and SQL agree on it). A name outside the sign-up rule cannot belong
+ * to any account and gets null: it never reaches the database, whose lower() folds some
+ * non-ASCII letters onto ASCII ones (U+0130 "İ" onto "i") and refuses NUL.
+ */
+export const canonicalName = (name: string): string | null => (NAME.test(name) ? name.toLowerCase() : null);
+
 /** Log-in accepts any strings: a malformed name simply does not match (401, not 400). */
 export const parseLogin = (body: Record<string, unknown>): NewAccount => {
   if (typeof body.name !== 'string' || typeof body.password !== 'string') {

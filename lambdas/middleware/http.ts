@@ -42,7 +42,10 @@ const ERROR_CODES: readonly [new (...args: never[]) => DomainError, number, stri
 
 export const errorResponse = (error: unknown): HttpResult => {
   for (const [type, status, code] of ERROR_CODES) {
-    if (error instanceof type) return json(status, { error: { code, message: (error as Error).message } });
+    if (!(error instanceof type)) continue;
+    const response = json(status, { error: { code, message: (error as Error).message } });
+    if (error instanceof RateLimitedError) response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds) };
+    return response;
   }
   logger.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
   return json(500, { error: { code: 'internal', message: 'Something went wrong on our side; please try again' } });

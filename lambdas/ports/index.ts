@@ -88,11 +88,26 @@ export interface PasswordHasher {
 
 export type Clock = () => number;
 
-/** Counts failures per key in fixed windows (e.g. failed log-ins per account name). */
-export interface FailureCounter {
-  /** Failures recorded for `key` in the current window. */
-  count(key: string): Promise<number>;
-  record(key: string): Promise<void>;
+/** An attempt counted by {@link AttemptCounter.take}. */
+export type Taken =
+  | {
+      readonly allowed: true;
+      /** Uncounts the attempt, in the window it was counted in (e.g. a log-in that succeeded is no failure). */
+      readonly giveBack: () => Promise<void>;
+    }
+  | {
+      readonly allowed: false;
+      /** ms until the key has room again. */
+      readonly retryAfterMs: number;
+    };
+
+/** Counts attempts per key in 15-minute-style windows (e.g. log-ins per name and address). */
+export interface AttemptCounter {
+  /**
+   * Counts one attempt for `key` if fewer than `limit` are counted in the current window: the
+   * check and the count are one atomic step, so parallel callers can never pass it together.
+   */
+  take(key: string, limit: number): Promise<Taken>;
 }
 
 /** A WebSocket connection as the registry keeps it. */

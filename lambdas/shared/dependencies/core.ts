@@ -30,9 +30,6 @@ export const heartbeatSeconds = (): number => numberEnv(ENV.heartbeatSeconds, DE
 /** Sweep index buckets are one minute wide: EventBridge's finest schedule on AWS. */
 export const SWEEP_BUCKET_MS = 60_000;
 
-/** Failed log-ins per account name: at most LOGIN_FAILURE_LIMIT per 15-minute window. */
-export const LOGIN_FAILURE_LIMIT = 10;
-
 export const passwordHasher = once((): PasswordHasher => new ScryptPasswordHasher());
 
 /**

@@ -4,10 +4,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV } from '../../../lib/app-manifest';
 import { DynamoDbConnectionRegistry } from '../../adapters/dynamodb-connection-registry';
 import { DynamoDbDueUsers } from '../../adapters/dynamodb-due-users';
-import { DynamoDbFailureCounter } from '../../adapters/dynamodb-failure-counter';
+import { DynamoDbAttemptCounter } from '../../adapters/dynamodb-attempt-counter';
 import { DynamoDbPresenceStore } from '../../adapters/dynamodb-presence-store';
+import { LOG_IN_WINDOW_MS, LogInLimiter } from '../../domain/log-in-limit';
 import { PresenceService } from '../../domain/presence-service';
-import type { FailureCounter } from '../../ports';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
 import { SWEEP_BUCKET_MS, clock, once, presencePolicy } from './core';
 
@@ -32,9 +32,11 @@ export const presenceStore = once(
 
 export const presenceService = once(() => new PresenceService({ store: presenceStore(), policy: presencePolicy(), clock }));
 
-export const loginFailures = once(
-  (): FailureCounter =>
-    new DynamoDbFailureCounter(dynamoDocumentClient(), presenceTableName(), { prefix: 'login', windowMs: 15 * 60_000, clock }),
+export const logInLimiter = once(
+  () =>
+    new LogInLimiter({
+      counter: new DynamoDbAttemptCounter(dynamoDocumentClient(), presenceTableName(), { prefix: 'login', windowMs: LOG_IN_WINDOW_MS, clock }),
+    }),
 );
 
 export const connectionRegistry = once(() => new DynamoDbConnectionRegistry(dynamoDocumentClient(), presenceTableName(), clock));

@@ -1,4 +1,4 @@
-import { InvalidRequestError, NameTakenError } from '../../../lambdas/domain/errors';
+import { InvalidRequestError, NameTakenError, RateLimitedError } from '../../../lambdas/domain/errors';
 import { errorResponse } from '../../../lambdas/middleware/http';
 
 describe('errorResponse', () => {
@@ -18,6 +18,12 @@ describe('errorResponse', () => {
     expect(response.statusCode).toBe(500);
     expect(JSON.parse(response.body ?? '')).toEqual({ error: { code: 'internal', message: expect.any(String) } });
     expect(response.body).not.toMatch(/SQL|users|password|Database|at /);
+  });
+
+  it('answers rate_limited with 429 and a Retry-After in seconds', () => {
+    const response = errorResponse(new RateLimitedError('Too many log-in attempts', 754));
+
+    expect([response.statusCode, response.headers?.['retry-after']]).toEqual([429, '754']);
   });
 
   it('keeps 400 for invalid requests', () => {
