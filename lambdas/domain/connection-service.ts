@@ -2,7 +2,7 @@
  * What happens when WebSocket connections open, talk and close: their leases, their watch lists,
  * and the grace timer that suppresses flaps.
  */
-import { type PresenceChange, type PresenceView, type Status, closeLease, isLive, openLease, renewLease, setManualStatus } from './presence';
+import { type PresenceChange, type PresenceState, type PresenceView, type Status, closeLease, closeLeaseIfUnrenewed, isLive, openLease, renewLease, setManualStatus } from './presence';
 import type { PresenceService } from './presence-service';
 import type { Clock, ConnectionRegistry, GraceTimer, PresenceStore, UserDirectory } from '../ports';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from './protocol';
@@ -44,10 +44,35 @@ export class ConnectionService {
     const { state, change } = await this.deps.presence.apply(userId, (current, now, policy) =>
       closeLease(current, connectionId, now, policy, closedAt ?? now),
     );
+    await this.armGrace(userId, state, change);
+    return change;
+  }
+
+  /**
+   * The sweeper's close of a connection it judged silent: only if its lease is still the one it
+   * saw (`seenRenewedAt`); a frame that arrived since renewed it, and then the connection stays.
+   * The lease closes before the connection is forgotten, so a close that lost that race forgets
+   * nothing.
+   * @param lastActiveAt the connection's last activity (lastSeen when it was the user's last).
+   * @returns whether the lease was closed (the caller then closes the socket), and the visible change.
+   */
+  async closeSilent(connectionId: string, userId: string, seenRenewedAt: number, lastActiveAt: number): Promise<{ closed: boolean; change: PresenceChange | null }> {
+    let closed = false;
+    const { state, change } = await this.deps.presence.apply(userId, (current, now, policy) => {
+      closed = current.leases[connectionId]?.renewedAt === seenRenewedAt;
+      return closeLeaseIfUnrenewed(current, connectionId, seenRenewedAt, now, policy, lastActiveAt);
+    });
+    if (!closed) return { closed, change };
+    await this.deps.registry.remove(connectionId);
+    await this.armGrace(userId, state, change);
+    return { closed, change };
+  }
+
+  /** When the close left a grace running, the timer re-checks the user when it ends. */
+  private async armGrace(userId: string, state: PresenceState, change: PresenceChange | null): Promise<void> {
     if (change === null && state.pendingSince !== null) {
       await this.deps.graceTimer.schedule(userId, state.pendingSince + this.deps.presence.policy.graceMs);
     }
-    return change;
   }
 
   /**

@@ -137,16 +137,23 @@ const nextChangedAt = (state: PresenceState, now: number): number =>
   state.changedAt === null ? now : Math.max(now, state.changedAt + 1);
 
 /**
- * Settles `state` at `now`: drops leases that ran out, ends a finished grace, and records a
+ * Leases kept in the state: every live one, and WebSocket leases that ran out, whose socket may
+ * still be open: they stay (no longer counted as online) until the sweeper or a `$disconnect`
+ * closes them, so no socket is left open without an owner. HTTP leases that ran out are dropped.
+ */
+const keptLeases = (state: PresenceState, now: number, policy: PresencePolicy): Record<string, Lease> =>
+  Object.fromEntries(Object.entries(state.leases).filter(([, lease]) => lease.kind === 'ws' || isLive(lease, now, policy)));
+
+/**
+ * Settles `state` at `now`: drops HTTP leases that ran out, ends a finished grace, and records a
  * transition when the effective status differs from the announced one.
  */
 export const decide = (state: PresenceState, now: number, policy: PresencePolicy, input: PresenceState = state): Outcome => {
   const status = effectiveStatus(state, now, policy);
-  const live = Object.fromEntries(liveLeases(state, now, policy));
-  const stillPending = status === 'online' && Object.keys(live).length === 0 && state.manual === 'online';
+  const stillPending = status === 'online' && liveLeases(state, now, policy).length === 0 && state.manual === 'online';
   let next: PresenceState = {
     ...state,
-    leases: live,
+    leases: keptLeases(state, now, policy),
     pendingSince: stillPending ? state.pendingSince : null,
   };
   let change: PresenceChange | null = null;
@@ -177,6 +184,16 @@ const sameState = (a: PresenceState, b: PresenceState): boolean =>
   a.pendingSince === b.pendingSince &&
   sameLeases(a.leases, b.leases);
 
+/**
+ * Two steps on one user at one moment, written as one: the later step's change wins (subscribers
+ * keep the newest), else the earlier one's. `input` is what the store holds.
+ */
+const andThen = (first: Outcome, second: (state: PresenceState) => Outcome, input: PresenceState): Outcome => {
+  const next = second(first.state);
+  const change = next.change ?? first.change;
+  return { state: next.state, dirty: change !== null || !sameState(next.state, input), change };
+};
+
 const withLease = (state: PresenceState, leaseId: string, lease: Lease): PresenceState => ({
   ...state,
   leases: { ...state.leases, [leaseId]: lease },
@@ -189,9 +206,13 @@ const newLease = (kind: LeaseKind, now: number, policy: PresencePolicy): Lease =
   expiresAt: now + policy.leaseMs,
 });
 
-/** A connection opened (or the first HTTP heartbeat arrived). */
+/**
+ * A connection opened (or the first HTTP heartbeat arrived). What ran out before it is settled
+ * first: a user whose leases or grace ran out unsettled (the sweeper was late or stopped) already
+ * reads as offline, so coming back is announced as a change even if `announced` still says online.
+ */
 export const openLease = (state: PresenceState, leaseId: string, kind: LeaseKind, now: number, policy: PresencePolicy): Outcome =>
-  decide(withLease(state, leaseId, newLease(kind, now, policy)), now, policy, state);
+  andThen(decide(state, now, policy), (settled) => decide(withLease(settled, leaseId, newLease(kind, now, policy)), now, policy), state);
 
 /**
  * A frame or heartbeat arrived on a lease. The renewal is only written when the lease was last
@@ -207,22 +228,46 @@ export const renewLease = (state: PresenceState, leaseId: string, kind: LeaseKin
 
 /**
  * A lease ended (WebSocket `$disconnect`, or the sweeper found it silent). Idempotent: closing an
- * unknown lease changes nothing, so duplicate and out-of-order disconnects are harmless. When it
- * was the last live lease of a user who was online, the grace starts at `closedAt` (the disconnect
- * moment; the sweeper passes the connection's last activity, long past, so no grace applies).
+ * unknown lease changes nothing, so duplicate and out-of-order disconnects are harmless.
+ *
+ * `closedAt` is when the connection was last known alive: the disconnect's own time, or (sweeper)
+ * its last activity. It counts only while the lease was still live then: a socket that closes
+ * after its lease ran out says nothing new. What ran out by `now` is settled first, with this
+ * lease still counted, so the grace starts only from an effective `online` (a late `$disconnect`
+ * never flips reads back online) and lastSeen never moves past what the lease allowed. When it
+ * was the last live lease, the grace starts at that last moment (long past for the sweeper, so no
+ * grace applies then).
  */
 export const closeLease = (state: PresenceState, leaseId: string, now: number, policy: PresencePolicy, closedAt: number = now): Outcome => {
-  if (!(leaseId in state.leases)) return decide(state, now, policy);
-  const { [leaseId]: closed, ...rest } = state.leases;
-  const remainingLive = Object.values(rest).some((lease) => isLive(lease, now, policy));
-  const startsGrace = !remainingLive && state.announced === 'online' && state.manual === 'online' && state.pendingSince === null;
-  const next: PresenceState = {
-    ...state,
-    leases: rest,
-    pendingSince: startsGrace ? Math.max(closed.renewedAt, closedAt) : state.pendingSince,
-  };
-  return decide(next, now, policy, state);
+  const closed = state.leases[leaseId];
+  if (closed === undefined) return decide(state, now, policy);
+  const lastAlive = isLive(closed, closedAt, policy) ? Math.min(Math.max(closed.renewedAt, closedAt), now) : closed.renewedAt;
+  const known: PresenceState = { ...state, leases: { ...state.leases, [leaseId]: { ...closed, renewedAt: lastAlive } } };
+  return andThen(
+    decide(known, now, policy),
+    (settled) => {
+      const { [leaseId]: _closed, ...rest } = settled.leases;
+      const remainingLive = Object.values(rest).some((lease) => isLive(lease, now, policy));
+      const startsGrace = !remainingLive && settled.announced === 'online' && settled.manual === 'online' && settled.pendingSince === null;
+      return decide({ ...settled, leases: rest, pendingSince: startsGrace ? lastAlive : settled.pendingSince }, now, policy);
+    },
+    state,
+  );
 };
+
+/**
+ * The sweeper's close: only if the lease is still the one it judged silent (same `renewedAt`). A
+ * frame that arrived meanwhile renewed it, and then nothing is closed.
+ */
+export const closeLeaseIfUnrenewed = (
+  state: PresenceState,
+  leaseId: string,
+  seenRenewedAt: number,
+  now: number,
+  policy: PresencePolicy,
+  closedAt: number,
+): Outcome =>
+  state.leases[leaseId]?.renewedAt === seenRenewedAt ? closeLease(state, leaseId, now, policy, closedAt) : decide(state, now, policy);
 
 /**
  * The sweeper learned from API Gateway that a connection whose lease ran out was in fact active at

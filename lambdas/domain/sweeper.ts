@@ -14,10 +14,14 @@ const SWEEP_CONCURRENCY = 16;
 
 export interface SweepReport {
   readonly usersChecked: number;
+  /** Users whose re-check threw (logged each); they stay due and are retried by a later sweep. */
+  readonly usersFailed: number;
   readonly connectionsClosed: number;
   readonly connectionsRevived: number;
   readonly changes: number;
 }
+
+type Counts = { -readonly [K in keyof SweepReport]: SweepReport[K] };
 
 export class Sweeper {
   constructor(
@@ -25,7 +29,7 @@ export class Sweeper {
       readonly due: DueUsers;
       readonly store: Pick<PresenceStore, 'load'>;
       readonly presence: PresenceService;
-      readonly connections: Pick<ConnectionService, 'disconnect'>;
+      readonly connections: Pick<ConnectionService, 'closeSilent'>;
       readonly gateway: ConnectionGateway;
       readonly clock: Clock;
       readonly log?: (message: string, fields: Record<string, unknown>) => void;
@@ -33,16 +37,26 @@ export class Sweeper {
   ) {}
 
   async sweep(): Promise<SweepReport> {
-    const report = { usersChecked: 0, connectionsClosed: 0, connectionsRevived: 0, changes: 0 };
+    const report: Counts = { usersChecked: 0, usersFailed: 0, connectionsClosed: 0, connectionsRevived: 0, changes: 0 };
     const now = this.deps.clock();
     for await (const userIds of this.deps.due.due(now)) {
-      await forEachLimited(userIds, SWEEP_CONCURRENCY, (userId) => this.sweepUser(userId, now, report));
+      await forEachLimited(userIds, SWEEP_CONCURRENCY, (userId) => this.sweepIsolated(userId, now, report));
     }
     return report;
   }
 
-  private async sweepUser(userId: string, now: number, report: { usersChecked: number; connectionsClosed: number; connectionsRevived: number; changes: number }): Promise<void> {
+  /** One user's failure (a throttled call, an exhausted version race) is counted and logged; the others go on. */
+  private async sweepIsolated(userId: string, now: number, report: Counts): Promise<void> {
     report.usersChecked += 1;
+    try {
+      await this.sweepUser(userId, now, report);
+    } catch (error) {
+      report.usersFailed += 1;
+      this.deps.log?.('sweeping a user failed', { userId, error: (error as Error).message, errorName: (error as Error).name });
+    }
+  }
+
+  private async sweepUser(userId: string, now: number, report: Counts): Promise<void> {
     const state = await this.deps.store.load(userId);
     const expired = Object.entries(state.leases).filter(([, lease]) => lease.kind === 'ws' && lease.expiresAt <= now);
     for (const [connectionId, lease] of expired) {
@@ -53,8 +67,11 @@ export class Sweeper {
         if (change !== null) report.changes += 1;
       } else {
         // No grace: the lease already waited. lastSeen is the connection's last frame. The state
-        // changes before the socket closes, so the $disconnect that follows finds nothing to do.
-        const change = await this.deps.connections.disconnect(connectionId, userId, verdict.lastActiveAt);
+        // changes before the socket closes, so the $disconnect that follows finds nothing to do;
+        // a frame that arrived since the GetConnection renewed the lease, and then nothing closes.
+        const { closed, change } = await this.deps.connections.closeSilent(connectionId, userId, lease.renewedAt, verdict.lastActiveAt);
+        if (change !== null) report.changes += 1;
+        if (!closed) continue;
         try {
           await this.deps.gateway.close(connectionId);
         } catch (error) {
@@ -63,7 +80,6 @@ export class Sweeper {
           this.deps.log?.('closing a silent connection failed', { connectionId, error: (error as Error).message });
         }
         report.connectionsClosed += 1;
-        if (change !== null) report.changes += 1;
       }
     }
     const { change } = await this.deps.presence.apply(userId, (current, at, policy) => settle(current, at, policy));

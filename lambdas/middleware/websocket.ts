@@ -16,6 +16,8 @@ export interface WebSocketEvent {
     readonly routeKey: string;
     readonly eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
     readonly connectedAt: number;
+    /** When API Gateway received the frame, or (`$disconnect`) saw the connection close (ms); always set by API Gateway. */
+    readonly requestTimeEpoch?: number;
     readonly authorizer?: { readonly userId?: string; readonly name?: string; readonly principalId?: string };
     readonly disconnectStatusCode?: number;
   };

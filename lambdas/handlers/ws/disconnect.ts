@@ -6,10 +6,14 @@ import { graceTimer } from '../../shared/dependencies/grace-queue';
 
 const connectionService = connectionServiceWith({ graceTimer }, 'wsDisconnect');
 
-/** `$disconnect` (best effort on AWS: the sweeper catches the ones that never come). */
-const lambdaHandler = async (_event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
+/**
+ * `$disconnect` (best effort on AWS: the sweeper catches the ones that never come). lastSeen is the
+ * disconnect's own time, which the event carries: the handler may run seconds later (a burst of
+ * closes, a cold start, throttling).
+ */
+const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const { connectionId, userId } = context as WebSocketContext;
-  await connectionService().disconnect(connectionId, userId);
+  await connectionService().disconnect(connectionId, userId, event.requestContext.requestTimeEpoch);
   return { statusCode: 200 };
 };
 

@@ -131,15 +131,27 @@ describe('flap suppression', () => {
     ]);
   });
 
-  it('treats a return that beats a late grace timer as continuous presence', () => {
+  it('announces online again when a connection returns after a grace that nothing settled yet (readers already saw offline)', () => {
     const { state, changes } = run([
       (st) => openLease(st, 'c1', 'ws', s(0), policy),
       (st) => closeLease(st, 'c1', s(10), policy),
-      (st) => openLease(st, 'c2', 'ws', s(14), policy),
     ]);
+    expect(view(state, s(13.5), policy).status).toBe('offline');
 
-    expect(changes.map((change) => change.status)).toEqual(['online']);
-    expect(settle(state, s(15), policy).change).toBeNull();
+    const back = openLease(state, 'c2', 'ws', s(14), policy);
+
+    expect([...changes, back.change].map((change) => change?.status)).toEqual(['online', 'online']);
+    // The unwritten offline step of the same write took s(14); the online change is stamped after it.
+    expect(back.change).toEqual({ userId: '42', status: 'online', lastSeen: null, changedAt: s(14) + 1 });
+    expect(settle(back.state, s(15), policy).change).toBeNull();
+  });
+
+  it('announces online when a user comes back after every lease ran out unseen (a stop longer than the sweeper looks back)', () => {
+    const { state } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy), (st) => openLease(st, 'http', 'http', s(1), policy)]);
+    expect(view(state, s(14 * 60), policy).status).toBe('offline');
+
+    expect(openLease(state, 'c2', 'ws', s(14 * 60), policy).change?.status).toBe('online');
+    expect(renewLease(state, 'http', 'http', s(14 * 60), policy).change?.status).toBe('online');
   });
 });
 
@@ -241,6 +253,43 @@ describe('leases', () => {
 
     expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(100), changedAt: s(251) });
     expect(outcome.state.leases).toEqual({});
+  });
+
+  it("keeps another device's expired WebSocket lease when a renewal settles the user, so the sweeper still closes that socket", () => {
+    const { state } = run([
+      (st) => openLease(st, 'silent', 'ws', s(0), policy),
+      (st) => openLease(st, 'active', 'ws', s(0), policy),
+      (st) => renewLease(st, 'active', 'ws', s(80), policy),
+      (st) => renewLease(st, 'active', 'ws', s(160), policy),
+      (st) => renewLease(st, 'active', 'ws', s(240), policy),
+    ]);
+
+    expect(Object.keys(state.leases).sort()).toEqual(['active', 'silent']);
+    expect(isLive(state.leases.silent, s(240), policy)).toBe(false);
+    expect(nextCheckAt(state, policy)).toBe(s(150));
+    expect(effectiveStatus(state, s(240), policy)).toBe('online');
+  });
+
+  it('a $disconnect that arrives after the lease ran out keeps reads offline, starts no grace and keeps lastSeen', () => {
+    const { state } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy)]);
+    const before = view(state, s(231), policy);
+    expect(before).toEqual({ userId: '42', status: 'offline', lastSeen: s(0) });
+
+    // The socket closed at 230 s, after the lease's deadline (225 s); the handler runs at 231 s.
+    const outcome = closeLease(state, 'c1', s(231), policy, s(230));
+
+    expect(view(outcome.state, s(231), policy)).toEqual(before);
+    expect(view(outcome.state, s(232), policy)).toEqual(before);
+    expect(outcome.state.pendingSince).toBeNull();
+    expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(0), changedAt: s(231) });
+  });
+
+  it('a $disconnect handled late but sent while the lease was live takes the disconnect as lastSeen, with the grace counted from it', () => {
+    const { state } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy)]);
+
+    const outcome = closeLease(state, 'c1', s(20), policy, s(10));
+
+    expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(10), changedAt: s(20) });
   });
 
   it('starts no grace when the sweeper closes a connection at its last activity, long ago', () => {
