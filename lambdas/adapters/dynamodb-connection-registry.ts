@@ -127,6 +127,12 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
           KeyConditionExpression: 'pk = :pk AND sk > :now',
           ExpressionAttributeValues: { ':pk': `W#${userId}`, ':now': untilKey(Math.floor(this.clock() / 1000)) },
           ProjectionExpression: 'sk, watcher',
+          // Strongly consistent (twice the read units), as the subscribe snapshot is (review H3): a
+          // subscribe writes its watch, then reads the user's presence; a change is written, then this
+          // lists the watchers. With both reads consistent, one of them sees the other's write; with
+          // an eventually consistent one, a lagging replica can hide the watch here while the
+          // snapshot shows the status from before the change, and the subscriber never hears of it.
+          ConsistentRead: true,
           ExclusiveStartKey: start,
           Limit: WATCHERS_PAGE,
         }),

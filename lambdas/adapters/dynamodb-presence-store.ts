@@ -9,7 +9,7 @@ import {
   emptyPresence,
   nextCheckAt,
 } from '../domain/presence';
-import type { PresenceStore } from '../ports';
+import type { PresenceStore, ReadOptions } from '../ports';
 import { sweepSlot } from '../domain/sweep';
 
 /** Key of a user's presence item in the single presence table. */
@@ -74,14 +74,14 @@ export class DynamoDbPresenceStore implements PresenceStore {
     return (Item?.leases as Record<string, Lease> | undefined)?.[leaseId] ?? null;
   }
 
-  async loadMany(userIds: readonly string[]): Promise<Map<string, PresenceState>> {
+  async loadMany(userIds: readonly string[], options: ReadOptions = {}): Promise<Map<string, PresenceState>> {
     const found = new Map<string, PresenceState>();
     const unique = [...new Set(userIds)];
     for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
       let keys: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT).map(userKey);
       for (let attempt = 0; keys.length > 0; attempt += 1) {
         if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1_000)));
-        const output = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+        const output = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: options.consistent === true } } }));
         for (const item of output.Responses?.[this.tableName] ?? []) {
           const state = fromItem(item as PresenceItem);
           found.set(state.userId, state);

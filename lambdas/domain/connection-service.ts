@@ -102,7 +102,10 @@ export class ConnectionService {
     const byId = new Map(known.map((user) => [user.id, user]));
     const ordered = userIds.flatMap((id) => byId.get(id) ?? []);
     return {
-      presences: await this.deps.presence.views(ordered),
+      // Strongly consistent, as the notifier's watchers query is (review H3): the watch is written
+      // above, then X's presence read here; a change of X is written, then the notifier lists X's
+      // watchers. Either the notifier sees this watch, or this read sees the change: never neither.
+      presences: await this.deps.presence.views(ordered, { consistent: true }),
       unknown: userIds.filter((id) => !knownIds.has(id)),
     };
   }

@@ -7,7 +7,7 @@ import {
   type PresenceView,
   view,
 } from './presence';
-import type { Clock, PresenceStore, UserRecord } from '../ports';
+import type { Clock, PresenceStore, ReadOptions, UserRecord } from '../ports';
 
 const MAX_ATTEMPTS = 16;
 
@@ -56,10 +56,13 @@ export class PresenceService {
     }
   }
 
-  /** Presence of known users, read in one batch; the directory's durable last-seen fills gaps. */
-  async views(users: readonly UserRecord[]): Promise<PresenceView[]> {
+  /**
+   * Presence of known users, read in one batch; the directory's durable last-seen fills gaps.
+   * `consistent` for a subscribe's snapshot (see ConnectionService.subscribe).
+   */
+  async views(users: readonly UserRecord[], options: ReadOptions = {}): Promise<PresenceView[]> {
     if (users.length === 0) return [];
-    const states = await this.deps.store.loadMany(users.map((user) => user.id));
+    const states = await this.deps.store.loadMany(users.map((user) => user.id), options);
     const now = this.deps.clock();
     return users.map((user) => {
       const state = states.get(user.id);
