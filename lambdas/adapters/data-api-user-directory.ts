@@ -21,9 +21,10 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (char) => `
 
 const encodeCursor = (lowerName: string): string => Buffer.from(lowerName, 'utf8').toString('base64url');
 
+/** A cursor is a lower-cased name as base64url; anything else (NUL, which PostgreSQL refuses, included) is refused. */
 const decodeCursor = (cursor: string): string => {
   const text = /^[A-Za-z0-9_-]{1,64}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
-  if (text === '' || text.length > 32 || encodeCursor(text) !== cursor) throw new InvalidRequestError('cursor is not valid');
+  if (!/^[a-z0-9_.-]{1,32}$/.test(text) || encodeCursor(text) !== cursor) throw new InvalidRequestError('cursor is not valid');
   return text;
 };
 

@@ -89,12 +89,19 @@ export const MAX_IDS_PER_FRAME = 100;
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * The contract's id shape: a string of 1-64 characters, whatever they are (NUL included). An id
+ * of that shape that is no user is unknown (404, left out, listed under `unknown`); anything else
+ * is `invalid_request`.
+ */
+export const isIdShaped = (id: unknown): id is string => typeof id === 'string' && id.length >= 1 && id.length <= 64;
+
 /** 1-100 ids, each a non-empty string of at most 64 characters; duplicates collapse. Used by HTTP and WebSocket alike. */
 export const checkIdList = (ids: unknown, field = 'userIds'): string[] => {
   if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_IDS_PER_FRAME) {
     throw new InvalidRequestError(`${field} must list 1-${MAX_IDS_PER_FRAME} user ids`);
   }
-  if (!ids.every((id) => typeof id === 'string' && id.length >= 1 && id.length <= 64)) {
+  if (!ids.every(isIdShaped)) {
     throw new InvalidRequestError(`${field} must be non-empty strings of at most 64 characters`);
   }
   return [...new Set(ids as string[])];

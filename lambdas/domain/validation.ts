@@ -4,7 +4,7 @@
  */
 import { InvalidRequestError } from './errors';
 import type { Status } from './presence';
-import { checkIdList, isObject } from './protocol';
+import { checkIdList, isIdShaped, isObject } from './protocol';
 
 const NAME = /^[A-Za-z0-9_.-]{3,32}$/;
 /** Ids are positive integers stored as bigint; anything else cannot be a user id. */
@@ -80,6 +80,8 @@ export interface SearchQuery {
 export const parseSearchQuery = (params: Record<string, string | undefined>): SearchQuery => {
   const q = params.q;
   if (q === undefined || q.length < 1 || q.length > 32) throw new InvalidRequestError('q is required, 1-32 characters');
+  // No name holds NUL, and PostgreSQL refuses it in text: refused here, before any query.
+  if (q.includes('\u0000')) throw new InvalidRequestError('q must not contain NUL');
   const rawLimit = params.limit;
   let limit = 20;
   if (rawLimit !== undefined) {
@@ -90,6 +92,12 @@ export const parseSearchQuery = (params: Record<string, string | undefined>): Se
   }
   const cursor = params.cursor === undefined || params.cursor === '' ? null : params.cursor;
   return { q, limit, cursor };
+};
+
+/** A user id in a path (`GET /users/{id}`): of the contract's shape, or `invalid_request`. */
+export const parseIdParam = (value: string | undefined): string => {
+  if (!isIdShaped(value)) throw new InvalidRequestError('id must be 1-64 characters');
+  return value;
 };
 
 /** 1-100 ids, comma-separated; duplicates collapse. Ids that cannot exist stay in, as unknown. */

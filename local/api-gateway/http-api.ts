@@ -197,7 +197,9 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
   const log = options.log ?? (() => undefined);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = parseTarget(req.url);
+    // AWS: the edge refuses a request line it cannot parse with a 400 of its own; no integration runs.
+    if (url === null) return send(res, message(400, 'Bad Request'));
     const method = req.method ?? 'GET';
     const origin = req.headers.origin;
     // AWS: with a CORS configuration, API Gateway answers preflight requests itself and adds the headers to responses.
@@ -263,6 +265,15 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
         server.closeAllConnections();
       }),
   };
+};
+
+/** The request target (origin-form `/path?q`, or absolute-form `http://host/path?q`), or null when it does not parse. */
+const parseTarget = (target: string | undefined): URL | null => {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
 };
 
 const safeDecode = (text: string): string => {

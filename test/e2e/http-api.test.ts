@@ -291,6 +291,31 @@ describe('the API edge', () => {
   });
 });
 
+describe('hostile input: a contract error, never a 500', () => {
+  it.each([
+    ['a NUL in the search prefix', '/users?q=a%00'],
+    ['a search cursor that decodes to NUL', '/users?q=a&cursor=AA'],
+    ['a 65-character user id', `/users/${'1'.repeat(65)}`],
+    ['a 65-character id in a presence list', `/presence?userIds=1,${'1'.repeat(65)}`],
+  ])('refuses %s with 400 invalid_request', async (_case, target) => {
+    const response = await call('GET', target, { token: alice.token });
+
+    expect([response.status, errorCode(response.body)]).toEqual([400, 'invalid_request']);
+  });
+
+  it('answers an id of the contract\'s shape that does not exist, NUL included, with 404 not_found', async () => {
+    const responses = await Promise.all(['%00', 'abc', '1'.repeat(64)].map((id) => call('GET', `/users/${id}`, { token: alice.token })));
+
+    expect(responses.map((response) => [response.status, errorCode(response.body)])).toEqual(Array(3).fill([404, 'not_found']));
+  });
+
+  it('answers a NUL in a log-in name like any name no account has: 401 invalid_credentials', async () => {
+    const response = await logIn('alice\u0000');
+
+    expect([response.status, errorCode(response.body)]).toEqual([401, 'invalid_credentials']);
+  });
+});
+
 describe('restart with the same data dir', () => {
   it('keeps users, passwords, manual status, lastSeen and issued tokens', async () => {
     const user = await signUp('durable');

@@ -3,6 +3,7 @@
  * handlers that capture what they receive.
  */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type HttpApi, startHttpApi } from '../../local/api-gateway/http-api';
 import type { FunctionConfig } from '../../local/api-gateway/lambda-invoke';
@@ -126,5 +127,38 @@ describe('results', () => {
     const response = await fetch(`${api.url}/items/1`, { method: 'DELETE' });
 
     expect([response.status, await response.json()]).toEqual([404, { message: 'Not Found' }]);
+  });
+});
+
+describe('request targets', () => {
+  /** Sends one raw HTTP/1.1 request line and returns the status line and body. */
+  const rawRequest = (target: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const socket = connect(Number(new URL(api.url).port), '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      const chunks: Buffer[] = [];
+      socket.on('data', (chunk) => chunks.push(chunk));
+      socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', reject);
+    });
+
+  it('answers an absolute-form target it cannot parse with 400 {"message":"Bad Request"}, not a crash', async () => {
+    const reply = await rawRequest('http://[/items/1');
+
+    expect(reply).toMatch(/^HTTP\/1\.1 400 /);
+    expect(reply).toContain('{"message":"Bad Request"}');
+  });
+
+  it('hands the handler the client\'s own address as sourceIp', async () => {
+    await new Promise<void>((resolve, reject) => {
+      request(`${api.url}/items/2`, { localAddress: '127.0.0.2' }, (res) => res.resume().on('end', resolve)).on('error', reject).end();
+    });
+
+    expect(last().requestContext.http.sourceIp).toBe('127.0.0.2');
+  });
+
+  it('routes an absolute-form target by its path', async () => {
+    const reply = await rawRequest('http://example.com/items/7');
+
+    expect([reply.split('\r\n')[0], last().pathParameters]).toEqual(['HTTP/1.1 200 OK', { id: '7' }]);
   });
 });

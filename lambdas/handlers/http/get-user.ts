@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { NotFoundError } from '../../domain/errors';
 import { presenceJson } from '../../domain/protocol';
+import { parseIdParam } from '../../domain/validation';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
@@ -8,7 +9,7 @@ import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
-  const user = await userDirectory().findById(event.pathParameters?.id ?? '');
+  const user = await userDirectory().findById(parseIdParam(event.pathParameters?.id));
   if (user === null) throw new NotFoundError('No such user');
   const [view] = await presenceService().views([user]);
   const { status, lastSeen } = presenceJson(view);

@@ -1,5 +1,5 @@
 import { InvalidRequestError } from '../../../lambdas/domain/errors';
-import { isUserId, parseAccount, parseIdList, parseJsonBody, parseSearchQuery, parseStatus } from '../../../lambdas/domain/validation';
+import { isUserId, parseAccount, parseIdList, parseIdParam, parseJsonBody, parseSearchQuery, parseStatus } from '../../../lambdas/domain/validation';
 
 describe('parseAccount', () => {
   it.each(['ab', 'a'.repeat(33), 'al ice', 'alice!', 'ålice', ''])('refuses the name %j', (name) => {
@@ -30,7 +30,7 @@ describe('parseSearchQuery', () => {
     expect(() => parseSearchQuery({ q: 'al', limit })).toThrow(InvalidRequestError);
   });
 
-  it.each([undefined, '', 'q'.repeat(33)])('refuses q %j', (q) => {
+  it.each([undefined, '', 'q'.repeat(33), 'a\u0000', '\u0000'])('refuses q %j', (q) => {
     expect(() => parseSearchQuery({ q })).toThrow(InvalidRequestError);
   });
 });
@@ -46,6 +46,16 @@ describe('parseIdList', () => {
 
   it('refuses an empty id', () => {
     expect(() => parseIdList('1,,2')).toThrow(InvalidRequestError);
+  });
+});
+
+describe('parseIdParam', () => {
+  it.each(['1', 'abc', '\u0000', '1'.repeat(64)])('accepts %j, of the contract\'s shape (unknown if no user has it)', (id) => {
+    expect(parseIdParam(id)).toBe(id);
+  });
+
+  it.each([undefined, '', '1'.repeat(65)])('refuses %j', (id) => {
+    expect(() => parseIdParam(id)).toThrow(InvalidRequestError);
   });
 });
 
