@@ -2,18 +2,20 @@
  * The HTTP half of the contract: sign-up, log-in, search, users, bulk presence, own status.
  * Uses the global `fetch` (browsers, Node >= 18) unless one is passed in.
  */
-import type { Status } from '../lambdas/domain/presence';
 import {
+  type ConfigReply,
   type HeartbeatReply,
   MAX_IDS_PER_FRAME,
+  type MeReply,
   type PresenceJson,
   type SearchPage,
   type Session,
+  type Status,
   type UserJson,
   type UserWithPresence,
-} from '../lambdas/domain/protocol';
+} from './wire';
 
-export type { HeartbeatReply, SearchPage, Session, UserJson, UserWithPresence };
+export type { ConfigReply, HeartbeatReply, MeReply, SearchPage, Session, UserJson, UserWithPresence };
 
 /** A non-2xx answer: the HTTP status and the contract's error `code` (`internal` when the body was not the contract's). */
 export class PresenceApiError extends Error {
@@ -100,16 +102,31 @@ export class PresenceApi {
     return this.call('POST', '/me/heartbeat');
   }
 
+  /**
+   * The token's own user, effective status and manual setting. `token` defaults to the kept one.
+   * @throws PresenceApiError with status 401 when the token is not (or no longer) valid.
+   */
+  getMe(token: string | null = this.token): Promise<MeReply> {
+    return this.call('GET', '/me', undefined, token);
+  }
+
+  /** The deployment's timing (heartbeat, lease, offline grace) and WebSocket URL; no token needed. */
+  getConfig(): Promise<ConfigReply> {
+    return this.call('GET', '/config', undefined, false);
+  }
+
   private keep(session: Session): Session {
     this.token = session.token;
     return session;
   }
 
-  private async call<T>(method: string, path: string, body?: unknown, authenticated = true): Promise<T> {
+  /** `auth`: true for the kept token, a token, or false (or null, not logged in) for none. */
+  private async call<T>(method: string, path: string, body?: unknown, auth: boolean | string | null = true): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (authenticated) {
-      if (this.token === null) throw new PresenceApiError(401, 'unauthorized', 'Not logged in');
-      headers.authorization = `Bearer ${this.token}`;
+    if (auth !== false) {
+      const token = auth === true ? this.token : auth;
+      if (token === null) throw new PresenceApiError(401, 'unauthorized', 'Not logged in');
+      headers.authorization = `Bearer ${token}`;
     }
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await this.fetchFn(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });

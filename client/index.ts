@@ -1,11 +1,20 @@
 /**
  * The presence service's client library: the HTTP API ({@link PresenceApi}) and the live
  * WebSocket connection ({@link PresenceClient}). Runs in browsers and on Node >= 20 (pass the `ws`
- * package as `WebSocket` there). Message types are the server's own (lambdas/domain/protocol.ts).
+ * package as `WebSocket` there). Message types are the server's own (see wire.ts).
  */
-export type { Status } from '../lambdas/domain/presence';
-export type { ClientFrame, ErrorCode, PresenceChangeJson, PresenceJson, ServerFrame } from '../lambdas/domain/protocol';
-export { MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../lambdas/domain/protocol';
+export {
+  type ClientFrame,
+  type ConfigReply,
+  type ErrorCode,
+  MAX_IDS_PER_FRAME,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  type MeReply,
+  type PresenceChangeJson,
+  type PresenceJson,
+  type ServerFrame,
+  type Status,
+} from './wire';
 export { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, rotationDelay } from './backoff';
 export {
   type HeartbeatReply,
@@ -22,6 +31,7 @@ export {
   type ConnectionStateChange,
   PresenceClient,
   PresenceClientError,
+  type PresenceClientApi,
   type PresenceClientErrorCode,
   type PresenceClientEvents,
   type PresenceClientOptions,

@@ -2,7 +2,6 @@
  * The WebSocket half of the contract: one object that owns the connection, keeps the watch list
  * subscribed across reconnects, and turns the server's frames into per-user presence.
  */
-import type { Status } from '../lambdas/domain/presence';
 import {
   type ClientFrame,
   type ErrorCode,
@@ -10,9 +9,11 @@ import {
   MAX_SUBSCRIPTIONS_PER_CONNECTION,
   type PresenceChangeJson,
   type ServerFrame,
-} from '../lambdas/domain/protocol';
+  type Status,
+} from './wire';
 import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, rotationDelay } from './backoff';
 import { Emitter } from './emitter';
+import type { PresenceApi } from './http';
 import { PresenceTable, type PresenceView } from './presence-table';
 
 /**
@@ -34,7 +35,8 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 /**
  * `connecting`: the first connection is being opened. `connected`: a socket is open and the watch
  * list subscribed. `reconnecting`: the connection was lost (or could not be opened) and another
- * attempt is pending. `closed`: `close()` was called. A planned rotation stays `connected`.
+ * attempt is pending. `closed`: `close()` was called, or the token was refused (`unauthorized`).
+ * A planned rotation stays `connected`.
  */
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
 
@@ -50,6 +52,8 @@ export interface ConnectionStateChange {
   readonly attempt: number;
   /** When `reconnecting`: how long until the next attempt (ms). */
   readonly retryInMs?: number;
+  /** When `reconnecting`: when the next attempt starts (ms since the epoch); `reconnectNow()` starts it at once. */
+  readonly nextAttemptAt?: number;
 }
 
 /** `timeout`: no reply in time; `connection`: the socket could not be used; the rest are the contract's error frames. */
@@ -72,16 +76,36 @@ export interface PresenceClientEvents {
   error: PresenceClientError;
   /** Ids the server does not know; they are dropped from the watch list. */
   unknown: { readonly userIds: readonly string[] };
+  /**
+   * The server refused the connection and `GET /me` says the token is not (or no longer) valid:
+   * the client has stopped (state `closed`). Log in again, then `connect()`.
+   */
+  unauthorized: { readonly message: string };
 }
 
+/** What the client asks over HTTP: a {@link PresenceApi} fits. */
+export type PresenceClientApi = Pick<PresenceApi, 'getMe' | 'getConfig'> & { readonly token?: string | null };
+
 export interface PresenceClientOptions {
-  /** WebSocket API URL without the token, e.g. `ws://127.0.0.1:4001` or `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`. */
-  readonly url: string;
-  /** The bearer token, or a function asked before every connection attempt (so a refreshed token is used). */
-  readonly token: string | (() => string | Promise<string>);
+  /**
+   * WebSocket API URL without the token, e.g. `ws://127.0.0.1:4001` or
+   * `wss://{api}.execute-api.{region}.amazonaws.com/{stage}`. Default: `webSocketUrl` of `GET /config` (needs `api`).
+   */
+  readonly url?: string;
+  /**
+   * The bearer token, or a function asked before every connection attempt (so a refreshed token is
+   * used). Default: the token `api` holds.
+   */
+  readonly token?: string | (() => string | Promise<string>);
+  /**
+   * The HTTP API (a {@link PresenceApi}). With it the client reads `GET /config` before its first
+   * connection (heartbeat interval, WebSocket URL), and after a refused connection asks `GET /me`:
+   * a 401 there emits `unauthorized` and stops the retries; anything else is an outage and it retries.
+   */
+  readonly api?: PresenceClientApi;
   /** The WebSocket implementation; default: the global one (browsers). On Node 20 pass `ws`. */
   readonly WebSocket?: WebSocketConstructor;
-  /** A heartbeat goes out after this long without any frame sent (contract default 60). */
+  /** A heartbeat goes out after this long without any frame sent. Default: `GET /config` (with `api`), else 60. */
   readonly heartbeatSeconds?: number;
   /** A heartbeat without a reply for this long means the socket is dead (half-open TCP): reconnect. Default 15 s. */
   readonly heartbeatTimeoutMs?: number;
@@ -123,6 +147,8 @@ interface PendingRequest {
 /** One socket and what this client did on it. */
 interface Link {
   readonly socket: WebSocketLike;
+  /** The token it was opened with. */
+  readonly token: string;
   open: boolean;
   done: boolean;
   /** Ids whose `subscribed` snapshot arrived on this socket: its events for them are live. */
@@ -161,7 +187,10 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
   private current: ConnectionState = 'idle';
   private attempt = 0;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private retryAt: number | null = null;
   private sequence = 0;
+  /** What `GET /config` said (read once, before the first connection that needs it). */
+  private config: { url: string; heartbeatSeconds: number } | null = null;
 
   constructor(options: PresenceClientOptions) {
     super();
@@ -175,6 +204,11 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
 
   get state(): ConnectionState {
     return this.current;
+  }
+
+  /** While `reconnecting`: when the next attempt starts (ms since the epoch); otherwise null. */
+  get nextAttemptAt(): number | null {
+    return this.retryAt;
   }
 
   /** The ids being watched. */
@@ -199,12 +233,29 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
     void this.openLink();
   }
 
+  /**
+   * While `reconnecting` and waiting for the next attempt: makes that attempt now (a "Retry now"
+   * button). Returns whether an attempt was started.
+   */
+  reconnectNow(): boolean {
+    if (this.current !== 'reconnecting' || this.retryAt === null || this.primary !== null || this.candidate !== null) return false;
+    clearTimeout(this.retryTimer);
+    this.retryAt = null;
+    void this.openLink();
+    return true;
+  }
+
   /** Closes the connection for good (until `connect()` again); the watch list is kept. */
   close(): void {
     if (this.current === 'closed' || this.current === 'idle') return;
+    this.stop('client closed');
+  }
+
+  private stop(reason: string): void {
     clearTimeout(this.retryTimer);
+    this.retryAt = null;
     this.setState('closed');
-    for (const link of [this.primary, this.candidate]) if (link !== null) this.drop(link, 1000, 'client closed');
+    for (const link of [this.primary, this.candidate]) if (link !== null) this.drop(link, 1000, reason);
     this.primary = null;
     this.candidate = null;
   }
@@ -261,18 +312,49 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
     const previous = this.current;
     if (previous === state && retryInMs === undefined) return;
     this.current = state;
-    this.emit('connection-state', { state, previous, attempt: this.attempt, ...(retryInMs === undefined ? {} : { retryInMs }) });
+    const retry = retryInMs === undefined || this.retryAt === null ? {} : { retryInMs, nextAttemptAt: this.retryAt };
+    this.emit('connection-state', { state, previous, attempt: this.attempt, ...retry });
+  }
+
+  private get heartbeatSeconds(): number {
+    return this.options.heartbeatSeconds ?? this.config?.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds;
+  }
+
+  /** The WebSocket URL: the option, else `GET /config` (asked until it answers once). */
+  private async webSocketUrl(): Promise<string> {
+    const { api } = this.options;
+    if (api !== undefined && this.config === null && (this.options.url === undefined || this.options.heartbeatSeconds === undefined)) {
+      try {
+        const config = await api.getConfig();
+        this.config = { url: config.webSocketUrl, heartbeatSeconds: config.heartbeatSeconds };
+      } catch (error) {
+        if (this.options.url === undefined) throw new Error(`GET /config failed: ${(error as Error).message}`);
+        // With a URL the client can connect anyway, on the default heartbeat until /config answers.
+      }
+    }
+    const url = this.options.url ?? this.config?.url;
+    if (url === undefined) throw new Error('No WebSocket URL: pass `url`, or `api` to read it from GET /config');
+    return url;
+  }
+
+  private async token(): Promise<string> {
+    const { token, api } = this.options;
+    if (typeof token === 'function') return token();
+    const value = token ?? api?.token;
+    if (typeof value !== 'string') throw new Error('no token: pass `token`, or an `api` that holds one');
+    return value;
   }
 
   private async openLink(): Promise<void> {
     let url: string;
+    let token: string;
     try {
-      const token = typeof this.options.token === 'function' ? await this.options.token() : this.options.token;
-      const target = new URL(this.options.url);
+      token = await this.token();
+      const target = new URL(await this.webSocketUrl());
       target.searchParams.set('token', token);
       url = target.toString();
     } catch (error) {
-      this.emit('error', new PresenceClientError('connection', `No token for the connection: ${(error as Error).message}`));
+      this.emit('error', new PresenceClientError('connection', `Cannot connect: ${(error as Error).message}`));
       this.retryLater();
       return;
     }
@@ -285,7 +367,7 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
       this.retryLater();
       return;
     }
-    const link: Link = { socket, open: false, done: false, live: new Set(), pending: new Set(), buffered: [], requests: new Map(), timers: {} };
+    const link: Link = { socket, token, open: false, done: false, live: new Set(), pending: new Set(), buffered: [], requests: new Map(), timers: {} };
     this.candidate = link;
     socket.onopen = () => this.onOpen(link);
     socket.onmessage = (event: { data?: unknown }) => this.onMessage(link, event.data);
@@ -357,6 +439,7 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
       else this.setState('reconnecting');
     } else if (link === this.candidate) {
       this.candidate = null;
+      if (!link.open) void this.checkToken(link.token);
       if (this.primary !== null) {
         // A failed rotation: the old socket still works; try the replacement again later.
         const primary = this.primary;
@@ -368,13 +451,32 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
     }
   }
 
+  /**
+   * A connection was refused or failed before it opened: a network failure, or a dead token (the
+   * handshake's 401 is not visible to a WebSocket client). `GET /me` tells them apart: a 401 stops
+   * the client; anything else (including no answer) leaves the retries running.
+   */
+  private async checkToken(token: string): Promise<void> {
+    const { api } = this.options;
+    if (api === undefined) return;
+    try {
+      await api.getMe(token);
+    } catch (error) {
+      if ((error as { status?: unknown }).status !== 401 || this.current === 'closed' || this.current === 'connected') return;
+      this.stop('unauthorized');
+      this.emit('unauthorized', { message: (error as Error).message });
+    }
+  }
+
   private retryLater(): void {
     if (this.current === 'closed') return;
     const delay = backoffDelay(this.attempt, this.backoffOptions, this.random);
     this.attempt += 1;
+    this.retryAt = Date.now() + delay;
     this.setState('reconnecting', delay);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
+      this.retryAt = null;
       if (this.current !== 'closed' && this.primary === null && this.candidate === null) void this.openLink();
     }, delay);
   }
@@ -439,7 +541,7 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
       this.request(link, { action: 'heartbeat' }, timeoutMs).catch((error: PresenceClientError) => {
         if (error.code === 'timeout') this.lost(link, 'no reply to a heartbeat');
       });
-    }, (this.options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds) * 1000);
+    }, this.heartbeatSeconds * 1000);
   }
 
   private async subscribe(link: Link, userIds: readonly string[]): Promise<{ unknown: string[] }> {

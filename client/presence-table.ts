@@ -1,4 +1,4 @@
-import type { PresenceChangeJson, PresenceJson } from '../lambdas/domain/protocol';
+import type { PresenceChangeJson, PresenceJson } from './wire';
 
 /** What the client knows about one watched user. */
 export interface PresenceView extends PresenceJson {

@@ -49,6 +49,22 @@ export interface HeartbeatReply {
   readonly leaseExpiresAt: string;
 }
 
+/** `GET /me`: the token's own user, effective status and manual setting. */
+export interface MeReply {
+  readonly user: UserJson;
+  readonly status: Status;
+  readonly lastSeen: string | null;
+  readonly setting: Status;
+}
+
+/** `GET /config`: what a client needs to heartbeat correctly against this deployment. */
+export interface ConfigReply {
+  readonly heartbeatSeconds: number;
+  readonly leaseSeconds: number;
+  readonly offlineGraceSeconds: number;
+  readonly webSocketUrl: string;
+}
+
 /** Every HTTP error body. */
 export interface ErrorBody {
   readonly error: { readonly code: HttpErrorCode; readonly message: string };

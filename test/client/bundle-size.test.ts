@@ -1,4 +1,4 @@
-import { measureClientBundle } from '../../client/size';
+import { measureClientBundle } from '../../scripts/client-size';
 
 /** The library ships to every page that shows presence; growing past this deserves a conscious decision. */
 const BUDGET_GZIP_BYTES = 6 * 1024;

@@ -1,11 +1,12 @@
 import middy from '@middy/core';
 import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import type { ConfigReply } from '../../domain/protocol';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
 import { numberEnv, requireEnv } from '../../shared/config';
 import { heartbeatSeconds, once } from '../../shared/dependencies/core';
 
 /** The deployment's timing and WebSocket URL, read once at cold start: a client heartbeats by these. */
-const clientConfig = once(() => ({
+const clientConfig = once((): ConfigReply => ({
   heartbeatSeconds: heartbeatSeconds(),
   leaseSeconds: numberEnv(ENV.leaseSeconds, DEFAULTS.leaseSeconds),
   offlineGraceSeconds: numberEnv(ENV.graceSeconds, DEFAULTS.graceSeconds),

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { UnauthorizedError } from '../../domain/errors';
-import { presenceJson } from '../../domain/protocol';
+import { type MeReply, presenceJson } from '../../domain/protocol';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService, presenceStore } from '../../shared/dependencies/presence-table';
@@ -19,7 +19,8 @@ const lambdaHandler = async (_event: HttpEvent, context: Context): Promise<HttpR
   if (user === null) throw new UnauthorizedError('The token belongs to no existing user');
   const [[view], state] = await Promise.all([presenceService().views([user]), presenceStore().load(userId)]);
   const { status, lastSeen } = presenceJson(view);
-  return json(200, { user: userJson(user), status, lastSeen, setting: state.manual });
+  const reply: MeReply = { user: userJson(user), status, lastSeen, setting: state.manual };
+  return json(200, reply);
 };
 
 export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));

@@ -15,7 +15,7 @@ export interface BundleSize {
 
 export const measureClientBundle = async (): Promise<BundleSize> => {
   const result = await build({
-    entryPoints: [path.join(__dirname, 'index.ts')],
+    entryPoints: [path.join(__dirname, '..', 'client', 'index.ts')],
     bundle: true,
     minify: true,
     format: 'esm',
