@@ -25,6 +25,10 @@ export const ENV = {
   graceQueueUrl: 'GRACE_QUEUE_URL',
   sqsEndpoint: 'SQS_ENDPOINT',
   logLevel: 'LOG_LEVEL',
+  /** CloudWatch namespace of the EMF metrics (read by Powertools too). */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
+  /** The `service` of every log line and metric dimension (read by Powertools too). */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
 
 /** Defaults shared by the stack and the local runtime (the contract's defaults). */
@@ -35,6 +39,8 @@ export const DEFAULTS = {
   sweepShards: 16,
   heartbeatSeconds: 60,
   tokenTtlSeconds: 7 * 24 * 3600,
+  metricsNamespace: 'Presence',
+  serviceName: 'presence',
 } as const;
 
 /** The deployment's timing as clients learn it (`GET /config` and the web client's config.js). */

@@ -23,7 +23,7 @@ import {
 import { DataApi } from '../lambdas/adapters/data-api';
 import { applyMigrations } from '../lambdas/adapters/migrations';
 import { type HttpApi, type StaticResponse, firstAnswer, startHttpApi } from './api-gateway/http-api';
-import { type FunctionConfig, type LambdaHandler, invoke } from './api-gateway/lambda-invoke';
+import { CONCURRENT_INVOCATIONS_ENV, type FunctionConfig, type LambdaHandler, invoke } from './api-gateway/lambda-invoke';
 import { type WebSocketApi, startWebSocketApi } from './api-gateway/websocket-api';
 import { startDataApi } from './data-api/server';
 import { startDynamoDbLocal } from './dynamodb/dynamodb-local';
@@ -180,6 +180,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       AWS_DEFAULT_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
+      ...CONCURRENT_INVOCATIONS_ENV,
       [ENV.presenceTable]: TABLE_NAMES.presence,
       [ENV.dynamodbEndpoint]: dynamo.endpoint,
       [ENV.rdsDataEndpoint]: dataApi.url,

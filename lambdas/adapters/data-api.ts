@@ -51,7 +51,11 @@ export class DataApi {
   constructor(
     private readonly client: RDSDataClient,
     private readonly target: DatabaseTarget,
-    private readonly options: { readonly resumeWaitMs?: number } = {},
+    private readonly options: {
+      readonly resumeWaitMs?: number;
+      /** Told before each wait for a resuming cluster (the wiring counts them as metrics). */
+      readonly onResumeWait?: (delayMs: number) => void;
+    } = {},
   ) {}
 
   /** Runs one statement and returns its rows. */
@@ -90,6 +94,7 @@ export class DataApi {
       } catch (error) {
         const name = (error as { name?: string }).name ?? '';
         if (!RETRYABLE.has(name) || Date.now() + delay > deadline) throw error;
+        if (name === 'DatabaseResumingException') this.options.onResumeWait?.(delay);
         await sleep(delay);
       }
     }

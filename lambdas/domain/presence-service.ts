@@ -20,6 +20,8 @@ export interface Applied {
   readonly state: PresenceState;
   readonly change: PresenceChange | null;
   readonly now: number;
+  /** Read-decide-write rounds it took: more than 1 when another writer won a version race. */
+  readonly attempts: number;
 }
 
 /**
@@ -33,6 +35,8 @@ export class PresenceService {
       readonly store: PresenceStore;
       readonly policy: PresencePolicy;
       readonly clock: Clock;
+      /** Told of every applied command (the wiring turns it into metrics: changes, version races). */
+      readonly onApplied?: (applied: Applied) => void;
     },
   ) {}
 
@@ -45,15 +49,20 @@ export class PresenceService {
       const current = await this.deps.store.load(userId);
       const now = this.deps.clock();
       const outcome = command(current, now, this.deps.policy);
-      if (!outcome.dirty) return { state: outcome.state, change: null, now };
+      if (!outcome.dirty) return this.applied({ state: outcome.state, change: null, now, attempts: attempt });
       try {
         const saved = await this.deps.store.save(outcome.state, outcome.change);
-        return { state: saved, change: outcome.change, now };
+        return this.applied({ state: saved, change: outcome.change, now, attempts: attempt });
       } catch (error) {
         if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
         await backoff(attempt);
       }
     }
+  }
+
+  private applied(result: Applied): Applied {
+    this.deps.onApplied?.(result);
+    return result;
   }
 
   /**

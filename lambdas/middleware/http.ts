@@ -16,6 +16,7 @@ import {
 } from '../domain/errors';
 import type { Principal, TokenService } from '../ports';
 import { logger } from '../shared/logger';
+import { type MetricName, count } from '../shared/metrics';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -40,13 +41,22 @@ const ERROR_CODES: readonly [new (...args: never[]) => DomainError, number, stri
   [RateLimitedError, 429, 'rate_limited'],
 ];
 
+/** Refusals an operator watches: log-in guessing and its throttle. */
+const ERROR_METRICS: readonly [new (...args: never[]) => DomainError, MetricName][] = [
+  [InvalidCredentialsError, 'LoginFailures'],
+  [RateLimitedError, 'RateLimited'],
+];
+
 export const errorResponse = (error: unknown): HttpResult => {
+  const metric = ERROR_METRICS.find(([type]) => error instanceof type);
+  if (metric !== undefined) count(metric[1]);
   for (const [type, status, code] of ERROR_CODES) {
     if (!(error instanceof type)) continue;
     const response = json(status, { error: { code, message: (error as Error).message } });
     if (error instanceof RateLimitedError) response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds) };
     return response;
   }
+  count('InternalErrors');
   logger.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
   return json(500, { error: { code: 'internal', message: 'Something went wrong on our side; please try again' } });
 };
@@ -91,6 +101,8 @@ export const authenticate = (options: { readonly tokens: () => TokenService }): 
     const header = request.event.headers?.authorization;
     const match = header === undefined ? null : BEARER.exec(header.trim());
     if (match === null) throw new UnauthorizedError('Send "Authorization: Bearer <token>"');
-    (request.context as AuthenticatedContext).principal = await options.tokens().verify(match[1]);
+    const principal = await options.tokens().verify(match[1]);
+    (request.context as AuthenticatedContext).principal = principal;
+    logger.appendKeys({ userId: principal.userId });
   },
 });

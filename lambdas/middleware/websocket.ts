@@ -9,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError } from '../domain/errors';
 import { type ErrorCode, MAX_FRAME_BYTES, type ServerFrame, parseFrameObject, requestIdOf } from '../domain/protocol';
 import { logger } from '../shared/logger';
+import { count } from '../shared/metrics';
 
 export interface WebSocketEvent {
   readonly requestContext: {
@@ -90,6 +91,7 @@ export const webSocketErrors = (): MiddlewareObj<WebSocketEvent, WebSocketResult
     const requestId = requestIdOf(parseFrameObject(request.event.body));
     const match = ERROR_CODES.find(([type]) => request.error instanceof type);
     if (match === undefined) {
+      count('InternalErrors');
       logger.error('unhandled error', { error: { name: request.error?.name, message: request.error?.message, stack: request.error?.stack } });
     }
     request.response = frame({

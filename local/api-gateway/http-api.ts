@@ -170,11 +170,12 @@ export const fromResult = (result: unknown): Reply => {
   };
 };
 
-const send = (res: ServerResponse, reply: Reply): void => {
+/** AWS: the `apigw-requestid` header is the request's id, the `requestContext.requestId` its handler saw. */
+const send = (res: ServerResponse, reply: Reply, id: string = requestId()): void => {
   res.statusCode = reply.status;
   for (const [key, value] of Object.entries(reply.headers)) res.setHeader(key, value);
   if (reply.cookies.length > 0) res.setHeader('set-cookie', reply.cookies);
-  res.setHeader('apigw-requestid', requestId());
+  res.setHeader('apigw-requestid', id);
   res.end(reply.body);
 };
 
@@ -221,15 +222,16 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
         pathParameters[name] = safeDecode(match[index + 1]);
       });
       const started = Date.now();
+      const event = toEvent(req, url, route, pathParameters, body);
       try {
-        const result = await invoke(route.fn, toEvent(req, url, route, pathParameters, body));
+        const result = await invoke(route.fn, event);
         const reply = fromResult(result);
         log(`${method} ${url.pathname} -> ${reply.status} (${Date.now() - started} ms)`);
-        return send(res, reply);
+        return send(res, reply, event.requestContext.requestId);
       } catch (error) {
         // AWS: a function error or timeout becomes 500 {"message":"Internal Server Error"}; the details stay in the function's logs.
         log(`${method} ${url.pathname} -> function error: ${(error as Error).message}`);
-        return send(res, message(500, 'Internal Server Error'));
+        return send(res, message(500, 'Internal Server Error'), event.requestContext.requestId);
       }
     }
     const page = options.fallback === undefined ? null : await options.fallback(method, url.pathname, body);

@@ -3,6 +3,8 @@
  * back through one, the context looks real, and the configured timeout is enforced.
  */
 import { randomUUID } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -39,6 +41,45 @@ const makeContext = (fn: FunctionConfig, deadline: number): Context => ({
   succeed: () => undefined,
 });
 
+/**
+ * Environment a handler needs to keep concurrent invocations apart in one process: Powertools
+ * scopes its log keys and metric buffers to the runtime's InvokeStore when this is set.
+ */
+export const CONCURRENT_INVOCATIONS_ENV = { AWS_LAMBDA_MAX_CONCURRENCY: '1000' } as const;
+
+type InvocationState = Record<string | symbol, unknown>;
+
+/** The runtime's InvokeStore as Lambda builds it for concurrent invocations: one AsyncLocalStorage scope per invocation. */
+class ConcurrentInvokeStore extends InvokeStoreBase {
+  private readonly scopes = new AsyncLocalStorage<InvocationState>();
+  getContext(): InvocationState | undefined {
+    return this.scopes.getStore();
+  }
+  hasContext(): boolean {
+    return this.scopes.getStore() !== undefined;
+  }
+  get<T = unknown>(key: string | symbol): T | undefined {
+    return this.scopes.getStore()?.[key] as T | undefined;
+  }
+  set<T = unknown>(key: string | symbol, value: T): void {
+    const state = this.scopes.getStore();
+    if (this.isProtectedKey(key) || state === undefined) throw new Error(`Cannot set ${String(key)} outside an invocation or on a protected key`);
+    state[key] = value;
+  }
+  run<T>(context: InvocationState, fn: () => T): T {
+    return this.scopes.run(context, fn);
+  }
+}
+
+// AWS: an execution environment runs one invocation at a time, unless it runs several
+// (AWS_LAMBDA_MAX_CONCURRENCY), when the runtime scopes each one's state in its InvokeStore
+// (globalThis.awslambda.InvokeStore). Every local invocation shares this process, so each runs
+// in its own scope of such a store.
+const lambdaGlobal = globalThis as unknown as { awslambda?: { InvokeStore?: InvokeStoreBase } };
+lambdaGlobal.awslambda ??= {};
+lambdaGlobal.awslambda.InvokeStore ??= new ConcurrentInvokeStore();
+const invokeStore: InvokeStoreBase = lambdaGlobal.awslambda.InvokeStore;
+
 /** Runs `fn` with `event`; rejects on a function error or when the timeout passes. */
 export const invoke = async (fn: FunctionConfig, event: unknown): Promise<unknown> => {
   const timeoutMs = fn.timeoutSeconds * 1000;
@@ -49,7 +90,8 @@ export const invoke = async (fn: FunctionConfig, event: unknown): Promise<unknow
     timer = setTimeout(() => reject(new FunctionTimeoutError(fn.name, fn.timeoutSeconds)), timeoutMs);
   });
   try {
-    return jsonRoundTrip(await Promise.race([fn.handler(jsonRoundTrip(event), context), timeout]));
+    const run = invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => fn.handler(jsonRoundTrip(event), context));
+    return jsonRoundTrip(await Promise.race([run, timeout]));
   } finally {
     clearTimeout(timer);
   }

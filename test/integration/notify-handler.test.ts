@@ -7,7 +7,7 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { ENV } from '../../lib/app-manifest';
 import { watchKey } from '../../lambdas/adapters/dynamodb-connection-registry';
 import { eventually } from '../helpers/eventually';
@@ -48,7 +48,8 @@ beforeAll(async () => {
   env = await startTestStack();
   // This file drives the notifier by hand, so its management client points at the stand-in above.
   process.env[ENV.connectionsEndpoint] = `http://127.0.0.1:${(connections.address() as AddressInfo).port}/live`;
-  ({ handler: notify } = await import('../../lambdas/handlers/events/notify'));
+  const { handler } = await import('../../lambdas/handlers/events/notify');
+  notify = (event) => handler(event, {} as Context);
 }, 90_000);
 
 afterAll(async () => {

@@ -9,11 +9,12 @@ import { ENV } from '../../../lib/app-manifest';
 import { DataApi } from '../../adapters/data-api';
 import { applyMigrations } from '../../adapters/migrations';
 import { optionalEnv, requireEnv } from '../../shared/config';
+import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
 
 const client = new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint) });
 
-export const handler = async (event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> => {
+export const handler = observed(async (event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> => {
   const physicalId = 'users-schema';
   if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId };
   const db = new DataApi(
@@ -24,4 +25,4 @@ export const handler = async (event: CloudFormationCustomResourceEvent): Promise
   );
   const applied = await applyMigrations(db, (line) => logger.info(line));
   return { PhysicalResourceId: physicalId, Data: { applied: applied.join(',') } };
-};
+});

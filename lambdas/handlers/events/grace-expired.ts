@@ -8,6 +8,7 @@ import { settle } from '../../domain/presence';
 import type { GraceMessage } from '../../adapters/sqs-grace-timer';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
 import { presenceService } from '../../shared/dependencies/presence-table';
+import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
 
 const parse = (body: string): GraceMessage | null => {
@@ -19,7 +20,7 @@ const parse = (body: string): GraceMessage | null => {
   }
 };
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = observed(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const failures: { itemIdentifier: string }[] = [];
   await Promise.all(
     event.Records.map(async (record) => {
@@ -38,4 +39,4 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     }),
   );
   return { batchItemFailures: failures };
-};
+});

@@ -14,7 +14,9 @@ import { once } from '../../shared/dependencies/core';
 import { userDirectory } from '../../shared/dependencies/database';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
 import { connectionRegistry } from '../../shared/dependencies/presence-table';
+import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
+import { count, postsFailed } from '../../shared/metrics';
 
 const connectionService = connectionServiceWith({ graceTimer }, 'notify');
 
@@ -56,17 +58,20 @@ export const changeOf = (record: DynamoDBRecord): ChangeRecord | null => {
   };
 };
 
-export const handler = async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+export const handler = observed(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const records = event.Records.map(changeOf).filter((record): record is ChangeRecord => record !== null);
   if (records.length === 0) return { batchItemFailures: [] };
   const offline = records.flatMap(({ change }) => (change.status === 'offline' && change.lastSeen !== null ? [{ userId: change.userId, at: change.lastSeen }] : []));
   // Durable last-seen first: if Postgres is unreachable the whole batch is retried, notifications included.
   await userDirectory().recordLastSeen(offline);
   const report = await notifier().notify(records.map((record) => record.change));
+  count('ChangesNotified', records.length);
+  count('FramesPosted', report.framesSent);
+  postsFailed('gone', report.connectionsGone);
   if (report.failedUserIds.size > 0) logger.warn('undelivered presence changes', { users: report.failedUserIds.size });
   return {
     batchItemFailures: records
       .filter((record) => report.failedUserIds.has(record.change.userId))
       .map((record) => ({ itemIdentifier: record.sequenceNumber })),
   };
-};
+});

@@ -5,7 +5,9 @@ import { connectionGateway } from '../../shared/dependencies/connections';
 import { clock, once } from '../../shared/dependencies/core';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
 import { dueUsers, presenceService, presenceStore } from '../../shared/dependencies/presence-table';
+import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
+import { count } from '../../shared/metrics';
 
 const connectionService = connectionServiceWith({ graceTimer }, 'sweep');
 
@@ -22,7 +24,10 @@ const sweeper = once(
     }),
 );
 
-export const handler = async (): Promise<void> => {
+export const handler = observed(async (): Promise<void> => {
   const report = await sweeper().sweep();
+  count('SweepUsersSettled', report.usersChecked);
+  count('SweepConnectionsClosed', report.connectionsClosed);
+  count('ConnectionsClosed', report.connectionsClosed);
   if (report.usersChecked > 0) logger.info('sweep', { ...report });
-};
+});

@@ -4,6 +4,7 @@ import type { ConfigReply } from '../../domain/protocol';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
 import { numberEnv, requireEnv } from '../../shared/config';
 import { heartbeatSeconds, once } from '../../shared/dependencies/core';
+import { observability } from '../../middleware/observability';
 
 /** The deployment's timing and WebSocket URL, read once at cold start: a client heartbeats by these. */
 const clientConfig = once((): ConfigReply => ({
@@ -16,4 +17,4 @@ const clientConfig = once((): ConfigReply => ({
 const lambdaHandler = async (): Promise<HttpResult> => json(200, clientConfig());
 
 /** `GET /config` (public). */
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors());
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors());

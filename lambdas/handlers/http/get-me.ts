@@ -7,6 +7,7 @@ import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService, presenceStore } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
+import { observability } from '../../middleware/observability';
 
 /**
  * `GET /me`: the token's own user, their effective status and their manual setting. A validly
@@ -23,4 +24,4 @@ const lambdaHandler = async (_event: HttpEvent, context: Context): Promise<HttpR
   return json(200, reply);
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(authenticate({ tokens: tokenService }));

@@ -5,6 +5,7 @@ import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from 
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
+import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const ids = parseIdList(event.queryStringParameters?.userIds);
@@ -14,4 +15,4 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   return json(200, { presences: views.map(presenceJson) });
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(authenticate({ tokens: tokenService }));

@@ -7,6 +7,7 @@ import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
+import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const user = await userDirectory().findById(parseIdParam(event.pathParameters?.id));
@@ -16,4 +17,4 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   return json(200, { ...userJson(user), status, lastSeen });
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(authenticate({ tokens: tokenService }));

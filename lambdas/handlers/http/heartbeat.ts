@@ -4,6 +4,7 @@ import { effectiveStatus, renewLease } from '../../domain/presence';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
+import { observability } from '../../middleware/observability';
 
 /** All of a user's HTTP-heartbeating clients share one lease. */
 export const HTTP_LEASE_ID = 'http';
@@ -20,6 +21,7 @@ const lambdaHandler = async (_event: HttpEvent, context: Context): Promise<HttpR
 };
 
 export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
+  .use(observability())
   .use(httpErrors())
   .use(httpBody())
   .use(authenticate({ tokens: tokenService }));

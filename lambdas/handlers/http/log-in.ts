@@ -9,6 +9,7 @@ import { logInLimiter } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { logger } from '../../shared/logger';
 import { userJson } from './present';
+import { observability } from '../../middleware/observability';
 
 /**
  * Verified against when the name is unknown, so both failures take the same time. Built at cold
@@ -41,4 +42,4 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   }
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(httpBody());
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(httpBody());

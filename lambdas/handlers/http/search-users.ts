@@ -6,6 +6,7 @@ import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
+import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const { q, limit, cursor } = parseSearchQuery(event.queryStringParameters ?? {});
@@ -18,4 +19,4 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   return json(200, { users, nextCursor: page.nextCursor });
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(authenticate({ tokens: tokenService }));
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(authenticate({ tokens: tokenService }));

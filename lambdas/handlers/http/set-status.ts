@@ -5,6 +5,7 @@ import { parseJsonBody, parseStatus } from '../../domain/validation';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
+import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   const status = parseStatus(parseJsonBody(event.body).status);
@@ -14,6 +15,7 @@ const lambdaHandler = async (event: HttpEvent, context: Context): Promise<HttpRe
 };
 
 export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
+  .use(observability())
   .use(httpErrors())
   .use(httpBody())
   .use(authenticate({ tokens: tokenService }));

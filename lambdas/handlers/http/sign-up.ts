@@ -5,6 +5,7 @@ import { passwordHasher } from '../../shared/dependencies/core';
 import { userDirectory } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { userJson } from './present';
+import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const { name, password } = parseAccount(parseJsonBody(event.body));
@@ -13,4 +14,4 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   return json(201, { user: userJson(user), token, expiresAt: new Date(expiresAt).toISOString() });
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(httpErrors()).use(httpBody());
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(httpBody());

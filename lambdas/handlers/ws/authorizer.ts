@@ -5,6 +5,7 @@
  */
 import { UnauthorizedError } from '../../domain/errors';
 import { tokenService } from '../../shared/dependencies/tokens';
+import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
 
 export interface WebSocketAuthorizerEvent {
@@ -18,7 +19,7 @@ export interface AuthorizerResult {
   readonly context: { readonly userId: string; readonly name: string };
 }
 
-export const handler = async (event: WebSocketAuthorizerEvent): Promise<AuthorizerResult> => {
+export const handler = observed(async (event: WebSocketAuthorizerEvent): Promise<AuthorizerResult> => {
   const token = event.queryStringParameters?.token ?? '';
   try {
     const principal = await tokenService().verify(token);
@@ -33,4 +34,4 @@ export const handler = async (event: WebSocketAuthorizerEvent): Promise<Authoriz
     // API Gateway answers 401 when a REQUEST authorizer fails with exactly "Unauthorized".
     throw new Error('Unauthorized');
   }
-};
+});

@@ -2,6 +2,8 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, webSocketIdentity } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
+import { count } from '../../shared/metrics';
+import { observability } from '../../middleware/observability';
 
 const connectionService = connectionServiceWith({}, 'wsConnect');
 
@@ -9,7 +11,8 @@ const connectionService = connectionServiceWith({}, 'wsConnect');
 const lambdaHandler = async (_event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const { connectionId, userId } = context as WebSocketContext;
   await connectionService().connect(connectionId, userId);
+  count('ConnectionsOpened');
   return { statusCode: 200 };
 };
 
-export const handler = middy<WebSocketEvent, WebSocketResult>(lambdaHandler).use(webSocketIdentity());
+export const handler = middy<WebSocketEvent, WebSocketResult>(lambdaHandler).use(observability()).use(webSocketIdentity());

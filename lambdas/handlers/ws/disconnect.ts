@@ -3,6 +3,8 @@ import type { Context } from 'aws-lambda';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, webSocketIdentity } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
+import { count } from '../../shared/metrics';
+import { observability } from '../../middleware/observability';
 
 const connectionService = connectionServiceWith({ graceTimer }, 'wsDisconnect');
 
@@ -14,7 +16,8 @@ const connectionService = connectionServiceWith({ graceTimer }, 'wsDisconnect');
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const { connectionId, userId } = context as WebSocketContext;
   await connectionService().disconnect(connectionId, userId, event.requestContext.requestTimeEpoch);
+  count('ConnectionsClosed');
   return { statusCode: 200 };
 };
 
-export const handler = middy<WebSocketEvent, WebSocketResult>(lambdaHandler).use(webSocketIdentity());
+export const handler = middy<WebSocketEvent, WebSocketResult>(lambdaHandler).use(observability()).use(webSocketIdentity());

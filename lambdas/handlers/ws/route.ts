@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { type WebSocketEvent, type WebSocketResult, leaseRenewal, webSocketErrors, webSocketIdentity } from '../../middleware/websocket';
 import type { ConnectionService } from '../../domain/connection-service';
+import { observability } from '../../middleware/observability';
 
 /** @param connections the handler's connection service, which renews the lease of every frame. */
 export const messageRoute = (
@@ -10,6 +11,7 @@ export const messageRoute = (
   connections: () => Pick<ConnectionService, 'touch'>,
 ) =>
   middy<WebSocketEvent, WebSocketResult>(handler)
+    .use(observability())
     .use(webSocketErrors())
     .use(webSocketIdentity())
     .use(leaseRenewal({ touch: (connectionId, userId) => connections().touch(connectionId, userId) }));

@@ -9,6 +9,7 @@ import { DynamoDbPresenceStore } from '../../adapters/dynamodb-presence-store';
 import { LOG_IN_WINDOW_MS, LogInLimiter } from '../../domain/log-in-limit';
 import { PresenceService } from '../../domain/presence-service';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
+import { count } from '../metrics';
 import { SWEEP_BUCKET_MS, clock, once, presencePolicy } from './core';
 
 export const dynamoDocumentClient = once(() =>
@@ -30,7 +31,18 @@ export const presenceStore = once(
     }),
 );
 
-export const presenceService = once(() => new PresenceService({ store: presenceStore(), policy: presencePolicy(), clock }));
+export const presenceService = once(
+  () =>
+    new PresenceService({
+      store: presenceStore(),
+      policy: presencePolicy(),
+      clock,
+      onApplied: ({ change, attempts }) => {
+        count('ChangesDecided', change === null ? 0 : 1);
+        count('VersionRaceRetries', attempts - 1);
+      },
+    }),
+);
 
 export const logInLimiter = once(
   () =>
