@@ -41,6 +41,8 @@ export const METRICS = {
   SlowConnectionsClosed: MetricUnit.Count,
   /** Users the sweeper settled (their leases had expired). */
   SweepUsersSettled: MetricUnit.Count,
+  /** Users the sweeper could not settle this run (a store call failed); retried on the next run. */
+  SweepUsersFailed: MetricUnit.Count,
   /** Connections the sweeper closed. */
   SweepConnectionsClosed: MetricUnit.Count,
   /** Age of the oldest sweep bucket not yet swept, ms (0 when the sweeper is caught up). */

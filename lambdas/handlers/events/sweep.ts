@@ -27,6 +27,7 @@ const sweeper = once(
 export const handler = observed(async (): Promise<void> => {
   const report = await sweeper().sweep();
   count('SweepUsersSettled', report.usersChecked);
+  count('SweepUsersFailed', report.usersFailed);
   count('SweepConnectionsClosed', report.connectionsClosed);
   count('ConnectionsClosed', report.connectionsClosed);
   if (report.usersChecked > 0) logger.info('sweep', { ...report });
