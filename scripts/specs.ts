@@ -1,0 +1,272 @@
+/**
+ * `npm run specs`: writes docs/openapi.json (OpenAPI 3.1) and docs/asyncapi.json (AsyncAPI 3.0)
+ * from the schemas in contract/, and the example blocks of docs/protocol.md from
+ * contract/examples.ts, so the three show the same objects. A test fails when a committed file
+ * differs from what this writes (test/contract/specs.test.ts).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { type ConversionConfig, toJsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
+import * as v from 'valibot';
+import { examples } from '../contract/examples';
+import { type HttpOperation, components, httpExamples, httpOperations } from '../contract/http';
+import { wsComponents, wsExamples, wsMessages, wsRequests } from '../contract/websocket';
+
+const ROOT = path.resolve(__dirname, '..');
+export const OPENAPI_PATH = path.join(ROOT, 'docs', 'openapi.json');
+export const ASYNCAPI_PATH = path.join(ROOT, 'docs', 'asyncapi.json');
+export const PROTOCOL_PATH = path.join(ROOT, 'docs', 'protocol.md');
+
+const VERSION = '1.1.0';
+const DESCRIPTION = 'Who is online, for a chat app. The same contract on AWS and on the local runtime (`npm start`); see docs/protocol.md.';
+
+type Json = Record<string, unknown>;
+
+/**
+ * JSON Schema of the wire format: the input side of every pipeline (before transforms such as
+ * de-duplicating ids); `check` actions are described by the metadata beside them.
+ */
+const conversion = (target: 'draft-2020-12' | 'draft-07', refBase: string): ConversionConfig => ({
+  target,
+  typeMode: 'input',
+  ignoreActions: ['check'],
+  overrideRef: (context) => `${refBase}${context.referenceId}`,
+});
+
+const defs = (schemas: Record<string, v.GenericSchema>, target: 'draft-2020-12' | 'draft-07', refBase: string): Json =>
+  toJsonSchemaDefs(schemas, conversion(target, refBase)) as Json;
+
+/** A parameter's schema, inline (parameters are plain strings). */
+const inlineSchema = (schema: v.GenericSchema): Json => {
+  const { $schema: _dialect, ...rest } = toJsonSchema(schema, conversion('draft-2020-12', '#/components/schemas/')) as Json;
+  return rest;
+};
+
+/** Throws when an example does not satisfy the schema it illustrates: the specs never show a wrong one. */
+const checked = (schema: v.GenericSchema, value: unknown, what: string): unknown => {
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new Error(`Example ${what} does not match its schema: ${result.issues.map((issue) => issue.message).join('; ')}`);
+  return value;
+};
+
+/** For an example request that breaks its schema: the request, shown beside the answer. */
+const answering = (sent: unknown, schema: v.GenericSchema | undefined): { description?: string } =>
+  sent === undefined || schema === undefined || v.is(schema, sent) ? {} : { description: `The answer to ${JSON.stringify(sent)}` };
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+
+const parameters = (operation: HttpOperation): Json[] => {
+  const list = (where: 'path' | 'query', entries: Readonly<Record<string, v.GenericSchema>> | undefined) =>
+    Object.entries(entries ?? {}).map(([name, schema]) => {
+      const named = httpExamples.filter((example) => example.operationId === operation.operationId && (where === 'path' ? example.pathParameters : example.query)?.[name] !== undefined);
+      const { description, ...json } = inlineSchema(schema);
+      return {
+        name,
+        in: where,
+        required: where === 'path' || schema.type !== 'optional',
+        ...(description === undefined ? {} : { description }),
+        schema: json,
+        ...(named.length === 0
+          ? {}
+          : { examples: Object.fromEntries(named.map((example) => [example.name, { summary: example.summary, value: (where === 'path' ? example.pathParameters : example.query)?.[name] }])) }),
+      };
+    });
+  return [...list('path', operation.pathParameters), ...list('query', operation.query)];
+};
+
+export const openApiDocument = (): Json => {
+  const paths: Record<string, Json> = {};
+  for (const operation of httpOperations) {
+    const own = httpExamples.filter((example) => example.operationId === operation.operationId);
+    const params = parameters(operation);
+    const body = operation.body;
+    // A request that breaks the schema (sent to show the error) is shown with its answer, not as a valid body.
+    const bodyExamples = own.filter((example) => example.body !== undefined && body !== undefined && v.is(components[body], example.body));
+    paths[operation.path] ??= {};
+    paths[operation.path][operation.method.toLowerCase()] = {
+      operationId: operation.operationId,
+      summary: operation.summary,
+      description: operation.description,
+      tags: [operation.localOnly === true ? 'local' : 'presence'],
+      security: operation.auth ? [{ bearer: [] }] : [],
+      ...(params.length === 0 ? {} : { parameters: params }),
+      ...(body === undefined
+        ? {}
+        : {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: ref(body),
+                  examples: Object.fromEntries(bodyExamples.map((example) => [example.name, { summary: example.summary, value: example.body }])),
+                },
+              },
+            },
+          }),
+      responses: Object.fromEntries(
+        Object.entries(operation.responses).map(([status, response]) => {
+          const answered = own.filter((example) => String(example.status) === status);
+          const schema = components[response.schema];
+          return [
+            status,
+            {
+              description: response.description,
+              ...(status === '429' ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } } } } : {}),
+              content: {
+                'application/json': {
+                  schema: ref(response.schema),
+                  ...(answered.length === 0
+                    ? {}
+                    : {
+                        examples: Object.fromEntries(
+                          answered.map((example) => [
+                            example.name,
+                            { summary: example.summary, ...answering(example.body, body === undefined ? undefined : components[body]), value: checked(schema, example.response, example.name) },
+                          ]),
+                        ),
+                      }),
+                },
+              },
+            },
+          ];
+        }),
+      ),
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Presence service HTTP API', version: VERSION, description: DESCRIPTION, license: { name: 'MIT', identifier: 'MIT' } },
+    servers: [
+      { url: 'http://127.0.0.1:4000', description: 'local runtime (npm start)' },
+      {
+        url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
+        description: 'AWS (API Gateway HTTP API)',
+        variables: { apiId: { default: 'abcdef1234', description: 'the HTTP API id' }, region: { default: 'us-east-1' } },
+      },
+    ],
+    tags: [
+      { name: 'presence', description: 'The service, deployed and local' },
+      { name: 'local', description: 'The local runtime only, never deployed' },
+    ],
+    paths,
+    components: {
+      schemas: defs(components, 'draft-2020-12', '#/components/schemas/'),
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the token sign-up or log-in returned' } },
+    },
+  };
+};
+
+export const asyncApiDocument = (): Json => {
+  const messageRef = (name: string) => ({ $ref: `#/channels/presence/messages/${name}` });
+  const exampleFor = (name: keyof typeof wsMessages) => [
+    ...wsExamples
+      .filter((example) => example.sendMessage === name && v.is(wsComponents[wsMessages[name].schema], example.send))
+      .map((example) => ({ name: example.name, summary: example.summary, payload: example.send })),
+    ...wsExamples
+      .filter((example) => example.replyMessage === name)
+      .map((example) => ({
+        name: example.name,
+        summary: example.sendMessage !== null && v.is(wsComponents[wsMessages[example.sendMessage].schema], example.send) ? example.summary : `${example.summary}: the answer to ${JSON.stringify(example.send)}`,
+        payload: checked(wsComponents[wsMessages[name].schema], example.reply, example.name),
+      })),
+    ...(name === 'presence' ? [{ name: 'wentOffline', summary: 'A watched user went offline', payload: examples.PresenceEvent }] : []),
+  ];
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Presence service WebSocket API',
+      version: VERSION,
+      description: `${DESCRIPTION} Frames are JSON text. A single frame over 32 KB, or a message over 128 KB, closes the connection with code 1009 (API Gateway's limit) and never reaches the service; a message over 32 KiB sent in smaller frames gets a payload_too_large error frame.`,
+      license: { name: 'MIT' },
+    },
+    servers: {
+      local: { host: '127.0.0.1:4001', protocol: 'ws', description: 'local runtime (npm start)' },
+      aws: {
+        host: '{apiId}.execute-api.{region}.amazonaws.com',
+        pathname: '/{stage}',
+        protocol: 'wss',
+        description: 'AWS (API Gateway WebSocket API)',
+        variables: { apiId: { default: 'abcdef1234' }, region: { default: 'us-east-1' }, stage: { default: 'prod' } },
+      },
+    },
+    defaultContentType: 'application/json',
+    channels: {
+      presence: {
+        address: '/',
+        title: 'The presence connection',
+        description: 'Connect with ?token=<token>; a missing, forged or expired token is refused at the handshake.',
+        messages: Object.fromEntries(Object.keys(wsMessages).map((name) => [name, { $ref: `#/components/messages/${name}` }])),
+        bindings: { ws: { query: { type: 'object', properties: { token: { type: 'string', description: 'the token sign-up or log-in returned' } }, required: ['token'] } } },
+      },
+    },
+    operations: {
+      ...Object.fromEntries(
+        wsRequests.map(({ message, replies }) => [
+          message,
+          {
+            action: 'receive',
+            channel: { $ref: '#/channels/presence' },
+            summary: wsMessages[message].summary,
+            messages: [messageRef(message)],
+            reply: { channel: { $ref: '#/channels/presence' }, messages: replies.map(messageRef) },
+          },
+        ]),
+      ),
+      presence: { action: 'send', channel: { $ref: '#/channels/presence' }, summary: wsMessages.presence.summary, messages: [messageRef('presence')] },
+    },
+    components: {
+      schemas: defs(wsComponents, 'draft-07', '#/components/schemas/'),
+      messages: Object.fromEntries(
+        Object.entries(wsMessages).map(([name, message]) => [
+          name,
+          { name, title: message.title, summary: message.summary, contentType: 'application/json', payload: ref(message.schema), examples: exampleFor(name as keyof typeof wsMessages) },
+        ]),
+      ),
+    },
+  };
+};
+
+/** A value as JSON the way a person writes it: on one line when it fits, otherwise one entry a line. */
+export const prettyJson = (value: unknown, indent = ''): string => {
+  const inline = (item: unknown): string => {
+    if (Array.isArray(item)) return `[${item.map(inline).join(', ')}]`;
+    if (item !== null && typeof item === 'object') {
+      const entries = Object.entries(item).map(([key, entry]) => `${JSON.stringify(key)}: ${inline(entry)}`);
+      return entries.length === 0 ? '{}' : `{ ${entries.join(', ')} }`;
+    }
+    return JSON.stringify(item);
+  };
+  const flat = inline(value);
+  if (indent.length + flat.length <= 110 || value === null || typeof value !== 'object') return flat;
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) return `[\n${value.map((item) => `${inner}${prettyJson(item, inner)}`).join(',\n')}\n${indent}]`;
+  const entries = Object.entries(value).map(([key, entry]) => `${inner}${JSON.stringify(key)}: ${prettyJson(entry, inner)}`);
+  return `{\n${entries.join(',\n')}\n${indent}}`;
+};
+
+/** docs/protocol.md with each block after `<!-- example: Name -->` rewritten from contract/examples.ts. */
+export const renderProtocol = (markdown: string): string =>
+  markdown.replace(/(<!-- example: (\w+) -->\n)```(\w+)\n[\s\S]*?\n```/g, (_block, marker: string, name: string, language: string) => {
+    if (!(name in examples)) throw new Error(`docs/protocol.md shows an example that contract/examples.ts does not have: ${name}`);
+    const value = examples[name as keyof typeof examples];
+    if (language === 'json') return `${marker}\`\`\`json\n${prettyJson(value)}\n\`\`\``;
+    const example = httpExamples.find((candidate) => candidate.body === value);
+    const operation = httpOperations.find((candidate) => candidate.operationId === example?.operationId);
+    if (operation === undefined) throw new Error(`No HTTP example sends ${name}`);
+    return `${marker}\`\`\`http\n${operation.method} ${operation.path}\ncontent-type: application/json\n\n${prettyJson(value)}\n\`\`\``;
+  });
+
+export const generatedFiles = (): Record<string, string> => ({
+  [OPENAPI_PATH]: `${JSON.stringify(openApiDocument(), null, 2)}\n`,
+  [ASYNCAPI_PATH]: `${JSON.stringify(asyncApiDocument(), null, 2)}\n`,
+  [PROTOCOL_PATH]: renderProtocol(readFileSync(PROTOCOL_PATH, 'utf8')),
+});
+
+const main = (): void => {
+  for (const [file, text] of Object.entries(generatedFiles())) {
+    writeFileSync(file, text);
+    process.stdout.write(`wrote ${path.relative(ROOT, file)}\n`);
+  }
+};
+
+if (require.main === module) main();
