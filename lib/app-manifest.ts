@@ -50,8 +50,12 @@ export interface ClientTiming {
   readonly offlineGraceSeconds: number;
 }
 
-/** What a handler needs; each capability maps to environment variables and IAM grants. */
-export type Capability = 'presenceTable' | 'database' | 'tokens' | 'connections' | 'graceQueue' | 'webSocketUrl';
+/**
+ * What a handler needs; each capability maps to environment variables and IAM grants. The
+ * presence table comes in three, by what the handler calls: `presenceTable` reads and writes,
+ * `presenceTableRead` only reads presence items, `logInAttempts` only counts log-in attempts.
+ */
+export type Capability = 'presenceTable' | 'presenceTableRead' | 'logInAttempts' | 'database' | 'tokens' | 'connections' | 'graceQueue' | 'webSocketUrl';
 
 export interface HandlerSpec {
   /** Path of the handler module, relative to the repository root; it exports `handler`. */
@@ -64,13 +68,13 @@ export interface HandlerSpec {
 export const handlers = {
   health: { entry: 'lambdas/handlers/http/health.ts', memoryMb: 128, timeoutSeconds: 3, uses: [] },
   signUp: { entry: 'lambdas/handlers/http/sign-up.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens'] },
-  logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
-  searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
-  getUser: { entry: 'lambdas/handlers/http/get-user.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
-  getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens', 'logInAttempts'] },
+  searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
+  getUser: { entry: 'lambdas/handlers/http/get-user.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
+  getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
   setStatus: { entry: 'lambdas/handlers/http/set-status.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable'] },
   heartbeat: { entry: 'lambdas/handlers/http/heartbeat.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable'] },
-  getMe: { entry: 'lambdas/handlers/http/get-me.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTable'] },
+  getMe: { entry: 'lambdas/handlers/http/get-me.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
   getConfig: { entry: 'lambdas/handlers/http/get-config.ts', memoryMb: 128, timeoutSeconds: 3, uses: ['webSocketUrl'] },
   wsAuthorizer: { entry: 'lambdas/handlers/ws/authorizer.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['tokens'] },
   wsConnect: { entry: 'lambdas/handlers/ws/connect.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
@@ -154,6 +158,12 @@ export const tables = {
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof tables;
+
+/**
+ * Partition keys of the presence table's attempt counters (the log-in limit) start with this:
+ * the `logInAttempts` capability may update those items and no other.
+ */
+export const ATTEMPT_COUNTER_KEY_PREFIX = 'RL#';
 
 /**
  * Handlers that CloudFormation runs during a deploy rather than a route (no `httpRoutes` entry).

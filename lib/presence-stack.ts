@@ -216,6 +216,13 @@ export class PresenceStack extends Stack {
       resources,
     });
 
+    // No handler exists before the schema it queries: on a first deploy the APIs and the stream
+    // mapping cannot call a function before the `users` table exists, and on later deploys new
+    // code waits for the migrations it needs.
+    for (const functions of [this.httpApi.functions, this.webSocketApi.functions, this.events.functions]) {
+      for (const handler of functions.values()) handler.function.node.addDependency(this.schemaMigration.resource);
+    }
+
     this.webClient = new WebClientSite(this, 'WebClient', {
       httpStage: this.httpApi.stage,
       webSocketStage: this.webSocketApi.stage,

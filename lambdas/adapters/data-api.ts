@@ -11,6 +11,7 @@ import {
   type RDSDataClient,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
+import { RetriesExhaustedError, retry, sleep } from '../domain/retry';
 
 export interface DatabaseTarget {
   readonly resourceArn: string;
@@ -23,9 +24,19 @@ export type ParamValue = string | number | boolean | null | { readonly timestamp
 
 export type Row = readonly Field[];
 
-const RETRYABLE = new Set(['DatabaseResumingException', 'StatementTimeoutException', 'ServiceUnavailableError']);
+export interface StatementOptions {
+  readonly transactionId?: string;
+  readonly continueAfterTimeout?: boolean;
+}
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const RESUME_BACKOFF = { baseMs: 250, capMs: 4_000 } as const;
+
+/**
+ * Failures worth waiting out: the cluster resuming from 0 ACU, the service briefly unavailable.
+ * Never StatementTimeoutException: the statement may have run (or still runs, with
+ * continueAfterTimeout), and inside a transaction the timeout has already aborted it.
+ */
+const RETRYABLE = new Set(['DatabaseResumingException', 'ServiceUnavailableError']);
 
 /** `2026-11-28 10:05:12.000` — the Data API's TIMESTAMP format: UTC, a space, no zone. */
 export const toSqlTimestamp = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
@@ -58,24 +69,30 @@ export class DataApi {
     } = {},
   ) {}
 
-  /** Runs one statement and returns its rows. */
-  async query(sql: string, params: Record<string, ParamValue> = {}, transactionId?: string): Promise<Row[]> {
+  /**
+   * Runs one statement and returns its rows. `continueAfterTimeout` lets a statement run on after
+   * the Data API call times out (45 s): AWS recommends it for DDL, which a cut leaves half-done.
+   */
+  async query(sql: string, params: Record<string, ParamValue> = {}, options: StatementOptions = {}): Promise<Row[]> {
     const command = new ExecuteStatementCommand({
       ...this.target,
       sql,
       parameters: Object.entries(params).map(([name, value]) => toParameter(name, value)),
-      transactionId,
+      transactionId: options.transactionId,
+      continueAfterTimeout: options.continueAfterTimeout,
     });
     const output = await this.withResume(() => this.client.send(command));
     return output.records ?? [];
   }
 
   /** Runs `work` in a transaction: committed when it resolves, rolled back when it throws. */
-  async transaction<T>(work: (run: (sql: string, params?: Record<string, ParamValue>) => Promise<Row[]>) => Promise<T>): Promise<T> {
+  async transaction<T>(
+    work: (run: (sql: string, params?: Record<string, ParamValue>, options?: Omit<StatementOptions, 'transactionId'>) => Promise<Row[]>) => Promise<T>,
+  ): Promise<T> {
     const { transactionId } = await this.withResume(() => this.client.send(new BeginTransactionCommand(this.target)));
     const ids = { resourceArn: this.target.resourceArn, secretArn: this.target.secretArn, transactionId };
     try {
-      const result = await work((sql, params) => this.query(sql, params, transactionId));
+      const result = await work((sql, params, options) => this.query(sql, params, { ...options, transactionId }));
       await this.client.send(new CommitTransactionCommand(ids));
       return result;
     } catch (error) {
@@ -88,16 +105,19 @@ export class DataApi {
   /** Aurora Serverless v2 at 0 ACU answers DatabaseResumingException while it wakes up (~15 s). */
   private async withResume<T>(call: () => Promise<T>): Promise<T> {
     const deadline = Date.now() + (this.options.resumeWaitMs ?? 25_000);
-    for (let delay = 250; ; delay = Math.min(delay * 2, 4_000)) {
-      try {
-        return await call();
-      } catch (error) {
-        const name = (error as { name?: string }).name ?? '';
-        if (!RETRYABLE.has(name) || Date.now() + delay > deadline) throw error;
-        if (name === 'DatabaseResumingException') this.options.onResumeWait?.(delay);
-        await sleep(delay);
-      }
-    }
+    return retry(call, {
+      ...RESUME_BACKOFF,
+      // The deadline bounds the wait (no sleep runs past it); the attempts only make a bound explicit.
+      attempts: Math.ceil((this.options.resumeWaitMs ?? 25_000) / RESUME_BACKOFF.baseMs) + 1,
+      retryable: (error) => RETRYABLE.has((error as { name?: string }).name ?? '') && Date.now() < deadline,
+      onRetry: (error, _attempt, delayMs) => {
+        if ((error as { name?: string }).name === 'DatabaseResumingException') this.options.onResumeWait?.(delayMs);
+      },
+      sleep: (ms) => sleep(Math.min(ms, Math.max(0, deadline - Date.now()))),
+    }).catch((error: unknown) => {
+      // The caller sees the service's own failure, not the wrapper.
+      throw error instanceof RetriesExhaustedError ? error.cause : error;
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ATTEMPT_COUNTER_KEY_PREFIX } from '../../lib/app-manifest';
 import type { AttemptCounter, Clock, Taken } from '../ports';
 
 /**
@@ -19,7 +20,7 @@ export class DynamoDbAttemptCounter implements AttemptCounter {
     const now = this.options.clock();
     const window = Math.floor(now / this.options.windowMs);
     const windowEnd = (window + 1) * this.options.windowMs;
-    const itemKey = { pk: `RL#${this.options.prefix}#${key}`, sk: String(window) };
+    const itemKey = { pk: `${ATTEMPT_COUNTER_KEY_PREFIX}${this.options.prefix}#${key}`, sk: String(window) };
     try {
       await this.doc.send(
         new UpdateCommand({

@@ -43,7 +43,8 @@ export const applyMigrations = async (db: DataApi, log: (line: string) => void =
   const pending = migrations.filter((migration) => !applied.has(migration.id));
   for (const migration of pending) {
     await db.transaction(async (run) => {
-      for (const statement of migration.statements) await run(statement);
+      // DDL runs on after a call timeout (AWS's advice): cut half-way, it can leave a broken structure.
+      for (const statement of migration.statements) await run(statement, {}, { continueAfterTimeout: true });
       await run('INSERT INTO schema_migrations (id) VALUES (:id)', { id: migration.id });
     });
     log(`applied migration ${migration.id}`);

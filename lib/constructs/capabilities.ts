@@ -1,12 +1,12 @@
 import { Validations } from 'aws-cdk-lib';
 import type * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { type Capability, ENV } from '../app-manifest';
+import { ATTEMPT_COUNTER_KEY_PREFIX, type Capability, ENV } from '../app-manifest';
 import { wildcardArnFinding, wildcardResourceFinding } from './nag';
 
 /** The users database as handlers reach it: through the Data API, over HTTPS, never in a VPC. */
@@ -95,6 +95,22 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
         fn.addEnvironment(ENV.presenceTable, resources.presenceTable.tableName);
         resources.presenceTable.grantReadWriteData(fn);
         acknowledgeIndexWildcard(fn, resources.presenceTable);
+        break;
+      case 'presenceTableRead':
+        fn.addEnvironment(ENV.presenceTable, resources.presenceTable.tableName);
+        // What the read-only routes call (PresenceStore.load and loadMany), on the table and not its
+        // index: no Query, no Scan, no write.
+        iam.Grant.addToPrincipal({ grantee: fn, actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resourceArns: [resources.presenceTable.tableArn] });
+        break;
+      case 'logInAttempts':
+        fn.addEnvironment(ENV.presenceTable, resources.presenceTable.tableName);
+        // One conditional UpdateItem per attempt, on the counters' own items only.
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['dynamodb:UpdateItem'],
+          resourceArns: [resources.presenceTable.tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${ATTEMPT_COUNTER_KEY_PREFIX}*`] } },
+        });
         break;
       case 'database':
         fn.addEnvironment(ENV.dbResourceArn, resources.database.cluster.clusterArn);

@@ -13,6 +13,8 @@ const ROOT = path.resolve(__dirname, '..', '..');
 /** The SDK packages a capability's adapters use. */
 const CLIENTS: Record<Capability, readonly string[]> = {
   presenceTable: ['client-dynamodb', 'lib-dynamodb'],
+  presenceTableRead: ['client-dynamodb', 'lib-dynamodb'],
+  logInAttempts: ['client-dynamodb', 'lib-dynamodb'],
   database: ['client-rds-data'],
   tokens: ['client-secrets-manager'],
   connections: ['client-apigatewaymanagementapi'],

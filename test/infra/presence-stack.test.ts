@@ -101,6 +101,8 @@ describe('functions', () => {
     const common = [ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, 'NODE_OPTIONS'];
     const byCapability: Record<Capability, string[]> = {
       presenceTable: [ENV.presenceTable],
+      presenceTableRead: [ENV.presenceTable],
+      logInAttempts: [ENV.presenceTable],
       database: [ENV.dbResourceArn, ENV.dbSecretArn, ENV.dbName],
       tokens: [ENV.tokenSecretArn],
       connections: [ENV.connectionsEndpoint],
@@ -154,7 +156,8 @@ describe('least privilege', () => {
     expect(allowed(fn(handler)).filter(({ action }) => action.startsWith('rds-data:'))).toEqual([]);
   });
 
-  it.each(handlersUsing('presenceTable', false))('gives %s, which does not use the presence table, no DynamoDB permission', (handler) => {
+  const presenceTableUsers = new Set([...handlersUsing('presenceTable'), ...handlersUsing('presenceTableRead'), ...handlersUsing('logInAttempts')]);
+  it.each(handlerNames.filter((name) => !presenceTableUsers.has(name)))('gives %s, which does not use the presence table, no DynamoDB permission', (handler) => {
     expect(allowed(fn(handler)).filter(({ action }) => action.startsWith('dynamodb:'))).toEqual([]);
   });
 
@@ -179,6 +182,29 @@ describe('least privilege', () => {
     expect(allowed(fn(handler)).filter(({ action, resource }) => action === 'sqs:SendMessage' && JSON.stringify(resource).includes(queueId))).toEqual([]);
   });
 
+  const dynamoDbActions = (handler: HandlerName): string[] =>
+    [...new Set(allowed(fn(handler)).filter(({ action }) => action.startsWith('dynamodb:')).map(({ action }) => action))].sort();
+
+  it.each(['getUser', 'searchUsers', 'getPresence', 'getMe'] as const)('lets %s, a read-only route, only read presence items', (handler) => {
+    expect(dynamoDbActions(handler)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+  });
+
+  it('lets logIn only count attempts: UpdateItem on the limit\'s own items (RL#...)', () => {
+    const statements = Object.values(resources)
+      .filter((resource) => resource.Type === 'AWS::IAM::Policy')
+      .filter((policy) => (policy.Properties.Roles as Json[]).some((role) => role.Ref === logicalIdOf(fn('logIn').role!)))
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement as Json[])
+      .filter((statement) => [statement.Action].flat().some((action: string) => action.startsWith('dynamodb:')));
+
+    expect(statements).toEqual([
+      expect.objectContaining({
+        Action: 'dynamodb:UpdateItem',
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['RL#*'] } },
+        Resource: { 'Fn::GetAtt': [logicalIdOf(stack.tables.presence), 'Arn'] },
+      }),
+    ]);
+  });
+
   it('lets the migration run Data API statements on the cluster', () => {
     expect(allowed(stack.schemaMigration.handler.function).map(({ action }) => action)).toContain('rds-data:ExecuteStatement');
   });
@@ -187,6 +213,12 @@ describe('least privilege', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: Match.objectLike({ PasswordLength: 64, ExcludePunctuation: true }),
     });
+  });
+});
+
+describe('deploy ordering', () => {
+  it.each(handlerNames)('creates the %s function only once the schema migration has run', (handler) => {
+    expect(resources[logicalIdOf(fn(handler))].DependsOn).toContain(logicalIdOf(stack.schemaMigration.resource));
   });
 });
 
