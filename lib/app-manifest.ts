@@ -18,6 +18,7 @@ export const ENV = {
   graceSeconds: 'PRESENCE_OFFLINE_GRACE_SECONDS',
   sweepSeconds: 'PRESENCE_SWEEP_SECONDS',
   sweepShards: 'PRESENCE_SWEEP_SHARDS',
+  sweepBucketSeconds: 'PRESENCE_SWEEP_BUCKET_SECONDS',
   heartbeatSeconds: 'PRESENCE_HEARTBEAT_SECONDS',
   tokenTtlSeconds: 'TOKEN_TTL_SECONDS',
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
@@ -37,6 +38,8 @@ export const DEFAULTS = {
   graceSeconds: 3,
   sweepSeconds: 60,
   sweepShards: 16,
+  /** Width of a sweep index bucket: one sweep interval (EventBridge's finest schedule is a minute). */
+  sweepBucketSeconds: 60,
   heartbeatSeconds: 60,
   tokenTtlSeconds: 7 * 24 * 3600,
   metricsNamespace: 'Presence',

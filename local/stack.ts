@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   readonly graceSeconds: number;
   /** How often clients are told (`GET /config`, the page's config.js) to send a heartbeat; default the contract's 60. */
   readonly heartbeatSeconds?: number;
+  /** Width of a sweep index bucket (default 60, as on AWS); tests shrink it to script long outages in seconds. */
+  readonly sweepBucketSeconds?: number;
   readonly host: string;
   readonly log: (line: string) => void;
   /** API Gateway closes idle connections after 10 minutes and every connection after 2 hours. */
@@ -193,6 +195,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       [ENV.graceSeconds]: String(options.graceSeconds),
       [ENV.sweepSeconds]: String(options.sweepSeconds),
       [ENV.sweepShards]: String(LOCAL_SWEEP_SHARDS),
+      [ENV.sweepBucketSeconds]: String(options.sweepBucketSeconds ?? DEFAULTS.sweepBucketSeconds),
       [ENV.heartbeatSeconds]: String(options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds),
     };
     // Handlers read configuration from the environment, as on AWS, where CDK sets the same names.

@@ -9,8 +9,8 @@ import {
   emptyPresence,
   nextCheckAt,
 } from '../domain/presence';
-import type { PresenceStore, ReadOptions } from '../ports';
-import { sweepSlot } from '../domain/sweep';
+import type { Clock, PresenceStore, ReadOptions } from '../ports';
+import { sweepSlotAt } from '../domain/sweep';
 
 /** Key of a user's presence item in the single presence table. */
 export const userKey = (userId: string) => ({ pk: `U#${userId}`, sk: 'STATE' });
@@ -54,7 +54,13 @@ export class DynamoDbPresenceStore implements PresenceStore {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    private readonly options: { readonly policy: PresencePolicy; readonly sweepShards: number; readonly sweepBucketMs: number },
+    private readonly options: {
+      readonly policy: PresencePolicy;
+      readonly sweepShards: number;
+      readonly sweepBucketMs: number;
+      /** The writer's clock: a user is never indexed in a bucket already past, which a sweeper may have closed. */
+      readonly clock?: Clock;
+    },
   ) {}
 
   async load(userId: string): Promise<PresenceState> {
@@ -107,7 +113,9 @@ export class DynamoDbPresenceStore implements PresenceStore {
       ...optional('changedAt', next.changedAt),
       ...optional('lastSeen', next.lastSeen),
       ...optional('pendingSince', next.pendingSince),
-      ...(checkAt === null ? {} : { sweepKey: sweepSlot(state.userId, checkAt, this.options.sweepShards, this.options.sweepBucketMs), sweepAt: checkAt }),
+      ...(checkAt === null
+        ? {}
+        : { sweepKey: sweepSlotAt(state.userId, checkAt, (this.options.clock ?? Date.now)(), this.options.sweepShards, this.options.sweepBucketMs), sweepAt: checkAt }),
       ...(change === null ? {} : { change: { status: change.status, changedAt: change.changedAt, ...optional('lastSeen', change.lastSeen) } }),
     };
     try {

@@ -22,12 +22,24 @@ export const bucketOf = (at: number, bucketMs: number): number => Math.floor(at 
 export const sweepSlot = (userId: string, at: number, shards: number, bucketMs: number): string =>
   `${bucketOf(at, bucketMs)}#${shardOf(userId, shards)}`;
 
-/** Every index partition a sweep at `now` reads: the last `lookbackBuckets` buckets, every shard. */
-export const dueSlots = (now: number, shards: number, bucketMs: number, lookbackBuckets: number): string[] => {
-  const current = bucketOf(now, bucketMs);
-  const slots: string[] = [];
-  for (let bucket = current - lookbackBuckets; bucket <= current; bucket += 1) {
-    for (let shard = 0; shard < Math.max(1, shards); shard += 1) slots.push(`${bucket}#${shard}`);
-  }
-  return slots;
+/** The index slot a user due at `at` goes to, when written at `writtenAt`: never a bucket already past, so never behind a watermark. */
+export const sweepSlotAt = (userId: string, at: number, writtenAt: number, shards: number, bucketMs: number): string =>
+  sweepSlot(userId, Math.max(at, writtenAt), shards, bucketMs);
+
+/**
+ * The buckets of one shard that a sweep at `now` reads, oldest first: from just after the
+ * watermark to the current bucket, however long ago the watermark was written (a stop of any
+ * length is caught up). A shard never swept (a new table, or one written before watermarks)
+ * starts `firstSweepBuckets` back.
+ */
+export const bucketsToSweep = (watermark: number | null, now: number, bucketMs: number, firstSweepBuckets: number): { from: number; to: number } => {
+  const to = bucketOf(now, bucketMs);
+  return { from: watermark === null ? to - firstSweepBuckets : watermark + 1, to };
 };
+
+/**
+ * The last bucket no write can still land in at `now`: every write goes to the bucket of its own
+ * time or later, and shows in the index within `settleMs` (index propagation, clock skew between
+ * writers and the sweeper, a write's own latency). Buckets up to it can be swept completely.
+ */
+export const lastClosedBucket = (now: number, bucketMs: number, settleMs: number): number => bucketOf(now - settleMs, bucketMs) - 1;

@@ -1,32 +1,78 @@
 /**
  * The sweeper: re-checks users whose lease deadline or grace end has passed, so a connection that
  * went silent (no `$disconnect`, a dead network) still turns its user offline. It reads only the
- * users that are due (a sparse, sharded index by time bucket), never the whole table.
+ * users that are due (a sparse, sharded index by time bucket), never the whole table, and per
+ * shard it resumes from a watermark (the last bucket swept completely), so no outage is too long
+ * to catch up. Shards are independent: each can be swept by its own worker.
  */
 import { forEachLimited } from './concurrency';
 import type { ConnectionService } from './connection-service';
 import { type Lease, reviveLease, settle } from './presence';
 import type { PresenceService } from './presence-service';
-import type { Clock, ConnectionGateway, DueUsers, PresenceStore } from '../ports';
+import type { Clock, ConnectionGateway, PresenceStore, SweepIndex } from '../ports';
+import { bucketsToSweep, lastClosedBucket } from './sweep';
 
 /** Users re-checked at once: enough to finish a sweep well within the minute, gentle on DynamoDB. */
 const SWEEP_CONCURRENCY = 16;
 
+export interface SweepSettings {
+  readonly shards: number;
+  readonly bucketMs: number;
+  /** How long after its end a bucket may still receive writes (index propagation, clock skew). */
+  readonly settleMs: number;
+  /** Where a shard without a watermark starts, in buckets back from now. */
+  readonly firstSweepBuckets: number;
+}
+
+/** What a sweep did: the handler logs it and turns it into metrics (failures and backlog age alarm). */
 export interface SweepReport {
   readonly usersChecked: number;
-  /** Users whose re-check threw (logged each); they stay due and are retried by a later sweep. */
+  /** Users whose re-check threw (logged each); they stay due and a later sweep retries them. */
   readonly usersFailed: number;
   readonly connectionsClosed: number;
   readonly connectionsRevived: number;
   readonly changes: number;
+  /** (bucket, shard) slots read completely. */
+  readonly slotsRead: number;
+  /** Slots whose index read failed (logged); a later sweep reads them again. */
+  readonly slotsFailed: number;
+  /** Shards whose watermark could not be read or written (logged). */
+  readonly shardsFailed: number;
+  /**
+   * Age of the oldest bucket not swept completely yet (ms), the largest over the shards swept:
+   * about one bucket plus the settle time when the sweeper keeps up; growing when it does not.
+   */
+  readonly backlogAgeMs: number;
 }
 
 type Counts = { -readonly [K in keyof SweepReport]: SweepReport[K] };
 
+const emptyReport = (): Counts => ({
+  usersChecked: 0,
+  usersFailed: 0,
+  connectionsClosed: 0,
+  connectionsRevived: 0,
+  changes: 0,
+  slotsRead: 0,
+  slotsFailed: 0,
+  shardsFailed: 0,
+  backlogAgeMs: 0,
+});
+
+/** Adds up shard reports (the backlog age is the largest). */
+export const mergeReports = (reports: readonly SweepReport[]): SweepReport =>
+  reports.reduce<Counts>((sum, report) => {
+    for (const key of Object.keys(sum) as (keyof Counts)[]) {
+      sum[key] = key === 'backlogAgeMs' ? Math.max(sum[key], report[key]) : sum[key] + report[key];
+    }
+    return sum;
+  }, emptyReport());
+
 export class Sweeper {
   constructor(
     private readonly deps: {
-      readonly due: DueUsers;
+      readonly index: SweepIndex;
+      readonly settings: SweepSettings;
       readonly store: Pick<PresenceStore, 'load'>;
       readonly presence: PresenceService;
       readonly connections: Pick<ConnectionService, 'closeSilent'>;
@@ -36,13 +82,58 @@ export class Sweeper {
     },
   ) {}
 
-  async sweep(): Promise<SweepReport> {
-    const report: Counts = { usersChecked: 0, usersFailed: 0, connectionsClosed: 0, connectionsRevived: 0, changes: 0 };
+  /** Every shard, side by side. */
+  async sweep(options: { readonly deadline?: number } = {}): Promise<SweepReport> {
+    const shards = Array.from({ length: Math.max(1, this.deps.settings.shards) }, (_, shard) => shard);
+    return mergeReports(await Promise.all(shards.map((shard) => this.sweepShard(shard, options))));
+  }
+
+  /**
+   * One shard, from just after its watermark to now, oldest bucket first; the watermark moves to
+   * the last bucket that is closed (no write can still land in it) and was swept without a
+   * failure, as were all before it. A failed user or slot holds it there, so the next sweep reads
+   * that bucket again (the users settled meanwhile have left it). Stops starting new buckets at
+   * `deadline`, keeping what it finished.
+   */
+  async sweepShard(shard: number, options: { readonly deadline?: number } = {}): Promise<SweepReport> {
+    const report = emptyReport();
+    const { bucketMs, settleMs, firstSweepBuckets } = this.deps.settings;
     const now = this.deps.clock();
-    for await (const userIds of this.deps.due.due(now)) {
-      await forEachLimited(userIds, SWEEP_CONCURRENCY, (userId) => this.sweepIsolated(userId, now, report));
+    try {
+      const mark = await this.deps.index.watermark(shard);
+      const { from, to } = bucketsToSweep(mark, now, bucketMs, firstSweepBuckets);
+      const closed = lastClosedBucket(now, bucketMs, settleMs);
+      let complete = mark ?? from - 1;
+      let gapless = true;
+      for (let bucket = from; bucket <= to; bucket += 1) {
+        if (options.deadline !== undefined && this.deps.clock() >= options.deadline) break;
+        const clean = await this.sweepSlot(bucket, shard, now, report);
+        gapless &&= clean;
+        if (gapless && bucket <= closed) complete = bucket;
+      }
+      report.backlogAgeMs = Math.max(0, now - (complete + 1) * bucketMs);
+      if (complete !== (mark ?? from - 1)) await this.deps.index.advance(shard, complete);
+    } catch (error) {
+      report.shardsFailed += 1;
+      this.deps.log?.('sweeping a shard failed', { shard, error: (error as Error).message, errorName: (error as Error).name });
     }
     return report;
+  }
+
+  /** @returns whether every due user of the slot was read and settled. */
+  private async sweepSlot(bucket: number, shard: number, now: number, report: Counts): Promise<boolean> {
+    const failedBefore = report.usersFailed;
+    try {
+      for await (const userIds of this.deps.index.due(bucket, shard, now)) {
+        await forEachLimited(userIds, SWEEP_CONCURRENCY, (userId) => this.sweepIsolated(userId, now, report));
+      }
+    } catch (error) {
+      report.slotsFailed += 1;
+      this.deps.log?.('reading the sweep index failed', { bucket, shard, error: (error as Error).message, errorName: (error as Error).name });
+      return false;
+    }
+    report.slotsRead += 1;
+    return report.usersFailed === failedBefore;
   }
 
   /** One user's failure (a throttled call, an exhausted version race) is counted and logged; the others go on. */

@@ -34,6 +34,9 @@ export const startSchedule = (options: { readonly fn: FunctionConfig; readonly e
   };
   const timer = setInterval(tick, Math.max(0.1, options.everySeconds) * 1000);
   timer.unref();
+  // A (re)start resumes the duty at once rather than one interval later (the contract: "a restart
+  // after any length of stop resumes every duty at once"); on AWS the rule keeps firing every minute.
+  tick();
   return {
     async stop() {
       clearInterval(timer);

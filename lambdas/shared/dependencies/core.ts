@@ -27,8 +27,8 @@ export const presencePolicy = once((): PresencePolicy =>
 
 export const heartbeatSeconds = (): number => numberEnv(ENV.heartbeatSeconds, DEFAULTS.heartbeatSeconds);
 
-/** Sweep index buckets are one minute wide: EventBridge's finest schedule on AWS. */
-export const SWEEP_BUCKET_MS = 60_000;
+/** Sweep index buckets are one minute wide by default: EventBridge's finest schedule on AWS. */
+export const sweepBucketMs = once((): number => numberEnv(ENV.sweepBucketSeconds, DEFAULTS.sweepBucketSeconds) * 1000);
 
 export const passwordHasher = once((): PasswordHasher => new ScryptPasswordHasher());
 

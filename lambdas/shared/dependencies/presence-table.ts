@@ -3,14 +3,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULTS, ENV } from '../../../lib/app-manifest';
 import { DynamoDbConnectionRegistry } from '../../adapters/dynamodb-connection-registry';
-import { DynamoDbDueUsers } from '../../adapters/dynamodb-due-users';
+import { DynamoDbSweepIndex } from '../../adapters/dynamodb-sweep-index';
 import { DynamoDbAttemptCounter } from '../../adapters/dynamodb-attempt-counter';
 import { DynamoDbPresenceStore } from '../../adapters/dynamodb-presence-store';
 import { LOG_IN_WINDOW_MS, LogInLimiter } from '../../domain/log-in-limit';
 import { PresenceService } from '../../domain/presence-service';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
 import { count } from '../metrics';
-import { SWEEP_BUCKET_MS, clock, once, presencePolicy } from './core';
+import type { SweepSettings } from '../../domain/sweeper';
+import { clock, once, presencePolicy, sweepBucketMs } from './core';
 
 export const dynamoDocumentClient = once(() =>
   DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: optionalEnv(ENV.dynamodbEndpoint) }), {
@@ -27,7 +28,8 @@ export const presenceStore = once(
     new DynamoDbPresenceStore(dynamoDocumentClient(), presenceTableName(), {
       policy: presencePolicy(),
       sweepShards: sweepShards(),
-      sweepBucketMs: SWEEP_BUCKET_MS,
+      sweepBucketMs: sweepBucketMs(),
+      clock,
     }),
 );
 
@@ -53,14 +55,14 @@ export const logInLimiter = once(
 
 export const connectionRegistry = once(() => new DynamoDbConnectionRegistry(dynamoDocumentClient(), presenceTableName(), clock));
 
-/** How many past one-minute buckets each sweep re-reads, so a missed or failed sweep is caught up. */
-const SWEEP_LOOKBACK_BUCKETS = 10;
+export const sweepIndex = once(() => new DynamoDbSweepIndex(dynamoDocumentClient(), presenceTableName()));
 
-export const dueUsers = once(
-  () =>
-    new DynamoDbDueUsers(dynamoDocumentClient(), presenceTableName(), {
-      shards: sweepShards(),
-      bucketMs: SWEEP_BUCKET_MS,
-      lookbackBuckets: SWEEP_LOOKBACK_BUCKETS,
-    }),
+/**
+ * How the sweeper walks the index. A bucket is swept completely 10 s after it ends (index
+ * propagation is typically well under a second; the rest covers clock skew and slow writes). A
+ * shard without a watermark (a table written before watermarks) starts 10 buckets back, the
+ * window the sweeper used to re-read every time.
+ */
+export const sweepSettings = once(
+  (): SweepSettings => ({ shards: sweepShards(), bucketMs: sweepBucketMs(), settleMs: Math.min(10_000, sweepBucketMs()), firstSweepBuckets: 10 }),
 );

@@ -5,7 +5,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry, connectionKey, watchKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
-import { DynamoDbDueUsers } from '../../../lambdas/adapters/dynamodb-due-users';
+import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
+import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
 import { ConcurrentUpdateError, TooManySubscriptionsError } from '../../../lambdas/domain/errors';
@@ -76,18 +77,35 @@ describe('DynamoDbPresenceStore', () => {
   }, 60_000);
 });
 
-describe('DynamoDbDueUsers', () => {
-  it('lists users whose lease ran out, and not those still within it', async () => {
+describe('DynamoDbSweepIndex', () => {
+  const listed = async (index: DynamoDbSweepIndex, userId: string, at: number, now: number): Promise<string[]> => {
+    const found: string[] = [];
+    for await (const page of index.due(bucketOf(at, 60_000), shardOf(userId, 4), now)) found.push(...page);
+    return found;
+  };
+
+  it('lists users whose lease ran out in their (bucket, shard) slot, and not those still within it', async () => {
     const now = Date.now();
     await store.save(openLease(emptyPresence('due-soon'), 'c', 'http', now - 200_000, policy).state, null);
     await store.save(openLease(emptyPresence('due-later'), 'c', 'http', now, policy).state, null);
-    const due = new DynamoDbDueUsers(doc, TABLE, { shards: 4, bucketMs: 60_000, lookbackBuckets: 10 });
+    const index = new DynamoDbSweepIndex(doc, TABLE);
 
-    const listed: string[] = [];
-    for await (const page of due.due(now)) listed.push(...page);
+    // Written now, a check time already past goes to the current bucket: never behind a watermark.
+    expect(await listed(index, 'due-soon', now, now)).toContain('due-soon');
+    expect(await listed(index, 'due-later', now + 150_000, now)).not.toContain('due-later');
+    expect(await listed(index, 'due-later', now + 150_000, now + 150_000)).toContain('due-later');
+  });
 
-    expect(listed).toContain('due-soon');
-    expect(listed).not.toContain('due-later');
+  it('keeps a watermark per shard that only moves forward', async () => {
+    const index = new DynamoDbSweepIndex(doc, TABLE);
+
+    expect(await index.watermark(3)).toBeNull();
+    await index.advance(3, 100);
+    await index.advance(3, 90);
+    await index.advance(2, 5);
+
+    expect(await index.watermark(3)).toBe(100);
+    expect(await index.watermark(2)).toBe(5);
   });
 });
 

@@ -1,12 +1,47 @@
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
-import { policyFromSeconds } from '../../../lambdas/domain/presence';
+import { nextCheckAt, policyFromSeconds } from '../../../lambdas/domain/presence';
 import { PresenceService } from '../../../lambdas/domain/presence-service';
-import { Sweeper } from '../../../lambdas/domain/sweeper';
-import type { ConnectionGateway, ConnectionRegistry } from '../../../lambdas/ports';
+import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
+import { Sweeper, type SweepSettings } from '../../../lambdas/domain/sweeper';
+import type { ConnectionGateway, ConnectionRegistry, SweepIndex } from '../../../lambdas/ports';
 import { MemoryPresenceStore } from '../../helpers/memory-presence-store';
 
 const T0 = Date.UTC(2026, 10, 28, 10, 0, 0);
 const s = (seconds: number) => T0 + seconds * 1000;
+const policy = policyFromSeconds(150, 3);
+const settings: SweepSettings = { shards: 2, bucketMs: 60_000, settleMs: 10_000, firstSweepBuckets: 10 };
+
+/**
+ * The sweep index in memory, kept as the DynamoDB store keeps it: each saved user is listed in the
+ * slot of its next check (never a bucket before the write's own), with a watermark per shard.
+ */
+class MemorySweepIndex implements SweepIndex {
+  readonly slots = new Map<string, { bucket: number; shard: number; at: number }>();
+  readonly marks = new Map<number, number>();
+  /** Slots ("bucket#shard") whose reads fail. */
+  readonly failing = new Set<string>();
+  readonly read: string[] = [];
+
+  index(userId: string, at: number | null, writtenAt: number): void {
+    if (at === null) this.slots.delete(userId);
+    else this.slots.set(userId, { bucket: bucketOf(Math.max(at, writtenAt), settings.bucketMs), shard: shardOf(userId, settings.shards), at });
+  }
+
+  async *due(bucket: number, shard: number, now: number): AsyncIterable<readonly string[]> {
+    this.read.push(`${bucket}#${shard}`);
+    if (this.failing.has(`${bucket}#${shard}`)) throw new Error('ProvisionedThroughputExceededException');
+    const ids = [...this.slots].filter(([, slot]) => slot.bucket === bucket && slot.shard === shard && slot.at <= now).map(([id]) => id);
+    if (ids.length > 0) yield ids;
+  }
+
+  async watermark(shard: number): Promise<number | null> {
+    return this.marks.get(shard) ?? null;
+  }
+
+  async advance(shard: number, bucket: number): Promise<void> {
+    this.marks.set(shard, Math.max(bucket, this.marks.get(shard) ?? bucket));
+  }
+}
 
 /** A sweeper over in-memory ports; `lastActive` is what API Gateway says of each connection. */
 const setup = (
@@ -17,6 +52,13 @@ const setup = (
   let now = T0;
   const clock = () => now;
   const store = new MemoryPresenceStore();
+  const index = new MemorySweepIndex();
+  const save = store.save.bind(store);
+  store.save = async (state, change) => {
+    const saved = await save(state, change);
+    index.index(saved.userId, nextCheckAt(saved, policy), now);
+    return saved;
+  };
   /** Users whose every load is throttled from now on. */
   const throttled = new Set<string>();
   const load = store.load.bind(store);
@@ -24,7 +66,7 @@ const setup = (
     if (throttled.has(userId)) throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
     return load(userId);
   };
-  const presence = new PresenceService({ store, policy: policyFromSeconds(150, 3), clock });
+  const presence = new PresenceService({ store, policy, clock });
   const closed: string[] = [];
   const gateway: ConnectionGateway = {
     post: async () => 'delivered',
@@ -53,11 +95,8 @@ const setup = (
     clock,
   });
   const sweeper = new Sweeper({
-    due: {
-      async *due() {
-        yield [...store.states.keys()];
-      },
-    },
+    index,
+    settings,
     store,
     presence,
     connections,
@@ -65,7 +104,7 @@ const setup = (
     clock,
     log: (message, fields) => void logged.push({ message, ...fields }),
   });
-  return { store, connections, sweeper, closed, removed, grace, logged, throttled, at: (t: number) => (now = t) };
+  return { store, index, connections, sweeper, closed, removed, grace, logged, throttled, at: (t: number) => (now = t) };
 };
 
 describe('Sweeper', () => {
@@ -164,6 +203,13 @@ describe('Sweeper', () => {
     expect(world.store.changes.filter((c) => c.userId === 'good').map((c) => c.status)).toEqual(['online', 'offline']);
     expect(world.closed).toEqual(['cg']);
     expect(report).toMatchObject({ usersChecked: 2, usersFailed: 1, connectionsClosed: 1 });
+
+    // The failed user is not lost: the next sweep reads its bucket again and settles it.
+    world.throttled.clear();
+    world.at(s(240));
+    const retried = await world.sweeper.sweep();
+    expect(world.store.changes.filter((c) => c.userId === 'bad').map((c) => c.status)).toEqual(['online', 'offline']);
+    expect(retried).toMatchObject({ usersChecked: 1, usersFailed: 0 });
     expect(world.logged).toEqual([
       expect.objectContaining({ message: 'sweeping a user failed', userId: 'bad', error: 'Rate of requests exceeds the allowed throughput' }),
     ]);
@@ -205,5 +251,58 @@ describe('Sweeper', () => {
     expect(world.removed).toEqual(['silent']);
     expect(Object.keys(world.store.states.get('42')?.leases ?? {})).toEqual(['active']);
     expect(world.store.changes.map((c) => c.status)).toEqual(['online']);
+  });
+
+});
+
+describe('Sweeper watermarks', () => {
+  it('resumes each shard after its watermark however long the sweeper was stopped, and moves it to the last closed bucket', async () => {
+    const world = setup({});
+    await world.sweeper.sweep();
+    const users = ['1', '2', '3', '4', '5', '6'];
+    for (const user of users) await world.connections.connect(`c${user}`, user);
+
+    world.at(s(3 * 24 * 3600));
+    const report = await world.sweeper.sweep();
+
+    expect(world.store.changes.filter((c) => c.status === 'offline').map((c) => c.userId).sort()).toEqual(users);
+    const closed = bucketOf(s(3 * 24 * 3600) - settings.settleMs, settings.bucketMs) - 1;
+    expect([...world.index.marks.values()]).toEqual([closed, closed]);
+    expect(report.backlogAgeMs).toBeLessThanOrEqual(settings.bucketMs + settings.settleMs);
+  });
+
+  it('holds a shard at a bucket whose index read failed, sweeps the rest, and reads that bucket again next time', async () => {
+    const world = setup({ c1: null });
+    await world.sweeper.sweep();
+    const start = world.index.marks.get(shardOf('42', 2)) ?? 0;
+    await world.connections.connect('c1', '42');
+    const slot = `${bucketOf(s(150), settings.bucketMs)}#${shardOf('42', 2)}`;
+    world.index.failing.add(slot);
+
+    world.at(s(600));
+    const report = await world.sweeper.sweep();
+
+    expect(report).toMatchObject({ slotsFailed: 1, changes: 0 });
+    expect(world.index.marks.get(shardOf('42', 2))).toBe(bucketOf(s(150), settings.bucketMs) - 1);
+    expect(world.index.marks.get(shardOf('42', 2))).toBeGreaterThan(start);
+    expect(report.backlogAgeMs).toBe(s(600) - bucketOf(s(150), settings.bucketMs) * settings.bucketMs);
+
+    world.index.failing.clear();
+    world.at(s(660));
+    await world.sweeper.sweep();
+    expect(world.store.changes.map((c) => c.status)).toEqual(['online', 'offline']);
+  });
+
+  it('starts no bucket after its deadline and keeps the progress made', async () => {
+    const world = setup({});
+    await world.sweeper.sweep();
+    const marks = new Map(world.index.marks);
+
+    world.at(s(3600));
+    const report = await world.sweeper.sweep({ deadline: s(3600) });
+
+    expect(world.index.marks).toEqual(marks);
+    expect(report.slotsRead).toBe(0);
+    expect(report.backlogAgeMs).toBeGreaterThan(3_500_000);
   });
 });
