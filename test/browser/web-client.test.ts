@@ -3,37 +3,18 @@
  * stack: two users in two browser contexts, one watching the other. Screenshots of every step go
  * to test-results/web-client/.
  */
-import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PresenceApi } from '../../client';
 import { buildWeb } from '../../web/build';
+import { describeInBrowser, launchChromium } from '../helpers/browser';
 import { type TestStack, startTestStack } from '../helpers/local-stack';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-client');
 const GRACE_SECONDS = 1;
 const ONLINE_WITHIN_MS = 2_000;
 const PASSWORD = 'correct horse battery';
-
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && !inCi) {
-  console.warn(`web-client browser tests skipped: ${CHROMIUM} is missing (apt-get install -y chromium); in CI they fail instead.`);
-}
-// In CI a missing browser must fail loudly (beforeAll throws), never skip.
-const describeInBrowser = haveChromium || inCi ? describe : describe.skip;
 
 const suffix = Date.now().toString(36).slice(-5);
 const watcherName = `watcher-${suffix}`;
@@ -71,11 +52,10 @@ const watchedRow = (page: Page, name: string): Locator =>
 
 describeInBrowser('the web client in Chromium', () => {
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`Chromium is missing at ${CHROMIUM}: .ci/run installs it with apt-get (never a downloaded browser).`);
     await mkdir(SHOTS, { recursive: true });
     const [stack] = await Promise.all([startTestStack({ graceSeconds: GRACE_SECONDS }), buildWeb()]);
     env = stack;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
     bobId = (await new PresenceApi({ baseUrl: env.stack.httpUrl }).signUp(bobName, PASSWORD)).user.id;
   }, 90_000);
 

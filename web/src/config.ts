@@ -9,7 +9,13 @@ export interface WebConfig {
   readonly httpUrl: string;
   /** The WebSocket API URL, without the token. */
   readonly wsUrl: string;
+  /** The deployment's timing (as `GET /config` reports it); when config.js leaves it out, the client asks `GET /config`. */
+  readonly heartbeatSeconds?: number;
+  readonly leaseSeconds?: number;
+  readonly offlineGraceSeconds?: number;
 }
+
+const seconds = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined);
 
 export interface PageLocation {
   readonly protocol: string;
@@ -27,4 +33,7 @@ export const resolveConfig = (
 ): WebConfig => ({
   httpUrl: given?.httpUrl ?? meta('presence-http-url') ?? '',
   wsUrl: given?.wsUrl ?? meta('presence-ws-url') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:${DEFAULT_WS_PORT}`,
+  heartbeatSeconds: seconds(given?.heartbeatSeconds),
+  leaseSeconds: seconds(given?.leaseSeconds),
+  offlineGraceSeconds: seconds(given?.offlineGraceSeconds),
 });

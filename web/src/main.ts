@@ -3,7 +3,7 @@
  * framework; all presence logic lives in the client library (client/).
  */
 import {
-  type ConnectionState,
+  type ConnectionStateChange,
   PresenceApi,
   PresenceApiError,
   PresenceClient,
@@ -14,8 +14,9 @@ import {
   type WebSocketConstructor,
 } from '../../client';
 import { type WebConfig, resolveConfig } from './config';
+import { describeError, logInProblem, signUpProblem } from './messages';
 import { describePresence } from './presence-text';
-import { type WatchedUser, loadSession, loadWatchList, saveSession, saveWatchList } from './storage';
+import { SESSION_KEY, type WatchedUser, loadSession, loadWatchList, saveSession, saveWatchList } from './storage';
 
 declare global {
   interface Window {
@@ -44,6 +45,8 @@ const api = new PresenceApi({ baseUrl: config.httpUrl });
 
 const ui = {
   connection: $('connection'),
+  retryNow: $<HTMLButtonElement>('retry-now'),
+  authNote: $('auth-note'),
   auth: $('auth'),
   authForm: $<HTMLFormElement>('auth-form'),
   authName: $<HTMLInputElement>('auth-name'),
@@ -73,6 +76,8 @@ interface Signed {
   readonly presences: Map<string, PresenceJson>;
   /** Users whose presence came from the live connection: HTTP answers no longer overwrite them. */
   readonly live: Set<string>;
+  /** The connection was lost: what is shown may no longer be true until it is back. */
+  stale: boolean;
   results: UserWithPresence[];
   readonly stop: () => void;
 }
@@ -83,8 +88,9 @@ let signed: Signed | null = null;
 // Presence badges: status as text and shape (colour only adds to them), last seen as relative time.
 
 const renderPresence = (element: HTMLElement, presence: Pick<PresenceJson, 'status' | 'lastSeen'> | undefined): void => {
-  const { status, lastSeen } = describePresence(presence, Date.now());
-  element.dataset.status = presence?.status ?? 'unknown';
+  const stale = signed?.stale ?? false;
+  const { status, lastSeen } = describePresence(presence, Date.now(), stale);
+  element.dataset.status = stale ? 'unknown' : (presence?.status ?? 'unknown');
   element.replaceChildren();
   const shape = document.createElement('span');
   shape.className = 'shape';
@@ -212,18 +218,39 @@ const unwatch = (userId: string): void => {
 // ---------------------------------------------------------------------------------------------
 // Connection and own status
 
-const CONNECTION_TEXT: Record<ConnectionState, string> = {
+const CONNECTION_TEXT: Record<ConnectionStateChange['state'], string> = {
   idle: 'Not connected',
   connecting: 'Connecting…',
   connected: 'Connected',
-  reconnecting: 'Reconnecting…',
+  reconnecting: 'Connection lost — retrying…',
   closed: 'Disconnected',
 };
 
-const showConnection = (state: ConnectionState): void => {
+/** Redraws "retrying in N s" every second while a retry is pending. */
+let countdown: ReturnType<typeof setInterval> | undefined;
+
+const showConnection = (change: Pick<ConnectionStateChange, 'state' | 'nextAttemptAt'>): void => {
+  const { state, nextAttemptAt } = change;
   ui.connection.dataset.state = state;
   const text = ui.connection.querySelector('.text');
-  if (text !== null) text.textContent = CONNECTION_TEXT[state];
+  const draw = () => {
+    const waitS = nextAttemptAt === undefined ? null : Math.max(0, Math.ceil((nextAttemptAt - Date.now()) / 1000));
+    if (text !== null) text.textContent = state === 'reconnecting' && waitS !== null && waitS > 0 ? `Connection lost — retrying in ${waitS} s` : CONNECTION_TEXT[state];
+  };
+  clearInterval(countdown);
+  draw();
+  if (state === 'reconnecting' && nextAttemptAt !== undefined) countdown = setInterval(draw, 1000);
+  ui.retryNow.hidden = state !== 'reconnecting';
+};
+
+/** Connected: presence is live again. Lost: everything shown is only what was last known. */
+const onConnectionState = (current: Signed, change: ConnectionStateChange): void => {
+  showConnection(change);
+  const stale = change.state !== 'connected' && change.state !== 'connecting';
+  if (stale === current.stale) return;
+  current.stale = stale;
+  for (const view of current.client.presences()) current.presences.set(view.userId, { userId: view.userId, status: view.status, lastSeen: view.lastSeen });
+  refreshBadges();
 };
 
 const setMyStatusControl = (status: Status): void => {
@@ -239,8 +266,9 @@ const onPresence = (current: Signed, presence: PresenceJson & { source: 'snapsho
     renderPresence(element, presence);
   }
   if (presence.userId === current.session.user.id) {
-    // While this page is connected, "offline" can only mean the manual setting (here or on another device).
-    if (current.client.state === 'connected') setMyStatusControl(presence.status);
+    // This page's own socket is open (a snapshot arrives on it, events while connected), so "offline"
+    // can only mean the manual setting, here or on another device.
+    if (presence.source === 'snapshot' || current.client.state === 'connected') setMyStatusControl(presence.status);
     return;
   }
   const user = current.watched.get(presence.userId);
@@ -252,34 +280,57 @@ const onPresence = (current: Signed, presence: PresenceJson & { source: 'snapsho
 // ---------------------------------------------------------------------------------------------
 // Session
 
-const showSignedOut = (message = ''): void => {
+const showSignedOut = (error = '', note = ''): void => {
   ui.app.hidden = true;
   ui.auth.hidden = false;
-  ui.authError.textContent = message;
-  showConnection('idle');
+  ui.authError.textContent = error;
+  ui.authNote.textContent = note;
+  showConnection({ state: 'idle' });
 };
 
-const logOut = (message = ''): void => {
+const SESSION_ENDED = 'Your session has ended; please log in again.';
+
+/**
+ * Log-out closes this page's socket at once, and, through the shared session in localStorage, every
+ * other tab's: the browser session holds no connection any more. The server then reports the user
+ * offline after the offline grace (lastSeen = now) unless another device is still connected. It
+ * does not "appear offline" on the way out: that setting is the user's, sticks across log-ins and
+ * would hide them on their other devices too.
+ */
+const logOut = (error = '', note = ''): void => {
   signed?.stop();
   signed = null;
   api.token = null;
   saveSession(localStorage, null);
-  showSignedOut(message);
+  showSignedOut(error, note);
   ui.authName.focus();
+};
+
+const loggedOutNote = (): string => {
+  const grace = config.offlineGraceSeconds;
+  return grace === undefined
+    ? 'Logged out. Others see you offline in a few seconds, unless you are signed in on another device.'
+    : `Logged out. Others see you offline within ${grace} s, unless you are signed in on another device.`;
 };
 
 const onApiError = (error: unknown, target: HTMLElement, what: string): void => {
   if (error instanceof PresenceApiError && error.status === 401) {
-    logOut('Your session has ended; please log in again.');
+    logOut(SESSION_ENDED);
     return;
   }
-  target.textContent = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+  target.textContent = `${what}: ${describeError(error)}`;
 };
 
 const start = (session: Session): void => {
   api.token = session.token;
   saveSession(localStorage, session);
-  const client = new PresenceClient({ url: config.wsUrl, token: session.token, WebSocket: BrowserWebSocket });
+  const client = new PresenceClient({
+    url: config.wsUrl,
+    token: session.token,
+    api,
+    heartbeatSeconds: config.heartbeatSeconds,
+    WebSocket: BrowserWebSocket,
+  });
   const watched = new Map(loadWatchList(localStorage, session.user.id).map((user) => [user.id, user]));
   const refresh = setInterval(refreshBadges, REFRESH_MS);
   const expiry = setTimeout(() => logOut('Your session has ended; please log in again.'), Math.max(0, Date.parse(session.expiresAt) - Date.now()));
@@ -289,6 +340,7 @@ const start = (session: Session): void => {
     watched,
     presences: new Map(),
     live: new Set(),
+    stale: false,
     results: [],
     stop: () => {
       clearInterval(refresh);
@@ -299,7 +351,10 @@ const start = (session: Session): void => {
   signed = current;
 
   client.on('presence', (presence) => onPresence(current, presence));
-  client.on('connection-state', ({ state }) => showConnection(state));
+  client.on('connection-state', (change) => onConnectionState(current, change));
+  client.on('unauthorized', () => {
+    if (signed === current) logOut(SESSION_ENDED);
+  });
   client.on('unknown', ({ userIds }) => {
     for (const id of userIds) current.watched.delete(id);
     persistWatchList();
@@ -315,10 +370,19 @@ const start = (session: Session): void => {
   renderPresence(ui.mePresence, undefined);
   ui.auth.hidden = true;
   ui.app.hidden = false;
+  ui.authNote.textContent = '';
   ui.statusError.textContent = '';
   ui.searchResults.replaceChildren();
   ui.searchStatus.textContent = '';
   renderWatchList();
+
+  // The manual setting, also while the socket is not (yet) connected: the control starts out right.
+  api.getMe().then(
+    (me) => {
+      if (signed === current) setMyStatusControl(me.setting);
+    },
+    (error: unknown) => onApiError(error, ui.statusError, 'Could not read your status'),
+  );
 
   // Until the live connection answers, show what HTTP knows.
   if (watched.size > 0) {
@@ -344,6 +408,12 @@ ui.authForm.addEventListener('submit', async (event) => {
   const name = ui.authName.value.trim();
   const password = ui.authPassword.value;
   ui.authError.textContent = '';
+  ui.authNote.textContent = '';
+  const problem = mode === 'sign-up' ? signUpProblem(name, password) : logInProblem(name, password);
+  if (problem !== null) {
+    ui.authError.textContent = problem;
+    return;
+  }
   const buttons = ui.authForm.querySelectorAll('button');
   buttons.forEach((button) => (button.disabled = true));
   try {
@@ -352,7 +422,7 @@ ui.authForm.addEventListener('submit', async (event) => {
     start(session);
     ui.searchQuery.focus();
   } catch (error) {
-    ui.authError.textContent = error instanceof Error ? error.message : String(error);
+    ui.authError.textContent = describeError(error);
   } finally {
     buttons.forEach((button) => (button.disabled = false));
   }
@@ -393,7 +463,21 @@ ui.myStatus.addEventListener('change', async (event) => {
   }
 });
 
-ui.logOut.addEventListener('click', () => logOut());
+ui.logOut.addEventListener('click', () => logOut('', loggedOutNote()));
+ui.retryNow.addEventListener('click', () => signed?.client.reconnectNow());
+
+// Another tab logged out, or in as someone else: this one follows, so no tab keeps a dead session online.
+window.addEventListener('storage', (event) => {
+  if (event.key !== SESSION_KEY && event.key !== null) return;
+  const session = loadSession(localStorage, Date.now());
+  if (session?.token === signed?.session.token) return;
+  if (session === null) {
+    logOut('', loggedOutNote());
+  } else {
+    signed?.stop();
+    start(session);
+  }
+});
 
 const stored = loadSession(localStorage, Date.now());
 if (stored === null) showSignedOut();

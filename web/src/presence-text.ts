@@ -20,9 +20,17 @@ export const timeAgo = (iso: string, now: number): string => {
   return relative.format(-Math.floor(elapsed / size), unit);
 };
 
-/** The status word and, for an offline user, the last-seen phrase: "Offline, last seen 5 minutes ago". */
-export const describePresence = (presence: Pick<PresenceJson, 'status' | 'lastSeen'> | undefined, now: number): { status: string; lastSeen: string | null } => {
+/**
+ * The status word and, for an offline user, the last-seen phrase: "Offline, last seen 5 minutes ago".
+ * `stale`: the connection is lost, so what is known may no longer be true: "Unknown (was online)".
+ */
+export const describePresence = (
+  presence: Pick<PresenceJson, 'status' | 'lastSeen'> | undefined,
+  now: number,
+  stale = false,
+): { status: string; lastSeen: string | null } => {
   if (presence === undefined) return { status: 'Checking…', lastSeen: null };
+  if (stale) return { status: `Unknown (was ${presence.status})`, lastSeen: null };
   if (presence.status === 'online') return { status: 'Online', lastSeen: null };
   return { status: 'Offline', lastSeen: presence.lastSeen === null ? 'never seen' : `last seen ${timeAgo(presence.lastSeen, now)}` };
 };

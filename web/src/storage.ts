@@ -6,7 +6,8 @@ export interface WatchedUser {
   readonly name: string;
 }
 
-const SESSION_KEY = 'presence.session.v1';
+/** Shared by every tab of the browser: a change in one shows up in the others as a `storage` event. */
+export const SESSION_KEY = 'presence.session.v1';
 const watchKey = (userId: string) => `presence.watch.v1.${userId}`;
 
 const read = <T>(storage: Storage, key: string): T | null => {
