@@ -1,8 +1,12 @@
 import * as path from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct, IConstruct } from 'constructs';
 import {
   DEFAULTS,
+  type HandlerName,
   deployHandlers,
   handlers,
   httpRoutes,
@@ -16,7 +20,8 @@ import {
 } from './app-manifest';
 import type { CapabilityResources, PresenceSettings } from './constructs/capabilities';
 import { GraceQueue } from './constructs/grace-queue';
-import { HttpApiRoutes } from './constructs/http-api-routes';
+import { type HttpApiThrottle, HttpApiRoutes } from './constructs/http-api-routes';
+import { PresenceMonitoring } from './constructs/monitoring';
 import { PresenceEvents } from './constructs/presence-events';
 import { PresenceTables } from './constructs/presence-tables';
 import { SchemaMigration } from './constructs/schema-migration';
@@ -25,12 +30,100 @@ import { UsersDatabase } from './constructs/users-database';
 import { WebClientSite } from './constructs/web-client-site';
 import { WebSocketApiRoutes } from './constructs/websocket-api-routes';
 
+/**
+ * A deployment profile: the defaults of the props below that differ between a production stack and
+ * a disposable one (see DEPLOYMENT_PROFILES and docs/operations.md).
+ */
+export type DeploymentProfile = 'production' | 'development';
+
+/** The limits a profile sets; every one can still be overridden by its own prop. */
+export interface ProfileDefaults {
+  readonly databaseMinCapacity: number;
+  readonly databaseReader: boolean;
+  readonly reservedConcurrency: Readonly<Partial<Record<HandlerName | string, number>>>;
+  readonly routeThrottles: Readonly<Record<string, HttpApiThrottle>>;
+  readonly retainData: boolean;
+}
+
+/**
+ * Safe production defaults, and a development profile that costs nothing when idle.
+ *
+ * Production: the database never pauses (0.5 ACU: no 15-30 s resume on the first request after a
+ * quiet spell, review M8) and has a reader in a second Availability Zone (fail-over in about a
+ * minute). Reserved concurrency keeps the delivery pipeline running when a storm of requests
+ * takes the account's pool (review M7): 450 of the default 1,000 are reserved in all, leaving 550
+ * to the routes (raise the account quota before raising these). Log-in and sign-up get their own
+ * throttles, far below the stage's 1,000 rps, so a guessing or sign-up flood is refused at the
+ * edge before it costs Lambda time (sign-up hashes for about 100 ms).
+ *
+ * Development: 0 ACU (pauses after 5 idle minutes), no reader, no reserved concurrency (new
+ * accounts may have a concurrency quota of 10, which any reservation would exceed), data deleted
+ * with the stack.
+ */
+export const DEPLOYMENT_PROFILES: Readonly<Record<DeploymentProfile, ProfileDefaults>> = {
+  production: {
+    databaseMinCapacity: 0.5,
+    databaseReader: true,
+    reservedConcurrency: { notify: 200, fanOut: 150, deliveryRetry: 30, graceExpired: 50, sweep: 20 },
+    routeThrottles: { 'POST /sessions': { rateLimit: 50, burstLimit: 100 }, 'POST /users': { rateLimit: 10, burstLimit: 20 } },
+    retainData: true,
+  },
+  development: {
+    databaseMinCapacity: 0,
+    databaseReader: false,
+    reservedConcurrency: {},
+    routeThrottles: { 'POST /sessions': { rateLimit: 10, burstLimit: 20 }, 'POST /users': { rateLimit: 5, burstLimit: 10 } },
+    retainData: false,
+  },
+};
+
+/** Clients heartbeat every `heartbeatSeconds`; a lease shorter than 2.5 heartbeats makes active users flap offline. */
+export const MIN_LEASE_PER_HEARTBEAT = 2.5;
+
 /** Props of {@link PresenceStack}; every one has a default fit for a first deploy. */
 export interface PresenceStackProps extends StackProps {
   /**
+   * The defaults of the sizing and safety props below (DEPLOYMENT_PROFILES).
+   * @default 'production'
+   */
+  readonly profile?: DeploymentProfile;
+  /**
+   * Email address that every alarm is sent to (the address must confirm the subscription). Without
+   * one, the alarms still go to the SNS topic (output `AlarmTopicArn`): subscribe a pager to it.
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * X-Ray active tracing on every function (adds a trace segment per invocation, about $5 per
+   * million traces recorded beyond the free tier).
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
+   * CloudWatch namespace of the handlers' metrics; the stack name is their `service` dimension.
+   * @default 'Presence'
+   */
+  readonly metricsNamespace?: string;
+  /**
+   * Reserved concurrency by handler name (a handler the manifest does not have is ignored): the
+   * most it may run at once, and never less while the account is busy.
+   * @default the profile's (production: notify 200, fanOut 150, deliveryRetry 30, graceExpired 50, sweep 20)
+   */
+  readonly reservedConcurrency?: Readonly<Partial<Record<HandlerName | string, number>>>;
+  /**
+   * Limits for single HTTP routes, by route key, tighter than the stage's.
+   * @default the profile's (production: POST /sessions 50 rps burst 100, POST /users 10 rps burst 20)
+   */
+  readonly routeThrottles?: Readonly<Record<string, HttpApiThrottle>>;
+  /**
+   * A Serverless v2 reader in a second Availability Zone (the fail-over target).
+   * @default the profile's (production: true, development: false)
+   */
+  readonly databaseReader?: boolean;
+  /**
    * Aurora Serverless v2 minimum ACUs; 0 pauses the database when idle (cheapest, first request
-   * after a pause waits for the resume). Use 0.5 or more where that wait is not acceptable.
-   * @default 0
+   * after a pause waits for the resume, 15-30 s).
+   * @default the profile's (production: 0.5, development: 0)
    */
   readonly databaseMinCapacity?: number;
   /**
@@ -96,9 +189,10 @@ export interface PresenceStackProps extends StackProps {
   readonly webSocketAccessLogs?: boolean;
   /**
    * Keep the data when the stack or a resource is deleted: tables are retained and deletion
-   * protected, the database is deletion protected and snapshotted on removal. Set to false
-   * only for disposable (development, CI) stacks.
-   * @default true
+   * protected, the database is deletion protected and snapshotted on removal, and the secrets
+   * the data needs (the token signing key, the database master password) are retained. Set to
+   * false only for disposable (development, CI) stacks.
+   * @default the profile's (production: true, development: false)
    */
   readonly retainData?: boolean;
   /**
@@ -134,18 +228,32 @@ export class PresenceStack extends Stack {
   public readonly events: PresenceEvents;
   /** The web client: its bucket, distribution and deployment. */
   public readonly webClient: WebClientSite;
+  /** Alarms, their SNS topic and the dashboard. */
+  public readonly monitoring: PresenceMonitoring;
 
   constructor(scope: Construct, id: string, props: PresenceStackProps = {}) {
     super(scope, id, props);
     const projectRoot = props.projectRoot ?? path.resolve(__dirname, '..');
-    const retainData = props.retainData ?? true;
+    const profile = DEPLOYMENT_PROFILES[props.profile ?? 'production'];
+    if (profile === undefined) throw new Error(`Unknown profile "${props.profile}"; profiles: ${Object.keys(DEPLOYMENT_PROFILES).join(', ')}`);
+    const retainData = props.retainData ?? profile.retainData;
     const settings: PresenceSettings = {
       leaseSeconds: props.leaseSeconds ?? DEFAULTS.leaseSeconds,
       graceSeconds: props.graceSeconds ?? DEFAULTS.graceSeconds,
       sweepShards: props.sweepShards ?? DEFAULTS.sweepShards,
       heartbeatSeconds: props.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds,
       tokenTtlSeconds: props.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds,
+      metricsNamespace: props.metricsNamespace ?? DEFAULTS.metricsNamespace,
+      serviceName: this.stackName,
     };
+    if (settings.leaseSeconds < MIN_LEASE_PER_HEARTBEAT * settings.heartbeatSeconds) {
+      throw new Error(
+        `leaseSeconds (${settings.leaseSeconds}) must be at least ${MIN_LEASE_PER_HEARTBEAT} x heartbeatSeconds (${settings.heartbeatSeconds}) = ` +
+          `${MIN_LEASE_PER_HEARTBEAT * settings.heartbeatSeconds}: with a shorter lease, one late heartbeat makes an active user flap offline`,
+      );
+    }
+    const tracing = props.tracing ?? false;
+    const databaseMaxCapacity = props.databaseMaxCapacity ?? 4;
 
     this.tables = new PresenceTables(this, 'Tables', {
       tables,
@@ -153,12 +261,13 @@ export class PresenceStack extends Stack {
       deletionProtection: retainData,
     });
     this.database = new UsersDatabase(this, 'UsersDatabase', {
-      minCapacity: props.databaseMinCapacity ?? 0,
-      maxCapacity: props.databaseMaxCapacity ?? 4,
+      minCapacity: props.databaseMinCapacity ?? profile.databaseMinCapacity,
+      maxCapacity: databaseMaxCapacity,
+      reader: props.databaseReader ?? profile.databaseReader,
       removalPolicy: retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       deletionProtection: retainData,
     });
-    this.tokenSigningKey = new TokenSigningKey(this, 'TokenSigningKey');
+    this.tokenSigningKey = new TokenSigningKey(this, 'TokenSigningKey', { removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
 
     this.graceQueue = new GraceQueue(this, 'GraceQueue', {
       visibilityTimeout: Duration.seconds(queues.grace.visibilityTimeoutSeconds),
@@ -180,6 +289,7 @@ export class PresenceStack extends Stack {
       handlers,
       projectRoot,
       settings,
+      tracing,
       resources: shared,
       stageName: props.webSocketStageName,
       throttle: { rateLimit: props.webSocketThrottleRate ?? 1000, burstLimit: props.webSocketThrottleBurst ?? 2000 },
@@ -193,6 +303,7 @@ export class PresenceStack extends Stack {
       after: this.database.cluster,
       projectRoot,
       settings,
+      tracing,
       resources,
     });
 
@@ -201,8 +312,10 @@ export class PresenceStack extends Stack {
       handlers,
       projectRoot,
       settings,
+      tracing,
       resources,
       throttle: { rateLimit: props.throttleRate ?? 1000, burstLimit: props.throttleBurst ?? 2000 },
+      routeThrottles: props.routeThrottles ?? profile.routeThrottles,
     });
 
     this.events = new PresenceEvents(this, 'Events', {
@@ -213,6 +326,7 @@ export class PresenceStack extends Stack {
       schedules,
       projectRoot,
       settings,
+      tracing,
       resources,
     });
 
@@ -231,6 +345,45 @@ export class PresenceStack extends Stack {
       removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
+    const functions = new Map<string, lambda.Function>(
+      [this.httpApi.functions, this.webSocketApi.functions, this.events.functions].flatMap((byName) => [...byName].map(([name, fn]): [string, lambda.Function] => [name, fn.function])),
+    );
+    const reservedConcurrency = props.reservedConcurrency ?? profile.reservedConcurrency;
+    for (const [name, fn] of functions) {
+      const reserved = reservedConcurrency[name];
+      if (reserved !== undefined) (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reserved;
+    }
+
+    const notifier = this.events.functions.get('notify');
+    const sweeper = this.events.functions.get('sweep');
+    if (notifier === undefined || sweeper === undefined) throw new Error('The manifest has no notify or sweep handler to monitor');
+    this.monitoring = new PresenceMonitoring(this, 'Monitoring', {
+      alarmEmail: props.alarmEmail,
+      metricsNamespace: settings.metricsNamespace,
+      serviceName: settings.serviceName,
+      functions,
+      notifier: { fn: notifier.function, timeout: Duration.seconds(handlers.notify.timeoutSeconds) },
+      sweeper: sweeper.function,
+      deadLetterQueues: unalarmedDeadLetterQueues(this, [...this.events.streamFailures.values()]),
+      httpApi: this.httpApi.api,
+      webSocketApi: this.webSocketApi.api,
+      webSocketStageName: this.webSocketApi.stage.stageName,
+      table: this.tables.presence,
+      indexNames: (tables.presence.globalSecondaryIndexes ?? []).map((index) => index.indexName),
+      cluster: this.database.cluster,
+      databaseMaxCapacity,
+    });
+    // Last, so that alarms made anywhere in the stack (the queues', the events') notify the topic too.
+    this.monitoring.notifyOnEveryAlarm(this);
+
+    new CfnOutput(this, 'AlarmTopicArn', {
+      description: 'SNS topic every alarm notifies (subscribe a pager or chat integration)',
+      value: this.monitoring.topic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'CloudWatch dashboard with the golden signals',
+      value: this.monitoring.dashboard.dashboardName,
+    });
     new CfnOutput(this, 'HttpApiUrl', {
       description: 'Base URL of the HTTP API',
       value: this.httpApi.url,
@@ -245,3 +398,20 @@ export class PresenceStack extends Stack {
     });
   }
 }
+
+/**
+ * The dead-letter queues (queues some queue redrives to, and the given on-failure destinations)
+ * that no alarm of the stack watches yet, so each gets exactly one depth alarm, whoever added it.
+ */
+const unalarmedDeadLetterQueues = (root: IConstruct, onFailureDestinations: readonly sqs.IQueue[]): sqs.IQueue[] => {
+  const constructs = root.node.findAll();
+  const redriveTargets = constructs.flatMap((construct) => (construct instanceof sqs.Queue && construct.deadLetterQueue !== undefined ? [construct.deadLetterQueue.queue] : []));
+  const watched = new Set(
+    constructs.flatMap((construct) => {
+      if (!(construct instanceof cloudwatch.Alarm) || !(construct.metric instanceof cloudwatch.Metric)) return [];
+      const queueName = construct.metric.dimensions?.QueueName;
+      return typeof queueName === 'string' ? [queueName] : [];
+    }),
+  );
+  return [...new Set([...redriveTargets, ...onFailureDestinations])].filter((queue) => !watched.has(queue.queueName));
+};

@@ -45,6 +45,10 @@ export interface PresenceSettings {
   readonly heartbeatSeconds: number;
   /** Lifetime of an issued token, in seconds. */
   readonly tokenTtlSeconds: number;
+  /** CloudWatch namespace of the handlers' EMF metrics. */
+  readonly metricsNamespace: string;
+  /** The `service` key of every log line and the `service` dimension of every metric (the stack name). */
+  readonly serviceName: string;
 }
 
 /** The environment every handler gets, whatever it uses. */
@@ -54,6 +58,8 @@ export const settingsEnvironment = (settings: PresenceSettings): Record<string, 
   [ENV.sweepShards]: String(settings.sweepShards),
   [ENV.heartbeatSeconds]: String(settings.heartbeatSeconds),
   [ENV.tokenTtlSeconds]: String(settings.tokenTtlSeconds),
+  [ENV.metricsNamespace]: settings.metricsNamespace,
+  [ENV.serviceName]: settings.serviceName,
   // Stack traces point at the TypeScript sources (the bundles ship their source maps).
   NODE_OPTIONS: '--enable-source-maps',
 });

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { HandlerName, HandlerSpec, HttpRouteSpec } from '../app-manifest';
 import { PresenceFunction, type PresenceFunctionProps } from './presence-function';
 
-/** Stage-wide request limits, applied to every route. */
+/** Request limits, for the whole stage or one route. */
 export interface HttpApiThrottle {
   /** Steady-state requests per second. */
   readonly rateLimit: number;
@@ -24,13 +24,23 @@ export interface HttpApiRoutesProps extends Omit<PresenceFunctionProps, 'spec' |
   /** Default-stage throttling. */
   readonly throttle: HttpApiThrottle;
   /**
+   * Tighter limits for some routes, by route key (`POST /sessions`): API Gateway refuses requests
+   * over them with 429 before any Lambda runs.
+   * @default - the stage's limits only
+   */
+  readonly routeThrottles?: Readonly<Record<string, HttpApiThrottle>>;
+  /**
    * How long access logs are kept.
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly accessLogRetention?: logs.RetentionDays;
 }
 
-/** One JSON object per request; `$context.requestId` ties it to the handler's logs. */
+/**
+ * One JSON object per request. `requestId` is the `requestContext.requestId` of the handler's event,
+ * which every handler log line carries as `requestId` (lambdas/middleware/observability.ts), and
+ * the `apigw-requestid` response header a client can quote.
+ */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
     requestId: '$context.requestId',
@@ -61,7 +71,7 @@ export class HttpApiRoutes extends Construct {
 
   constructor(scope: Construct, id: string, props: HttpApiRoutesProps) {
     super(scope, id);
-    const { routes, handlers, throttle, accessLogRetention, ...functionProps } = props;
+    const { routes, handlers, throttle, routeThrottles = {}, accessLogRetention, ...functionProps } = props;
     const methods = [...new Set(routes.map((route) => route.method))];
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
@@ -99,6 +109,8 @@ export class HttpApiRoutes extends Construct {
         integrations.set(route.handler, integration);
       }
       for (const httpRoute of this.api.addRoutes({ path: route.path, methods: [apigwv2.HttpMethod[route.method]], integration })) {
+        // A stage naming a route in its RouteSettings fails to deploy unless the route exists first.
+        if (routeThrottles[`${route.method} ${route.path}`] !== undefined) this.stage.node.addDependency(httpRoute);
         Validations.of(httpRoute).acknowledge({
           id: 'AwsSolutions-APIG4',
           reason:
@@ -109,6 +121,17 @@ export class HttpApiRoutes extends Construct {
       }
     }
     this.functions = functions;
+
+    const known = new Set(routes.map((route) => `${route.method} ${route.path}`));
+    for (const routeKey of Object.keys(routeThrottles)) {
+      if (!known.has(routeKey)) throw new Error(`routeThrottles names "${routeKey}", which is not a route of this API`);
+    }
+    if (Object.keys(routeThrottles).length > 0) {
+      // RouteSettings is a plain JSON map in the L1 (no property renaming): CloudFormation's names as they are.
+      (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = Object.fromEntries(
+        Object.entries(routeThrottles).map(([routeKey, limits]) => [routeKey, { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit }]),
+      );
+    }
   }
 
   /** The API's base URL, `https://{api-id}.execute-api.{region}.amazonaws.com/`. */

@@ -28,6 +28,11 @@ export interface PresenceFunctionProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
+   * X-Ray active tracing: Lambda samples requests and records each invocation as a trace segment.
+   * @default false
+   */
+  readonly tracing?: boolean;
+  /**
    * Description shown in the Lambda console.
    * @default - the entry path
    */
@@ -75,6 +80,9 @@ export class PresenceFunction extends Construct {
       timeout: Duration.seconds(spec.timeoutSeconds),
       role,
       logGroup: this.logGroup,
+      // Lambda's own lines (START, END, REPORT, uncaught errors) as JSON too, beside the handler's JSON lines.
+      loggingFormat: lambda.LoggingFormat.JSON,
+      tracing: props.tracing === true ? lambda.Tracing.ACTIVE : undefined,
       environment: settingsEnvironment(props.settings),
       bundling: {
         minify: HANDLER_BUNDLING.minify,

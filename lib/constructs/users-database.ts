@@ -26,6 +26,13 @@ export interface UsersDatabaseProps {
    */
   readonly maxCapacity?: number;
   /**
+   * A Serverless v2 reader beside the writer, which RDS places in another Availability Zone: the
+   * failover target if the writer's zone fails (a fail-over takes about a minute instead of a
+   * new instance's ten or more). It scales with the writer (promotion tier 0-1).
+   * @default false
+   */
+  readonly reader?: boolean;
+  /**
    * How long the instance must be idle before it pauses (only when `minCapacity` is 0), 5 min to 24 h.
    * @default Duration.minutes(5)
    */
@@ -86,6 +93,7 @@ export class UsersDatabase extends Construct implements DataApiDatabase {
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: USERS_DATABASE_ENGINE_VERSION }),
       writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),
+      readers: props.reader === true ? [rds.ClusterInstance.serverlessV2('Reader', { autoMinorVersionUpgrade: true, scaleWithWriter: true })] : [],
       serverlessV2MinCapacity: props.minCapacity ?? 0,
       serverlessV2MaxCapacity: props.maxCapacity ?? 4,
       serverlessV2AutoPauseDuration: props.autoPauseAfter,
@@ -104,6 +112,9 @@ export class UsersDatabase extends Construct implements DataApiDatabase {
     });
     // Generated credentials always produce a secret.
     this.secret = this.cluster.secret!;
+    // A snapshot restore needs the master password: the secret stays as long as the data does
+    // (the generated secret itself, not the `cluster.secret` attachment in front of it).
+    if (props.removalPolicy !== RemovalPolicy.DESTROY) (this.cluster.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     Validations.of(this.cluster).acknowledge(
       {

@@ -64,7 +64,11 @@ export interface WebSocketApiRoutesProps extends Omit<PresenceFunctionProps, 'sp
   readonly accessLogs?: boolean;
 }
 
-/** One JSON object per connect, message and disconnect; `$context.requestId` ties it to the handler's logs. */
+/**
+ * One JSON object per connect, message and disconnect. `requestId` is the `requestContext.requestId`
+ * of the handler's event, which every handler log line carries as `requestId`, beside the
+ * `connectionId` (lambdas/middleware/observability.ts).
+ */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
     requestId: '$context.requestId',

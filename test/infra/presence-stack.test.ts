@@ -98,7 +98,7 @@ describe('functions', () => {
   });
 
   it('gives every function exactly the environment its capabilities need', () => {
-    const common = [ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, 'NODE_OPTIONS'];
+    const common = [ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, ENV.metricsNamespace, ENV.serviceName, 'NODE_OPTIONS'];
     const byCapability: Record<Capability, string[]> = {
       presenceTable: [ENV.presenceTable],
       presenceTableRead: [ENV.presenceTable],
@@ -273,8 +273,8 @@ describe('users database', () => {
     template.hasResourceProperties('AWS::RDS::DBCluster', { StorageEncrypted: true });
   });
 
-  it('scales to zero ACU (auto-pause) and up to 4 by default', () => {
-    template.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 4 } });
+  it('keeps 0.5 ACU (never pauses) and scales up to 4 by default (production profile)', () => {
+    template.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 } });
   });
 
   it('runs Aurora PostgreSQL 16.3 or later, the first 16.x with auto-pause', () => {
