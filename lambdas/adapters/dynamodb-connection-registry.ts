@@ -1,6 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -8,15 +7,18 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError, TooManySubscriptionsError } from '../domain/errors';
+import { ConcurrentUpdateError, NotFoundError, TooManySubscriptionsError } from '../domain/errors';
+import { retry } from '../domain/retry';
 import type { Connection, ConnectionRegistry, Watcher } from '../ports';
+import { batchWriteAll } from './dynamodb-batches';
 
 /** API Gateway closes every connection after 2 hours at the latest (a hard limit), plus a minute for clock skew. */
 export const CONNECTION_MAX_SECONDS = 2 * 3600 + 60;
 /** Items outlive their connection by an hour, then TTL collects them (garbage collection only). */
 const ITEM_LIFETIME_SECONDS = 3 * 3600;
-const BATCH_WRITE_LIMIT = 25;
 const WATCHERS_PAGE = 1000;
+/** Frames racing on one connection's watch list: 10 rounds, full jitter from 10 ms to a 320 ms cap. */
+const VERSION_RACE_RETRY = { attempts: 10, baseMs: 10, capMs: 320 } as const;
 
 export const connectionKey = (connectionId: string) => ({ pk: `C#${connectionId}`, sk: 'CONN' });
 /**
@@ -39,8 +41,6 @@ interface ConnectionItem {
 }
 
 const untilOf = (item: Pick<ConnectionItem, 'until' | 'connectedAt'>): number => item.until ?? Math.floor(item.connectedAt / 1000) + CONNECTION_MAX_SECONDS;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Connections and watches in the presence table. A connection item lists what it watches (for
@@ -73,7 +73,7 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
   }
 
   async subscribe(connectionId: string, userIds: readonly string[], max: number): Promise<number> {
-    for (;;) {
+    return this.untilVersionWon(async () => {
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
       if (Item === undefined) throw new NotFoundError(`Connection ${connectionId} is closed`);
       const item = Item as ConnectionItem;
@@ -84,13 +84,14 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
       }
       if (added.length === 0) return current.size;
       // Watch items first: a crash in between leaves orphans (removed by an unsubscribe, else ended by the connection's limit), never a silent watch list.
-      await this.writeAll(added.map((id) => ({ PutRequest: { Item: { ...watchKey(id, connectionId, untilOf(item)), watcher: item.userId, ttl: item.ttl } } })));
-      if (await this.replaceSubs(connectionId, item.version, new Set([...current, ...added]))) return current.size + added.length;
-    }
+      await batchWriteAll(this.doc, this.tableName, added.map((id) => ({ PutRequest: { Item: { ...watchKey(id, connectionId, untilOf(item)), watcher: item.userId, ttl: item.ttl } } })));
+      await this.replaceSubs(connectionId, item.version, new Set([...current, ...added]));
+      return current.size + added.length;
+    });
   }
 
   async unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void> {
-    for (;;) {
+    await this.untilVersionWon(async () => {
       const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
       // A closed connection: nothing can be posted to it, and its watches end at its limit.
       if (Item === undefined) return;
@@ -98,13 +99,18 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
       // Every requested id, listed or not: a subscribe that failed half-way, or one racing this
       // unsubscribe, may have written a watch its list does not show yet. Watch items first: once
       // the reply is sent, no event for these users may follow.
-      await this.writeAll(userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId, untilOf(item)) } })));
+      await batchWriteAll(this.doc, this.tableName, userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId, untilOf(item)) } })));
       const remaining = new Set(item.subs ?? []);
       userIds.forEach((id) => remaining.delete(id));
       // Written even when nothing changed: the version bump makes a concurrent subscribe re-read and
       // write its watch again, so its list and its watch items never disagree.
-      if (await this.replaceSubs(connectionId, item.version, remaining)) return;
-    }
+      await this.replaceSubs(connectionId, item.version, remaining);
+    });
+  }
+
+  /** Re-runs `round` while another frame on the same connection wins the version race, a bounded number of times. */
+  private untilVersionWon<T>(round: () => Promise<T>): Promise<T> {
+    return retry(round, { ...VERSION_RACE_RETRY, retryable: (error) => error instanceof ConcurrentUpdateError });
   }
 
   async exists(connectionId: string): Promise<boolean> {
@@ -149,8 +155,8 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
     } while (start !== undefined);
   }
 
-  /** Conditional on the version read: a concurrent subscribe on the same connection retries. */
-  private async replaceSubs(connectionId: string, version: number, subs: Set<string>): Promise<boolean> {
+  /** Conditional on the version read: a concurrent frame on the same connection makes this round start again. */
+  private async replaceSubs(connectionId: string, version: number, subs: Set<string>): Promise<void> {
     try {
       await this.doc.send(
         new UpdateCommand({
@@ -162,22 +168,9 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
           ExpressionAttributeValues: { ...(subs.size > 0 ? { ':subs': subs } : {}), ':version': version, ':next': version + 1 },
         }),
       );
-      return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
+      if (error instanceof ConditionalCheckFailedException) throw new ConcurrentUpdateError(`Connection ${connectionId} changed concurrently`, { cause: error });
       throw error;
-    }
-  }
-
-  private async writeAll(requests: Record<string, unknown>[]): Promise<void> {
-    for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
-      let batch = requests.slice(start, start + BATCH_WRITE_LIMIT);
-      for (let attempt = 0; batch.length > 0; attempt += 1) {
-        if (attempt > 0) await sleep(Math.min(50 * 2 ** attempt, 2_000));
-        const output = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: batch } }));
-        // BatchWriteItem hands back throttled parts as UnprocessedItems: retry them with backoff.
-        batch = (output.UnprocessedItems?.[this.tableName] ?? []) as Record<string, unknown>[];
-      }
     }
   }
 }

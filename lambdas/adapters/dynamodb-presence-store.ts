@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError } from '../domain/errors';
 import {
   type Lease,
@@ -10,6 +10,7 @@ import {
   nextCheckAt,
 } from '../domain/presence';
 import type { Clock, PresenceStore, ReadOptions } from '../ports';
+import { batchGetAll } from './dynamodb-batches';
 import { sweepSlotAt } from '../domain/sweep';
 
 /** Key of a user's presence item in the single presence table. */
@@ -47,7 +48,6 @@ const fromItem = (item: PresenceItem): PresenceState => ({
 const optional = <K extends string>(key: K, value: number | null): Partial<Record<K, number>> =>
   value === null ? {} : ({ [key]: value } as Record<K, number>);
 
-const BATCH_GET_LIMIT = 100;
 
 /** User presence items in DynamoDB, written with a version condition (optimistic concurrency). */
 export class DynamoDbPresenceStore implements PresenceStore {
@@ -81,22 +81,8 @@ export class DynamoDbPresenceStore implements PresenceStore {
   }
 
   async loadMany(userIds: readonly string[], options: ReadOptions = {}): Promise<Map<string, PresenceState>> {
-    const found = new Map<string, PresenceState>();
-    const unique = [...new Set(userIds)];
-    for (let start = 0; start < unique.length; start += BATCH_GET_LIMIT) {
-      let keys: Record<string, unknown>[] = unique.slice(start, start + BATCH_GET_LIMIT).map(userKey);
-      for (let attempt = 0; keys.length > 0; attempt += 1) {
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1_000)));
-        const output = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: options.consistent === true } } }));
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const state = fromItem(item as PresenceItem);
-          found.set(state.userId, state);
-        }
-        // BatchGetItem returns throttled or oversized parts as UnprocessedKeys: retry them with backoff.
-        keys = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return found;
+    const items = await batchGetAll(this.doc, this.tableName, [...new Set(userIds)].map(userKey), { consistent: options.consistent });
+    return new Map(items.map((item) => fromItem(item as unknown as PresenceItem)).map((state) => [state.userId, state]));
   }
 
   async save(state: PresenceState, change: PresenceChange | null): Promise<PresenceState> {

@@ -1,4 +1,5 @@
 import { ConcurrentUpdateError } from './errors';
+import { retry } from './retry';
 import {
   type Outcome,
   type PresenceChange,
@@ -9,10 +10,8 @@ import {
 } from './presence';
 import type { Clock, PresenceStore, ReadOptions, UserRecord } from '../ports';
 
-const MAX_ATTEMPTS = 16;
-
-/** Full-jitter backoff between conflicting writes, so devices racing on one user spread out. */
-const backoff = (attempt: number) => new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * 2 ** Math.min(attempt, 6)));
+/** Devices racing on one user: 16 rounds, full jitter from 10 ms to a 640 ms cap, so they spread out. */
+const VERSION_RACE_RETRY = { attempts: 16, baseMs: 10, capMs: 640 } as const;
 
 export type Command = (state: PresenceState, now: number, policy: PresencePolicy) => Outcome;
 
@@ -44,20 +43,19 @@ export class PresenceService {
     return this.deps.policy;
   }
 
+  /** @throws RetriesExhaustedError when other writers keep winning the version race. */
   async apply(userId: string, command: Command): Promise<Applied> {
-    for (let attempt = 1; ; attempt += 1) {
-      const current = await this.deps.store.load(userId);
-      const now = this.deps.clock();
-      const outcome = command(current, now, this.deps.policy);
-      if (!outcome.dirty) return this.applied({ state: outcome.state, change: null, now, attempts: attempt });
-      try {
+    return retry(
+      async (attempt) => {
+        const current = await this.deps.store.load(userId);
+        const now = this.deps.clock();
+        const outcome = command(current, now, this.deps.policy);
+        if (!outcome.dirty) return this.applied({ state: outcome.state, change: null, now, attempts: attempt });
         const saved = await this.deps.store.save(outcome.state, outcome.change);
         return this.applied({ state: saved, change: outcome.change, now, attempts: attempt });
-      } catch (error) {
-        if (!(error instanceof ConcurrentUpdateError) || attempt >= MAX_ATTEMPTS) throw error;
-        await backoff(attempt);
-      }
-    }
+      },
+      { ...VERSION_RACE_RETRY, retryable: (error) => error instanceof ConcurrentUpdateError },
+    );
   }
 
   private applied(result: Applied): Applied {

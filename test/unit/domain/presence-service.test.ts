@@ -1,3 +1,5 @@
+import { ConcurrentUpdateError } from '../../../lambdas/domain/errors';
+import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
 import { type Applied, PresenceService } from '../../../lambdas/domain/presence-service';
 import { openLease, policyFromSeconds } from '../../../lambdas/domain/presence';
 import { MemoryPresenceStore } from '../../helpers/memory-presence-store';
@@ -43,4 +45,21 @@ describe('PresenceService reports what each command took', () => {
     expect(applied.change).toBeNull();
     expect(reports.map(({ attempts }) => attempts)).toEqual([3]);
   });
+});
+
+describe('PresenceService under a version race that never settles', () => {
+  it('gives up with RetriesExhaustedError after 16 rounds, the last race as its cause', async () => {
+    const store = new MemoryPresenceStore();
+    store.save = async (state) => {
+      throw new ConcurrentUpdateError(`Presence of user ${state.userId} changed concurrently`);
+    };
+    const load = jest.spyOn(store, 'load');
+    const service = new PresenceService({ store, policy, clock: () => 1_000 });
+
+    const failure = service.apply('u1', (state, now) => openLease(state, 'c1', 'ws', now, policy));
+
+    await expect(failure).rejects.toThrow(RetriesExhaustedError);
+    await expect(failure).rejects.toMatchObject({ cause: expect.any(ConcurrentUpdateError) });
+    expect(load).toHaveBeenCalledTimes(16);
+  }, 30_000);
 });
