@@ -120,8 +120,9 @@ export interface WebSocketAuthorizerEvent {
 const API_ID = 'local';
 const REGION = 'us-east-1';
 const ACCOUNT_ID = '000000000000';
-// AWS: a frame may carry at most 32 KB; a larger one closes the connection with 1009.
+// AWS: a frame may carry at most 32 KB and a message (its frames together) at most 128 KB; more closes the connection with 1009.
 const MAX_FRAME_BYTES = 32 * 1024;
+const MAX_MESSAGE_BYTES = 128 * 1024;
 // AWS: connections idle for 10 minutes or open for 2 hours are closed with 1001.
 const DEFAULT_IDLE_SECONDS = 600;
 const DEFAULT_MAX_CONNECTION_SECONDS = 7200;
@@ -314,8 +315,9 @@ interface CloseReason {
 // Guessed texts for server-initiated closes; only DELETE's is observed (boto3#3789: 1000 "Connection Closed Normally").
 const DELETED: CloseReason = { code: 1000, reason: 'Connection Closed Normally' };
 const GOING_AWAY: CloseReason = { code: 1001, reason: 'Going away' };
+const TOO_BIG: CloseReason = { code: 1009, reason: 'Message too big' };
 const PROTOCOL_ERRORS: Record<string, CloseReason> = {
-  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: { code: 1009, reason: 'Message too big' },
+  WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: TOO_BIG,
   WS_ERR_INVALID_UTF8: { code: 1007, reason: 'Invalid frame payload data' },
 };
 
@@ -324,6 +326,56 @@ const clientCloseReason = (code: number, reason: string): CloseReason => {
   // AWS (observed): a close frame without a status is reported as 1005 "Client-side close frame status not set".
   if (code === 1005) return { code, reason: 'Client-side close frame status not set' };
   return { code, reason };
+};
+
+/**
+ * Watches the raw bytes a client sends and calls `onOversized` when a frame header announces a
+ * payload over `limit`, before that frame's payload arrives. `ws` can only limit whole messages
+ * (`maxPayload` adds up the fragments), so the per-frame limit is checked here, on the wire.
+ */
+export const frameSizeWatcher = (limit: number, onOversized: (length: number) => void): ((chunk: Buffer) => void) => {
+  let header = Buffer.alloc(0);
+  let skip = 0;
+  let tripped = false;
+  return (chunk: Buffer) => {
+    let offset = 0;
+    while (!tripped && offset < chunk.length) {
+      if (skip > 0) {
+        const skipped = Math.min(skip, chunk.length - offset);
+        skip -= skipped;
+        offset += skipped;
+        continue;
+      }
+      const needed = headerLength(header.length >= 2 ? header : Buffer.concat([header, chunk.subarray(offset, offset + 2)]));
+      const take = Math.min(needed - header.length, chunk.length - offset);
+      header = Buffer.concat([header, chunk.subarray(offset, offset + take)]);
+      offset += take;
+      if (header.length < needed) continue;
+      const length = payloadLength(header);
+      header = Buffer.alloc(0);
+      if (length > limit) {
+        tripped = true;
+        onOversized(length);
+        return;
+      }
+      skip = length;
+    }
+  };
+};
+
+/** Bytes of a frame header (RFC 6455 §5.2) given at least its first two bytes; 2 while fewer are known. */
+const headerLength = (start: Buffer): number => {
+  if (start.length < 2) return 2;
+  const short = start[1] & 0x7f;
+  const mask = start[1] & 0x80 ? 4 : 0;
+  return 2 + (short === 126 ? 2 : short === 127 ? 8 : 0) + mask;
+};
+
+const payloadLength = (header: Buffer): number => {
+  const short = header[1] & 0x7f;
+  if (short === 126) return header.readUInt16BE(2);
+  if (short === 127) return Number(header.readBigUInt64BE(2));
+  return short;
 };
 
 const frameText = (data: RawData): Buffer => {
@@ -425,6 +477,8 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
   };
 
   const onMessage = (connection: Connection, socket: WebSocket, data: RawData, isBinary: boolean): void => {
+    // A message still arriving when the server started closing (e.g. after an oversized frame) reaches no integration.
+    if (!open.has(connection.id)) return;
     // AWS: binary frames are not supported; the connection is closed with 1003.
     if (isBinary) {
       closeFromServer(connection.id, { code: 1003, reason: 'Binary frames are not supported' });
@@ -476,8 +530,13 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
     return true;
   };
 
-  const attach = (connection: Connection, socket: WebSocket): Promise<void> =>
+  const attach = (connection: Connection, socket: WebSocket, raw: Duplex): Promise<void> =>
     new Promise<void>((resolve) => {
+      // AWS: a single frame over 32 KB closes the connection with 1009 and never reaches an integration.
+      raw.prependListener(
+        'data',
+        frameSizeWatcher(MAX_FRAME_BYTES, () => closeFromServer(connection.id, TOO_BIG)),
+      );
       open.set(connection.id, connection);
       sockets.set(connection.id, socket);
       const idle = setTimeout(() => closeFromServer(connection.id, GOING_AWAY), idleMs);
@@ -584,7 +643,7 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
     handshakeHeaders.set(req, responseHeaders);
     let upgraded: Promise<void> | undefined;
     wss.handleUpgrade(req, socket, head, (ws) => {
-      upgraded = attach(connection, ws);
+      upgraded = attach(connection, ws, socket);
     });
     if (upgraded === undefined) {
       // The client left (or sent a header ws refuses) while $connect ran: $connect said yes, so $disconnect follows.
@@ -640,8 +699,8 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
-    // AWS: frames over 32 KB close the connection with 1009. Knowingly skipped: a fragmented message over 32 KB (AWS allows 128 KB in ≤32 KB frames) is refused too.
-    maxPayload: MAX_FRAME_BYTES,
+    // AWS: a message over 128 KB closes the connection with 1009 (each frame's 32 KB is checked by frameSizeWatcher).
+    maxPayload: MAX_MESSAGE_BYTES,
     // AWS [unverified]: API Gateway does not negotiate permessage-deflate.
     perMessageDeflate: false,
     // AWS: the subprotocol is the Sec-WebSocket-Protocol header $connect returned; none if it returned none.

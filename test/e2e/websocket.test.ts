@@ -281,6 +281,18 @@ describe('frames', () => {
 
     expect((await big.closed).code).toBe(1009);
   });
+
+  it('answers a message over 32 KiB sent as frames of at most 32 KB with payload_too_large, echoing requestId, and stays open', async () => {
+    const text = JSON.stringify({ action: 'heartbeat', requestId: 'fragmented', padding: 'x'.repeat(90 * 1024) });
+    const fragments = Array.from({ length: Math.ceil(text.length / (30 * 1024)) }, (_, i) => text.slice(i * 30 * 1024, (i + 1) * 30 * 1024));
+
+    fragments.forEach((fragment, index) => socket.socket.send(fragment, { fin: index === fragments.length - 1 }));
+    const reply = await socket.next((frame) => frame?.requestId === 'fragmented');
+
+    expect(fragments.length).toBeGreaterThan(1);
+    expect(reply).toMatchObject({ type: 'error', code: 'payload_too_large' });
+    expect((await socket.request({ action: 'heartbeat' })).type).toBe('heartbeat');
+  });
 });
 
 describe('a restart', () => {

@@ -360,6 +360,41 @@ describe('limits', () => {
     expect(eventsOf('echo', client.id)).toHaveLength(0);
   });
 
+  it('delivers a 100 KB message sent as frames of at most 32 KB as one event, and stays open', async () => {
+    const client = await open(`${api.url}/?token=allow-fragments`);
+    const text = JSON.stringify({ action: 'x', pad: 'z'.repeat(100 * 1024) });
+    const fragments = [0, 1, 2, 3].map((i) => text.slice(i * 32 * 1024, (i + 1) * 32 * 1024));
+
+    fragments.forEach((fragment, index) => client.socket.send(fragment, { fin: index === fragments.length - 1 }));
+    const event = await waitFor(() => eventsOf('default', client.id)[0]);
+
+    expect(event.body).toBe(text);
+    expect(client.socket.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('closes with 1009 on a message over 128 KB even in frames of at most 32 KB, and never delivers it', async () => {
+    const client = await open(`${api.url}/?token=allow-huge`);
+    const text = JSON.stringify({ action: 'x', pad: 'z'.repeat(130 * 1024) });
+    const fragments = [0, 1, 2, 3, 4].map((i) => text.slice(i * 32 * 1024, (i + 1) * 32 * 1024));
+
+    fragments.forEach((fragment, index) => client.socket.send(fragment, { fin: index === fragments.length - 1 }));
+
+    expect((await client.closed).code).toBe(1009);
+    expect(eventsOf('default', client.id)).toHaveLength(0);
+  });
+
+  it('closes with 1009 on a first fragment over 32 KB, even when the message stays under 128 KB', async () => {
+    const client = await open(`${api.url}/?token=allow-bigfragment`);
+    const text = JSON.stringify({ action: 'x', pad: 'z'.repeat(60 * 1024) });
+
+    client.socket.send(text.slice(0, 40 * 1024), { fin: false });
+    client.socket.send(text.slice(40 * 1024), { fin: true });
+
+    expect((await client.closed).code).toBe(1009);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(eventsOf('default', client.id)).toHaveLength(0);
+  });
+
   it('accepts a frame of exactly 32 KB', async () => {
     const client = await open(`${api.url}/?token=allow-32`);
     const text = JSON.stringify({ action: 'x', pad: '' });
