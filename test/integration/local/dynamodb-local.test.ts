@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { connect, createServer, type Server } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -16,6 +16,22 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/
 import { createTables } from '../../../local/dynamodb/tables';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+const accepts = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host, port, timeout: 2_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+const processGroupOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
 
 function clientFor(endpoint: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
@@ -107,6 +123,53 @@ describe('startDynamoDbLocal', () => {
       ],
       ttl: { TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' },
     });
+  });
+
+  it('listens on 127.0.0.1 only: a connection to one of this machine\'s other addresses is refused', async () => {
+    // Prepare: this machine's own non-loopback IPv4 addresses (never a remote one).
+    const own = Object.values(networkInterfaces()).flat().filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
+
+    // Act
+    const reached = await Promise.all(own.map((address) => accepts(address, dynamo.port)));
+
+    // Assess
+    expect(await accepts('127.0.0.1', dynamo.port)).toBe(true);
+    expect(reached).toEqual(own.map(() => false));
+  });
+
+  it('grants CORS to its own origin only (-cors), never to a web page of another origin', async () => {
+    // Act: what a browser asks before letting a page POST to DynamoDB.
+    const preflight = (origin: string) =>
+      fetch(dynamo.endpoint, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-amz-target' },
+      }).then(async (response) => {
+        await response.arrayBuffer();
+        return response.headers.get('access-control-allow-origin');
+      });
+
+    // Assess
+    expect(await preflight('http://evil.example')).toBeNull();
+    expect(await preflight(dynamo.endpoint)).toBe(dynamo.endpoint);
+  });
+
+  it('keeps running through a SIGINT to our own process group (a terminal\'s Ctrl-C): the stack stops it last', () => {
+    // Act / Assess: its own process group, so a group signal to ours never reaches it.
+    expect(processGroupOf(dynamo.pid)).not.toBe(processGroupOf(process.pid));
+  });
+
+  it('reports an exit it did not ask for, naming DynamoDB Local and how it ended', async () => {
+    // Prepare
+    const exits: string[] = [];
+    const doomed = await startDynamoDbLocal({ onUnexpectedExit: (description) => exits.push(description) });
+
+    // Act
+    process.kill(doomed.pid, 'SIGKILL');
+
+    // Assess
+    expect(await waitFor(() => exits.length > 0, 5_000)).toBe(true);
+    expect(exits).toEqual([expect.stringMatching(/^DynamoDB Local \(java pid \d+, http:\/\/127\.0\.0\.1:\d+\) exited by itself \(signal SIGKILL\)$/)]);
+    await doomed.stop();
   });
 
   it('rejects with java\'s own words when the requested port is taken', async () => {
