@@ -3,7 +3,7 @@
  * they use. Only endpoints differ: the handlers read them from the same environment variables
  * that CDK sets on AWS.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import {
@@ -55,6 +55,11 @@ export interface LocalStackOptions {
   /** Ports of the stand-ins the contract does not name (default: free ports). */
   readonly secretsManagerPort?: number;
   readonly sqsPort?: number;
+  /**
+   * Called once if a stand-in (DynamoDB Local's java, the PGlite worker) dies while the stack runs,
+   * with a sentence naming it; the death is logged either way. `npm start` stops and exits non-zero.
+   */
+  readonly onStandInDeath?: (description: string) => void;
 }
 
 export interface LocalStack {
@@ -148,22 +153,56 @@ const webClient = (wsUrl: string, timing: ClientTiming) => async (method: string
   }
 };
 
+/**
+ * Owner-only modes for a data dir made before the stack set them (PGlite's files were 0666): 0700
+ * for directories, 0600 for files. Symbolic links are left alone.
+ */
+const restrictToOwner = async (directory: string): Promise<void> => {
+  await chmod(directory, 0o700);
+  for (const entry of await readdir(directory, { withFileTypes: true })) {
+    const target = path.join(directory, entry.name);
+    if (entry.isDirectory()) await restrictToOwner(target);
+    else if (entry.isFile() && ((await lstat(target)).mode & 0o077) !== 0) await chmod(target, 0o600);
+  }
+};
+
 /** Starts every service in order; on any failure, stops what already started and rethrows. */
 export const startLocalStack = async (options: LocalStackOptions): Promise<LocalStack> => {
   const stops: (() => Promise<void>)[] = [];
+  /** Stopped before everything else: closing the WebSockets runs their `$disconnect`s, which still need the stores. */
+  const firstStops: (() => Promise<void>)[] = [];
+  let stopping = false;
   const stopAll = async () => {
-    for (const stop of stops.reverse()) await stop().catch((error: unknown) => options.log(`stop failed: ${(error as Error).message}`));
+    stopping = true;
+    for (const stop of [...firstStops, ...stops.reverse()]) await stop().catch((error: unknown) => options.log(`stop failed: ${(error as Error).message}`));
+    firstStops.length = 0;
     stops.length = 0;
+    // PGlite gives the files it creates mode 0666 whatever the umask (inside the 0700 dir, so no one else reached them).
+    await restrictToOwner(options.dataDir).catch((error: unknown) => options.log(`could not restrict the data dir: ${(error as Error).message}`));
+  };
+  const standInDied = (description: string): void => {
+    if (stopping) return;
+    options.log(`STAND-IN DIED: ${description}. Calls that need it fail until the stack is restarted.`);
+    options.onStandInDeath?.(description);
   };
   try {
-    await mkdir(options.dataDir, { recursive: true });
+    // The data dir holds password hashes and the token signing key: owner-only, and so is what this process creates.
+    process.umask(0o077);
+    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    await restrictToOwner(options.dataDir);
     const faults = new FaultSwitchboard();
     const dataApiSwitch = faults.add('dataApi');
 
     // The two slow starters (a JVM and an embedded Postgres) start side by side.
     const [dynamoStart, dataApiStart] = await Promise.allSettled([
-      startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: path.join(options.dataDir, 'dynamodb') }),
-      startDataApi({ port: options.dataApiPort, host: options.host, dataDir: path.join(options.dataDir, 'postgres'), unavailable: () => dataApiSwitch.down }),
+      startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: path.join(options.dataDir, 'dynamodb'), onUnexpectedExit: standInDied }),
+      startDataApi({
+        port: options.dataApiPort,
+        host: options.host,
+        dataDir: path.join(options.dataDir, 'postgres'),
+        unavailable: () => dataApiSwitch.down,
+        onUnexpectedExit: standInDied,
+      }),
     ]);
     if (dynamoStart.status === 'fulfilled') stops.push(() => dynamoStart.value.stop());
     if (dataApiStart.status === 'fulfilled') stops.push(() => dataApiStart.value.stop());
@@ -171,6 +210,8 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     if (dataApiStart.status === 'rejected') throw dataApiStart.reason;
     const dynamo = dynamoStart.value;
     const dataApi = dataApiStart.value;
+    // PGlite chmods its files to 0666 itself (the umask does not reach them).
+    await restrictToOwner(options.dataDir);
     await createTables(dynamo.endpoint, TABLE_NAMES);
 
     const signingKey = await loadOrCreateSigningKey(options.dataDir);
@@ -196,6 +237,8 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       [ENV.sweepSeconds]: String(options.sweepSeconds),
       [ENV.sweepShards]: String(LOCAL_SWEEP_SHARDS),
       [ENV.sweepBucketSeconds]: String(options.sweepBucketSeconds ?? DEFAULTS.sweepBucketSeconds),
+      // PGlite never pauses (an auto-paused Aurora does, which is why AWS leaves the database out: see health.ts).
+      [ENV.healthProbes]: 'presenceTable,database',
       [ENV.heartbeatSeconds]: String(options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds),
     };
     // Handlers read configuration from the environment, as on AWS, where CDK sets the same names.
@@ -227,9 +270,9 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     process.env[ENV.connectionsEndpoint] = ws.connectionsEndpoint;
     // On AWS the stage URL clients connect to, set by CDK; `GET /config` reports it.
     process.env[ENV.webSocketUrl] = ws.url;
-    stops.push(() => ws.stop());
+    firstStops.push(() => ws.stop());
 
-    // The consumers are attached after the WebSocket API, and stopped before it (stops run in reverse).
+    // The consumers are stopped after the WebSocket API, so the events of its last `$disconnect`s are still written.
     sqs.addEventSource(graceQueue.name, loadHandler(queues.grace.handler), {
       batchSize: queues.grace.batchSize,
       reportBatchItemFailures: queues.grace.reportBatchItemFailures,

@@ -36,19 +36,24 @@ export class PgliteHost {
   private nextId = 1;
   private transactionOpen = false;
   private exited: Error | null = null;
+  private closing = false;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(private readonly worker: Worker, onUnexpectedExit?: (description: string) => void) {
     worker.on('message', (reply: Reply) => this.settle(reply));
     worker.on('error', (error) => this.fail(error));
-    worker.on('exit', (code) => this.fail(new Error(`PGlite worker exited with code ${code}`)));
+    worker.on('exit', (code) => {
+      this.fail(new Error(`PGlite worker exited with code ${code}`));
+      if (!this.closing) onUnexpectedExit?.(`the PGlite worker (the local Data API's Postgres) exited by itself (code ${code})`);
+    });
   }
 
   /** Boots PGlite on `database`, on disk in `dataDir` or in memory. */
-  static async start(options: { readonly dataDir?: string; readonly database: string }): Promise<PgliteHost> {
-    const host = new PgliteHost(new Worker(WORKER_FILE));
+  static async start(options: { readonly dataDir?: string; readonly database: string; readonly onUnexpectedExit?: (description: string) => void }): Promise<PgliteHost> {
+    const host = new PgliteHost(new Worker(WORKER_FILE), options.onUnexpectedExit);
     try {
-      await host.call('open', options);
+      await host.call('open', { dataDir: options.dataDir, database: options.database });
     } catch (error) {
+      host.closing = true;
       await host.worker.terminate();
       throw error;
     }
@@ -71,6 +76,7 @@ export class PgliteHost {
 
   /** Closes PGlite (which flushes the data dir) and ends the worker. */
   async close(): Promise<void> {
+    this.closing = true;
     if (this.exited !== null) return;
     await this.call('close', undefined);
     await this.worker.terminate();

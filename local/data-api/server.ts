@@ -44,6 +44,8 @@ export interface DataApiOptions {
   /** How long a call may wait for another caller's transaction to end before it fails; default 5 s. */
   readonly waitOnTransactionMs?: number;
   readonly log?: (line: string) => void;
+  /** Called once if the PGlite worker dies while the endpoint runs (not on stop), with a sentence naming it. */
+  readonly onUnexpectedExit?: (description: string) => void;
 }
 
 const DEFAULT_RESOURCE_ARN = 'arn:aws:rds:us-east-1:000000000000:cluster:presence-local';
@@ -91,6 +93,7 @@ export async function startDataApi(options: DataApiOptions = {}): Promise<DataAp
   if (!DATABASE_NAME.test(database)) throw new Error(`Invalid database name "${database}"`);
 
   const session = await PgSession.open({
+    onUnexpectedExit: options.onUnexpectedExit,
     dataDir: options.dataDir,
     database,
     log,

@@ -22,6 +22,8 @@ export interface SessionOptions {
   readonly dataDir?: string;
   readonly database: string;
   readonly log: (line: string) => void;
+  /** Called once if the PGlite worker dies before the session is closed. */
+  readonly onUnexpectedExit?: (description: string) => void;
   /** How long a call may wait on another caller's open transaction. */
   readonly waitOnTransactionMs: number;
   /** AWS rolls a transaction back after 3 minutes without a call (TXN-03). */
@@ -56,7 +58,7 @@ export class PgSession {
   }
 
   static async open(options: SessionOptions): Promise<PgSession> {
-    const pg = await PgliteHost.start({ dataDir: options.dataDir, database: options.database });
+    const pg = await PgliteHost.start({ dataDir: options.dataDir, database: options.database, onUnexpectedExit: options.onUnexpectedExit });
     const session = new PgSession(pg, options);
     await session.executor.types.ensure([OID.varchar]);
     return session;

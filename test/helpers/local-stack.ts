@@ -16,7 +16,7 @@ export interface TestStack {
  * file: handlers keep their SDK clients in module scope, and jest gives each file its own modules.
  */
 export const startTestStack = async (overrides: Partial<LocalStackOptions> = {}): Promise<TestStack> => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'presence-test-'));
+  const dataDir = overrides.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'presence-test-')));
   const options: LocalStackOptions = {
     wsIdleTimeoutSeconds: 600,
     httpPort: 0,
