@@ -5,11 +5,12 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalStack } from '../../local/stack';
 import { api } from '../helpers/local-stack';
+import { accepts } from '../helpers/net';
 import { TestSocket, sleep } from '../helpers/ws-client';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -33,16 +34,6 @@ const freePort = (): Promise<number> =>
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
-  });
-
-const accepts = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
   });
 
 /** Every process of a group, by pid (empty once the group is gone). */
@@ -123,8 +114,8 @@ describe('npm start', () => {
     const tookMs = await waitUntil(() => groupMembers(pgid).length === 0, 10_000).catch(() => Infinity);
 
     expect(tookMs).toBeLessThan(10_000);
-    expect(await accepts(stack.ports.http)).toBe(false);
-    expect(await accepts(stack.ports.dynamoDb)).toBe(false);
+    expect(await accepts('127.0.0.1', stack.ports.http)).toBe(false);
+    expect(await accepts('127.0.0.1', stack.ports.dynamoDb)).toBe(false);
   }, 120_000);
 });
 

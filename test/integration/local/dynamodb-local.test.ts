@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer, type Server } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -14,22 +14,9 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
+import { accepts, ownExternalAddresses } from '../../helpers/net';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
-
-const accepts = (host: string, port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 2_000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 const processGroupOf = (pid: number): number => Number(readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[2]);
 
@@ -126,8 +113,8 @@ describe('startDynamoDbLocal', () => {
   });
 
   it('listens on 127.0.0.1 only: a connection to one of this machine\'s other addresses is refused', async () => {
-    // Prepare: this machine's own non-loopback IPv4 addresses (never a remote one).
-    const own = Object.values(networkInterfaces()).flat().filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
+    // Prepare
+    const own = ownExternalAddresses();
 
     // Act
     const reached = await Promise.all(own.map((address) => accepts(address, dynamo.port)));

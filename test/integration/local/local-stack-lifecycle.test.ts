@@ -5,31 +5,17 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { connect } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type TestStack, api, startTestStack } from '../../helpers/local-stack';
 import { eventually } from '../../helpers/eventually';
+import { accepts, ownExternalAddresses } from '../../helpers/net';
 
 let env: TestStack;
 const deaths: string[] = [];
 const logLines: string[] = [];
 const { call, signUp } = api(() => env.stack.httpUrl);
 let preexisting: string;
-
-const accepts = (host: string, port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: 2_000 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
 
 /** Every path under `dir` with its permission bits. */
 const modes = (dir: string): Record<string, string> => {
@@ -79,8 +65,8 @@ describe('the data dir', () => {
 
 describe('every local endpoint', () => {
   it('listens on 127.0.0.1 only: connections to this machine\'s other addresses are refused', async () => {
-    // Prepare: this machine's own non-loopback IPv4 addresses (never a remote one).
-    const own = Object.values(networkInterfaces()).flat().filter((a) => a !== undefined && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
+    // Prepare
+    const own = ownExternalAddresses();
     const ports = Object.values(env.stack.ports);
 
     // Act
