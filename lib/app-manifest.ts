@@ -30,7 +30,7 @@ export const ENV = {
   metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
   /** The `service` of every log line and metric dimension (read by Powertools too). */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
-  /** Stores `GET /health` probes, comma-separated (`presenceTable`, `database`); default `presenceTable`. */
+  /** Stores `GET /health` probes, comma-separated (`presenceTable`, `dataApi`); default `presenceTable`. */
   healthProbes: 'HEALTH_PROBES',
 } as const;
 
@@ -71,7 +71,7 @@ export interface HandlerSpec {
 }
 
 export const handlers = {
-  health: { entry: 'lambdas/handlers/http/health.ts', memoryMb: 128, timeoutSeconds: 3, uses: ['presenceTable'] },
+  health: { entry: 'lambdas/handlers/http/health.ts', memoryMb: 128, timeoutSeconds: 3, uses: ['presenceTableRead'] },
   signUp: { entry: 'lambdas/handlers/http/sign-up.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens'] },
   logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens', 'logInAttempts'] },
   searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },

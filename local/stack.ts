@@ -238,7 +238,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       [ENV.sweepShards]: String(LOCAL_SWEEP_SHARDS),
       [ENV.sweepBucketSeconds]: String(options.sweepBucketSeconds ?? DEFAULTS.sweepBucketSeconds),
       // PGlite never pauses (an auto-paused Aurora does, which is why AWS leaves the database out: see health.ts).
-      [ENV.healthProbes]: 'presenceTable,database',
+      [ENV.healthProbes]: 'presenceTable,dataApi',
       [ENV.heartbeatSeconds]: String(options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds),
     };
     // Handlers read configuration from the environment, as on AWS, where CDK sets the same names.

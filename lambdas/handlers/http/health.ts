@@ -7,10 +7,11 @@
  * - `presenceTable`: one eventually consistent GetItem of a key that never holds an item, on the
  *   data plane every presence call takes: half a read request unit ($0.125 per million on demand,
  *   so a probe every 10 s costs about $0.03 a month).
- * - `database`: `SELECT 1` through the Data API. Left out on AWS: any Data API call resumes an
- *   auto-paused Aurora Serverless v2 cluster (this stack's minimum is 0 ACU), so a load balancer or
- *   uptime check probing every 30 s would keep it at 0.5 ACU around the clock (about $43 a month)
- *   and it would never pause; a failing database shows in sign-up/log-in errors and alarms instead.
+ * - `dataApi`: `SELECT 1` through the RDS Data API (the users database). Left out on AWS (the
+ *   function gets no database grant): any Data API call resumes an auto-paused Aurora Serverless
+ *   v2 cluster (this stack's minimum is 0 ACU), so a load balancer or uptime check probing every
+ *   30 s would keep it at 0.5 ACU around the clock (about $44 a month at $0.12 per ACU-hour) and
+ *   it would never pause; a failing database shows in sign-up/log-in errors and alarms instead.
  *   The local stack lists it: PGlite never pauses, and its worker is a stand-in that can die.
  */
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
@@ -35,7 +36,7 @@ const PROBES: Readonly<Record<string, () => Probe>> = {
     const table = presenceTableName();
     return (abortSignal) => client.send(new GetCommand({ TableName: table, Key: { pk: 'HEALTH#probe', sk: 'HEALTH#probe' } }), { abortSignal });
   },
-  database: () => {
+  dataApi: () => {
     // One attempt: a retry would only outlast the timeout.
     const client = new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint), maxAttempts: 1 });
     const target = { resourceArn: requireEnv(ENV.dbResourceArn), secretArn: requireEnv(ENV.dbSecretArn), database: requireEnv(ENV.dbName) };

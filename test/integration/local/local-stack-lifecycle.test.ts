@@ -82,7 +82,7 @@ describe('every local endpoint', () => {
 });
 
 describe('GET /health', () => {
-  it('answers 503 naming the database while the Data API answers as an unavailable database', async () => {
+  it('answers 503 naming the Data API while the Data API answers as an unavailable database', async () => {
     // Prepare
     await call('PUT', '/local/faults', { body: { dataApi: 'down' } });
 
@@ -92,7 +92,7 @@ describe('GET /health', () => {
     const recovered = await call('GET', '/health');
 
     // Assess
-    expect({ status: health.status, body: health.body }).toEqual({ status: 503, body: { status: 'degraded', failing: ['database'] } });
+    expect({ status: health.status, body: health.body }).toEqual({ status: 503, body: { status: 'degraded', failing: ['dataApi'] } });
     expect({ status: recovered.status, body: recovered.body }).toEqual({ status: 200, body: { status: 'ok' } });
   });
 
