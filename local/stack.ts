@@ -30,6 +30,7 @@ import { startDynamoDbLocal } from './dynamodb/dynamodb-local';
 import { startStreamPoller } from './dynamodb/stream-poller';
 import { createTables } from './dynamodb/tables';
 import { FaultSwitchboard, faultsEndpoint } from './faults';
+import { MetricsRecorder, metricsEndpoint, tapStdout } from './metrics';
 import { startSqsServer } from './queue/sqs-server';
 import { startSchedule } from './scheduler/schedule';
 import { loadOrCreateSigningKey, startSecretsManager } from './secrets-manager/server';
@@ -192,6 +193,10 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     await restrictToOwner(options.dataDir);
     const faults = new FaultSwitchboard();
     const dataApiSwitch = faults.add('dataApi');
+    // AWS: CloudWatch Logs turns the EMF lines handlers write to stdout into metrics; here GET /local/metrics sums them.
+    const metrics = new MetricsRecorder();
+    const untap = tapStdout(metrics);
+    stops.push(async () => untap());
 
     // The two slow starters (a JVM and an embedded Postgres) start side by side.
     const [dynamoStart, dataApiStart] = await Promise.allSettled([
@@ -312,9 +317,10 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       port: options.httpPort,
       host: options.host,
       routes: httpRoutes.map((route) => ({ method: route.method, path: route.path, fn: loadHandler(route.handler) })),
-      // The fault switch (local only, never deployed) answers beside the routes, on the HTTP port.
+      // The fault switch and the metrics summary (local only, never deployed) answer beside the routes, on the HTTP port.
       fallback: firstAnswer(
         faultsEndpoint(faults),
+        metricsEndpoint(metrics),
         webClient(ws.url, {
           heartbeatSeconds: options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds,
           leaseSeconds: options.leaseSeconds,
