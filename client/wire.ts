@@ -1,19 +1,17 @@
 /**
  * The wire types and limits of the contract, as the client uses them: the one module of the
- * library that reaches into the server's definition (lambdas/domain/protocol.ts), so nothing is
- * restated by hand. The build inlines them: the package's index.js and index.d.ts import nothing
- * from outside it. They are the server's plain interfaces rather than the types inferred from the
- * valibot schemas (contract/schemas.ts), which a declaration bundle could only carry by importing
- * valibot; test/client/wire-types.test.ts has the compiler prove the two agree.
+ * library that reaches into the contract's schema source: contract/types.ts, the types of the
+ * schemas the server validates with (generated from them by `npm run specs`, so the declaration
+ * bundle needs no valibot; test/contract/types.test.ts and test/client/wire-types.test.ts have the
+ * compiler prove they agree), and contract/limits.ts, the numbers. Nothing is restated by hand.
+ * The build inlines them: the package's index.js and index.d.ts import nothing from outside it.
  */
-import type { PresenceJson } from '../lambdas/domain/protocol';
+import type { PresenceJson } from '../contract/types';
 
 export type {
   ClientFrame,
-  ConfigReply,
   ErrorCode,
   HeartbeatReply,
-  MeReply,
   PresenceChangeJson,
   PresenceJson,
   SearchPage,
@@ -21,8 +19,9 @@ export type {
   Session,
   UserJson,
   UserWithPresence,
-} from '../lambdas/domain/protocol';
-export { MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../lambdas/domain/protocol';
+} from '../contract/types';
+export type { Config as ConfigReply, Me as MeReply } from '../contract/types';
+export { MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../contract/limits';
 
 /** `online` or `offline`. */
 export type Status = PresenceJson['status'];

@@ -12,6 +12,7 @@ import {
   HealthDegradedSchema,
   HealthSchema,
   HeartbeatReplySchema,
+  IdParamSchema,
   LogInBodySchema,
   MeSchema,
   PresenceListSchema,
@@ -22,7 +23,6 @@ import {
   SessionSchema,
   SignUpBodySchema,
   StatusBodySchema,
-  UserIdSchema,
   UserSchema,
   UserWithPresenceSchema,
 } from './schemas';
@@ -122,7 +122,7 @@ export const httpOperations: readonly HttpOperation[] = [
     summary: 'Get a user and their presence',
     description: 'An id of 1-64 characters that belongs to nobody is unknown (404).',
     auth: true,
-    pathParameters: { id: UserIdSchema },
+    pathParameters: { id: IdParamSchema },
     responses: { 200: { description: 'the user', schema: 'UserWithPresence' }, 400: INVALID, 401: UNAUTHORIZED, 404: error('not_found: no user has this id'), 500: INTERNAL },
   },
   {

@@ -8,13 +8,9 @@
  */
 import * as v from 'valibot';
 
-export const MAX_ID_LENGTH = 64;
-export const MAX_IDS_PER_FRAME = 100;
-export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 1000;
-/** Messages over this many bytes are refused with `payload_too_large` (WebSocket). */
-export const MAX_FRAME_BYTES = 32 * 1024;
-/** Bodies over this many bytes are refused with `payload_too_large` (HTTP). */
-export const MAX_BODY_BYTES = 16 * 1024;
+import { MAX_IDS_PER_FRAME, MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH } from './limits';
+
+export * from './limits';
 
 const STATUS_MESSAGE = 'status must be "online" or "offline"';
 const NAME_MESSAGE = 'name must be 3-32 characters of letters, digits, "_", "." or "-"';
@@ -24,6 +20,9 @@ const REQUEST_ID_MESSAGE = 'requestId must be a string of at most 64 characters'
 /** Length in code points (what a person counts, and what JSON Schema's minLength/maxLength count). */
 const codePoints = (min: number, max: number, message: string) =>
   [v.check((value: string) => [...value].length >= min && [...value].length <= max, message), v.metadata<string, { minLength: number; maxLength: number }>({ minLength: min, maxLength: max })] as const;
+
+/** A list in an answer: readonly in the types, so that code holding readonly arrays can answer with them. */
+const list = <S extends v.GenericSchema>(item: S) => v.pipe(v.array(item), v.readonly());
 
 // ---- values ----------------------------------------------------------------------------------
 
@@ -35,6 +34,8 @@ export const IsoTimeSchema = v.pipe(v.string(), v.isoTimestamp(), v.description(
 export const idSchema = (message: string) =>
   v.pipe(v.string(message), v.minLength(1, message), v.maxLength(MAX_ID_LENGTH, message), v.description('user id: opaque string of 1-64 characters'));
 export const UserIdSchema = idSchema(`A user id is a string of 1-${MAX_ID_LENGTH} characters`);
+/** `GET /users/{id}`. */
+export const IdParamSchema = idSchema(`id must be 1-${MAX_ID_LENGTH} characters`);
 
 /** 1-100 ids; duplicates collapse (the output keeps the first of each). */
 export const idListSchema = (field = 'userIds') =>
@@ -45,10 +46,12 @@ export const idListSchema = (field = 'userIds') =>
     v.transform((ids) => [...new Set(ids)]),
   );
 
-export const NameSchema = v.pipe(v.string(NAME_MESSAGE), v.regex(/^[A-Za-z0-9_.-]{3,32}$/, NAME_MESSAGE), v.description('3-32 characters of A-Z a-z 0-9 _ . -; unique ignoring case'));
+/** The sign-up rule for names; log-in and its limit also key on it (lambdas/domain/validation.ts canonicalName). */
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
+export const NameSchema = v.pipe(v.string(NAME_MESSAGE), v.regex(NAME_PATTERN, NAME_MESSAGE), v.description('3-32 characters of A-Z a-z 0-9 _ . -; unique ignoring case'));
 export const PasswordSchema = v.pipe(v.string(PASSWORD_MESSAGE), ...codePoints(8, 128, PASSWORD_MESSAGE), v.description('8-128 characters'));
 
-export const RequestIdSchema = v.pipe(v.string(REQUEST_ID_MESSAGE), v.maxLength(64, REQUEST_ID_MESSAGE), v.description('echoed in the reply'));
+export const RequestIdSchema = v.pipe(v.string(REQUEST_ID_MESSAGE), v.maxLength(MAX_REQUEST_ID_LENGTH, REQUEST_ID_MESSAGE), v.description('echoed in the reply'));
 
 // ---- objects ---------------------------------------------------------------------------------
 
@@ -88,7 +91,14 @@ export const SessionSchema = v.object({
 const LIMIT_MESSAGE = 'limit must be an integer from 1 to 50';
 /** `GET /users` query parameters (strings on the wire). */
 export const SearchQuerySchema = v.object({
-  q: v.pipe(v.string('q is required, 1-32 characters'), v.minLength(1, 'q is required, 1-32 characters'), v.maxLength(32, 'q is required, 1-32 characters'), v.description('name prefix, ignoring case')),
+  q: v.pipe(
+    v.string('q is required, 1-32 characters'),
+    v.minLength(1, 'q is required, 1-32 characters'),
+    v.maxLength(32, 'q is required, 1-32 characters'),
+    // No name holds NUL, and PostgreSQL refuses it in text: refused here, before any query.
+    v.regex(/^[^\u0000]*$/, 'q must not contain NUL'),
+    v.description('name prefix, ignoring case'),
+  ),
   limit: v.optional(
     v.pipe(
       v.string(LIMIT_MESSAGE),
@@ -105,7 +115,7 @@ export const SearchQuerySchema = v.object({
 });
 
 export const SearchPageSchema = v.object({
-  users: v.array(UserWithPresenceSchema),
+  users: list(UserWithPresenceSchema),
   nextCursor: v.pipe(v.nullable(v.string()), v.description('null on the last page')),
 });
 
@@ -120,7 +130,7 @@ export const PresenceQuerySchema = v.object({
   ),
 });
 
-export const PresenceListSchema = v.object({ presences: v.pipe(v.array(PresenceSchema), v.description('unknown ids are left out')) });
+export const PresenceListSchema = v.object({ presences: v.pipe(list(PresenceSchema), v.description('unknown ids are left out')) });
 
 export const StatusBodySchema = v.object({ status: StatusSchema });
 
@@ -141,7 +151,7 @@ export const ConfigSchema = v.object({
 });
 
 export const HealthSchema = v.object({ status: v.literal('ok') });
-export const HealthDegradedSchema = v.object({ status: v.literal('degraded'), failing: v.pipe(v.array(v.string()), v.description('the stores that do not answer')) });
+export const HealthDegradedSchema = v.object({ status: v.literal('degraded'), failing: v.pipe(list(v.string()), v.description('the stores that do not answer')) });
 
 export const HTTP_ERROR_CODES = ['invalid_request', 'unauthorized', 'invalid_credentials', 'not_found', 'name_taken', 'payload_too_large', 'rate_limited', 'internal'] as const;
 
@@ -169,11 +179,11 @@ export const ClientFrameSchema = v.variant('action', [SubscribeFrameSchema, Unsu
 const reply = <const T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>
   v.object({ type: v.literal(type), requestId: v.optional(RequestIdSchema), ...entries });
 
-export const SubscribedFrameSchema = reply('subscribed', { presences: v.array(PresenceSchema), unknown: v.pipe(v.array(UserIdSchema), v.description('ids that belong to nobody')) });
-export const UnsubscribedFrameSchema = reply('unsubscribed', { userIds: v.array(UserIdSchema) });
+export const SubscribedFrameSchema = reply('subscribed', { presences: list(PresenceSchema), unknown: v.pipe(list(UserIdSchema), v.description('ids that belong to nobody')) });
+export const UnsubscribedFrameSchema = reply('unsubscribed', { userIds: list(UserIdSchema) });
 export const StatusFrameSchema = reply('status', { status: StatusSchema });
 export const HeartbeatAckFrameSchema = reply('heartbeat', { leaseExpiresAt: IsoTimeSchema });
-export const PresenceEventSchema = v.object({ type: v.literal('presence'), presences: v.pipe(v.array(PresenceChangeSchema), v.minLength(1)) });
+export const PresenceEventSchema = v.object({ type: v.literal('presence'), presences: v.pipe(list(PresenceChangeSchema), v.minLength(1)) });
 
 export const WS_ERROR_CODES = ['invalid_request', 'payload_too_large', 'too_many_subscriptions', 'internal'] as const;
 export const ErrorFrameSchema = reply('error', { code: v.picklist(WS_ERROR_CODES), message: v.string() });

@@ -1,7 +1,7 @@
 /**
- * `npm run specs`: writes docs/openapi.json (OpenAPI 3.1) and docs/asyncapi.json (AsyncAPI 3.0)
- * from the schemas in contract/, and the example blocks of docs/protocol.md from
- * contract/examples.ts, so the three show the same objects. A test fails when a committed file
+ * `npm run specs`: writes docs/openapi.json (OpenAPI 3.1), docs/asyncapi.json (AsyncAPI 3.0) and
+ * contract/types.ts from the schemas in contract/, and the example blocks of docs/protocol.md from
+ * contract/examples.ts, so the three documents show the same objects. A test fails when a committed file
  * differs from what this writes (test/contract/specs.test.ts).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -10,12 +10,14 @@ import { type ConversionConfig, toJsonSchema, toJsonSchemaDefs } from '@valibot/
 import * as v from 'valibot';
 import { examples } from '../contract/examples';
 import { type HttpOperation, components, httpExamples, httpOperations } from '../contract/http';
+import { HTTP_ERROR_CODES, StatusSchema, WS_ERROR_CODES } from '../contract/schemas';
 import { wsComponents, wsExamples, wsMessages, wsRequests } from '../contract/websocket';
 
 const ROOT = path.resolve(__dirname, '..');
 export const OPENAPI_PATH = path.join(ROOT, 'docs', 'openapi.json');
 export const ASYNCAPI_PATH = path.join(ROOT, 'docs', 'asyncapi.json');
 export const PROTOCOL_PATH = path.join(ROOT, 'docs', 'protocol.md');
+export const TYPES_PATH = path.join(ROOT, 'contract', 'types.ts');
 
 const VERSION = '1.1.0';
 const DESCRIPTION = 'Who is online, for a chat app. The same contract on AWS and on the local runtime (`npm start`); see docs/protocol.md.';
@@ -24,12 +26,13 @@ type Json = Record<string, unknown>;
 
 /**
  * JSON Schema of the wire format: the input side of every pipeline (before transforms such as
- * de-duplicating ids); `check` actions are described by the metadata beside them.
+ * de-duplicating ids); `check` actions are described by the metadata beside them, and `readonly`
+ * concerns TypeScript only.
  */
 const conversion = (target: 'draft-2020-12' | 'draft-07', refBase: string): ConversionConfig => ({
   target,
   typeMode: 'input',
-  ignoreActions: ['check'],
+  ignoreActions: ['check', 'readonly'],
   overrideRef: (context) => `${refBase}${context.referenceId}`,
 });
 
@@ -256,7 +259,74 @@ export const renderProtocol = (markdown: string): string =>
     return `${marker}\`\`\`http\n${operation.method} ${operation.path}\ncontent-type: application/json\n\n${prettyJson(value)}\n\`\`\``;
   });
 
+/** What each named schema is called as a TypeScript type (the names the code used before the schemas). */
+const TYPE_NAMES: Readonly<Record<string, string>> = { User: 'UserJson', Presence: 'PresenceJson', PresenceChange: 'PresenceChangeJson', Error: 'ErrorBody' };
+const typeName = (component: string): string => TYPE_NAMES[component] ?? component;
+
+/** A JSON Schema (the subset contract/ produces) as a TypeScript type. */
+const tsType = (schema: Json, indent: string): string => {
+  if (typeof schema.$ref === 'string') return typeName(schema.$ref.slice(schema.$ref.lastIndexOf('/') + 1));
+  if ('const' in schema) return JSON.stringify(schema.const);
+  if (Array.isArray(schema.enum)) return schema.enum.map((value) => JSON.stringify(value)).join(' | ');
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Json[]).map((member) => tsType(member, indent)).join(' | ');
+  switch (schema.type) {
+    case 'string':
+      return 'string';
+    case 'integer':
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'boolean';
+    case 'null':
+      return 'null';
+    case 'array': {
+      const item = tsType(schema.items as Json, indent);
+      return `readonly ${item.includes(' ') ? `(${item})` : item}[]`;
+    }
+    case 'object': {
+      const required = new Set((schema.required as string[] | undefined) ?? []);
+      const inner = `${indent}  `;
+      const properties = Object.entries((schema.properties as Record<string, Json> | undefined) ?? {}).map(
+        ([key, property]) =>
+          `${typeof property.description === 'string' ? `${inner}/** ${property.description} */\n` : ''}${inner}readonly ${key}${required.has(key) ? '' : '?'}: ${tsType(property, inner)};`,
+      );
+      return properties.length === 0 ? '{}' : `{\n${properties.join('\n')}\n${indent}}`;
+    }
+    default:
+      throw new Error(`No TypeScript for the JSON Schema ${JSON.stringify(schema)}`);
+  }
+};
+
+/**
+ * contract/types.ts: the schemas' types written out, for code that must not depend on valibot to
+ * type-check (the client package's declarations). test/contract/types.test.ts proves them equal
+ * to the types valibot infers.
+ */
+export const typesModule = (): string => {
+  const named = defs({ ...components, ...wsComponents }, 'draft-07', '#/');
+  const declarations = Object.entries(named).map(([component, schema]) => {
+    const type = tsType(schema as Json, '');
+    return type.startsWith('{') ? `export interface ${typeName(component)} ${type}` : `export type ${typeName(component)} = ${type};`;
+  });
+  const union = (names: readonly string[]) => names.map(typeName).join(' | ');
+  return [
+    '// Generated by `npm run specs` from contract/schemas.ts: do not edit.',
+    '',
+    `export type Status = ${tsType(toJsonSchema(StatusSchema) as Json, '')};`,
+    `export type HttpErrorCode = ${HTTP_ERROR_CODES.map((code) => JSON.stringify(code)).join(' | ')};`,
+    `export type ErrorCode = ${WS_ERROR_CODES.map((code) => JSON.stringify(code)).join(' | ')};`,
+    ...declarations,
+    '/** Every frame a client sends. */',
+    `export type ClientFrame = ${union(['SubscribeFrame', 'UnsubscribeFrame', 'SetStatusFrame', 'HeartbeatFrame'])};`,
+    "export type ClientAction = ClientFrame['action'];",
+    '/** Every frame the service sends. */',
+    `export type ServerFrame = ${union(['SubscribedFrame', 'UnsubscribedFrame', 'StatusFrame', 'HeartbeatAckFrame', 'PresenceEvent', 'ErrorFrame'])};`,
+    '',
+  ].join('\n');
+};
+
 export const generatedFiles = (): Record<string, string> => ({
+  [TYPES_PATH]: typesModule(),
   [OPENAPI_PATH]: `${JSON.stringify(openApiDocument(), null, 2)}\n`,
   [ASYNCAPI_PATH]: `${JSON.stringify(asyncApiDocument(), null, 2)}\n`,
   [PROTOCOL_PATH]: renderProtocol(readFileSync(PROTOCOL_PATH, 'utf8')),

@@ -1,5 +1,5 @@
 import { InvalidRequestError, NameTakenError } from '../domain/errors';
-import { isUserId } from '../domain/validation';
+import { isUserId } from '../domain/user-id';
 import type { Credentials, LastSeen, SearchPage, User, UserDirectory, UserRecord } from '../ports';
 import { type DataApi, type Row, fieldNumber, fieldString, fromSqlTimestamp } from './data-api';
 

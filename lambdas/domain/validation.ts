@@ -1,14 +1,30 @@
 /**
- * Input rules of the public contract, as pure functions that return the parsed value or throw
- * InvalidRequestError with a message a client developer can act on.
+ * Input rules of the public contract: the schemas of contract/schemas.ts applied to HTTP bodies,
+ * query strings and WebSocket frames, returning the parsed value or throwing InvalidRequestError
+ * with a message a client developer can act on.
  */
+import * as v from 'valibot';
+import {
+  ClientFrameSchema,
+  IdParamSchema,
+  LogInBodySchema,
+  NAME_PATTERN,
+  type ParsedClientFrame,
+  PresenceQuerySchema,
+  SearchQuerySchema,
+  SignUpBodySchema,
+  StatusSchema,
+} from '../../contract/schemas';
 import { InvalidRequestError } from './errors';
 import type { Status } from './presence';
-import { checkIdList, isIdShaped, isObject } from './protocol';
+import { isObject, parseFrameObject } from './protocol';
 
-const NAME = /^[A-Za-z0-9_.-]{3,32}$/;
-/** Ids are positive integers stored as bigint; anything else cannot be a user id. */
-const ID = /^[1-9][0-9]{0,17}$/;
+/** The value `schema` makes of `input`, or InvalidRequestError with the contract's message for the first thing wrong. */
+export const parseWith = <S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> => {
+  const result = v.safeParse(schema, input, { abortEarly: true });
+  if (!result.success) throw new InvalidRequestError(result.issues[0].message);
+  return result.output;
+};
 
 export const parseJsonBody = (body: string | undefined): Record<string, unknown> => {
   if (body === undefined || body === '') throw new InvalidRequestError('A JSON object body is required');
@@ -27,24 +43,7 @@ export interface NewAccount {
   readonly password: string;
 }
 
-export const parseName = (value: unknown): string => {
-  if (typeof value !== 'string' || !NAME.test(value)) {
-    throw new InvalidRequestError('name must be 3-32 characters of letters, digits, "_", "." or "-"');
-  }
-  return value;
-};
-
-export const parsePassword = (value: unknown): string => {
-  if (typeof value !== 'string' || [...value].length < 8 || [...value].length > 128) {
-    throw new InvalidRequestError('password must be a string of 8-128 characters');
-  }
-  return value;
-};
-
-export const parseAccount = (body: Record<string, unknown>): NewAccount => ({
-  name: parseName(body.name),
-  password: parsePassword(body.password),
-});
+export const parseAccount = (body: Record<string, unknown>): NewAccount => parseWith(SignUpBodySchema, body);
 
 /**
  * The one form of a log-in name that both the log-in limit and the lookup use: the lower-cased
@@ -52,24 +51,12 @@ export const parseAccount = (body: Record<string, unknown>): NewAccount => ({
  * to any account and gets null: it never reaches the database, whose lower() folds some
  * non-ASCII letters onto ASCII ones (U+0130 "İ" onto "i") and refuses NUL.
  */
-export const canonicalName = (name: string): string | null => (NAME.test(name) ? name.toLowerCase() : null);
+export const canonicalName = (name: string): string | null => (NAME_PATTERN.test(name) ? name.toLowerCase() : null);
 
 /** Log-in accepts any strings: a malformed name simply does not match (401, not 400). */
-export const parseLogin = (body: Record<string, unknown>): NewAccount => {
-  if (typeof body.name !== 'string' || typeof body.password !== 'string') {
-    throw new InvalidRequestError('name and password must be strings');
-  }
-  if (body.name.length > 256 || body.password.length > 1024) throw new InvalidRequestError('name or password is too long');
-  return { name: body.name, password: body.password };
-};
+export const parseLogin = (body: Record<string, unknown>): NewAccount => parseWith(LogInBodySchema, body);
 
-export const parseStatus = (value: unknown): Status => {
-  if (value !== 'online' && value !== 'offline') throw new InvalidRequestError('status must be "online" or "offline"');
-  return value;
-};
-
-/** Whether `id` could be a user id at all; anything else is simply unknown. */
-export const isUserId = (id: string): boolean => ID.test(id);
+export const parseStatus = (value: unknown): Status => parseWith(StatusSchema, value);
 
 export interface SearchQuery {
   readonly q: string;
@@ -78,31 +65,19 @@ export interface SearchQuery {
 }
 
 export const parseSearchQuery = (params: Record<string, string | undefined>): SearchQuery => {
-  const q = params.q;
-  if (q === undefined || q.length < 1 || q.length > 32) throw new InvalidRequestError('q is required, 1-32 characters');
-  // No name holds NUL, and PostgreSQL refuses it in text: refused here, before any query.
-  if (q.includes('\u0000')) throw new InvalidRequestError('q must not contain NUL');
-  const rawLimit = params.limit;
-  let limit = 20;
-  if (rawLimit !== undefined) {
-    if (!/^[0-9]{1,3}$/.test(rawLimit) || Number(rawLimit) < 1 || Number(rawLimit) > 50) {
-      throw new InvalidRequestError('limit must be an integer from 1 to 50');
-    }
-    limit = Number(rawLimit);
-  }
-  const cursor = params.cursor === undefined || params.cursor === '' ? null : params.cursor;
-  return { q, limit, cursor };
+  const { q, limit, cursor } = parseWith(SearchQuerySchema, params);
+  return { q, limit, cursor: cursor === undefined || cursor === '' ? null : cursor };
 };
 
 /** A user id in a path (`GET /users/{id}`): of the contract's shape, or `invalid_request`. */
-export const parseIdParam = (value: string | undefined): string => {
-  if (!isIdShaped(value)) throw new InvalidRequestError('id must be 1-64 characters');
-  return value;
-};
+export const parseIdParam = (value: string | undefined): string => parseWith(IdParamSchema, value);
 
-/** 1-100 ids, comma-separated; duplicates collapse. Ids that cannot exist stay in, as unknown. */
-export const parseIdList = (raw: string | undefined, field = 'userIds'): string[] => {
-  if (raw === undefined || raw === '') throw new InvalidRequestError(`${field} is required`);
-  const ids = raw.split(',');
-  return checkIdList(ids, field);
+/** 1-100 ids, comma-separated (`GET /presence?userIds=`); duplicates collapse. Ids that cannot exist stay in, as unknown. */
+export const parseIdList = (raw: string | undefined): string[] => parseWith(PresenceQuerySchema, { userIds: raw }).userIds;
+
+/** Parses a client frame of a known action, or throws InvalidRequestError saying what is wrong. */
+export const parseClientFrame = (body: string | undefined): ParsedClientFrame => {
+  const frame = parseFrameObject(body);
+  if (frame === null) throw new InvalidRequestError('A frame must be a JSON object');
+  return parseWith(ClientFrameSchema, frame);
 };

@@ -14,7 +14,7 @@ describe('documentation links', () => {
     expect(links.filter((target) => !target.startsWith(`${root}${path.sep}`) || !existsSync(target)).map((target) => path.relative(root, target))).toEqual([]);
   });
 
-  it('README leads to the contract', () => {
-    expect(relativeLinks(readFileSync(path.join(root, 'README.md'), 'utf8'))).toContain('docs/protocol.md');
+  it('README leads to the contract and its specs', () => {
+    expect(relativeLinks(readFileSync(path.join(root, 'README.md'), 'utf8'))).toEqual(expect.arrayContaining(['docs/protocol.md', 'docs/openapi.json', 'docs/asyncapi.json']));
   });
 });

@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
-import { parseClientFrame, presenceJson } from '../../domain/protocol';
+import { presenceJson } from '../../domain/protocol';
+import { parseClientFrame } from '../../domain/validation';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { userDirectory } from '../../shared/dependencies/database';
