@@ -96,12 +96,19 @@ export const httpBody = (options: HttpBodyOptions = {}): MiddlewareObj<HttpEvent
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 
 /** Verifies `Authorization: Bearer <jwt>` and puts the principal on the context. */
-export const authenticate = (options: { readonly tokens: () => TokenService }): MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+export const authenticate = (options: {
+  readonly tokens: () => TokenService;
+  /** Where the route would create presence: refuse a signed token whose user does not exist. */
+  readonly users?: () => { exists(userId: string): Promise<boolean> };
+}): MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
   before: async (request) => {
     const header = request.event.headers?.authorization;
     const match = header === undefined ? null : BEARER.exec(header.trim());
     if (match === null) throw new UnauthorizedError('Send "Authorization: Bearer <token>"');
     const principal = await options.tokens().verify(match[1]);
+    if (options.users !== undefined && !(await options.users().exists(principal.userId))) {
+      throw new UnauthorizedError('The token belongs to no existing user');
+    }
     (request.context as AuthenticatedContext).principal = principal;
     logger.appendKeys({ userId: principal.userId });
   },

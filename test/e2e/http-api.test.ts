@@ -151,6 +151,14 @@ describe('authentication on protected routes', () => {
 
     expect((await call('GET', `/users/${alice.id}`, { token })).status).toBe(200);
   });
+
+  it.each(['999999', 'abc', 'W#1', '0'])('refuses a correctly signed token for user %j, who does not exist, before any presence is written', async (sub) => {
+    const token = await new SignJWT(claims({ sub })).setProtectedHeader({ alg: 'HS256' }).sign(await signingKey());
+
+    const responses = [await call('POST', '/me/heartbeat', { token }), await call('PUT', '/me/status', { token, body: { status: 'offline' } })];
+
+    expect(responses.map((response) => [response.status, errorCode(response.body)])).toEqual(Array(2).fill([401, 'unauthorized']));
+  });
 });
 
 describe('GET /users (search)', () => {

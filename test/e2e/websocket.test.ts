@@ -3,6 +3,9 @@
  * authorizer, routes, the stream poller driving the notifier, the grace queue and the sweeper.
  */
 import { RDSDataClient, ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { SignJWT } from 'jose';
 import { type TestStack, api, startTestStack } from '../helpers/local-stack';
 import { TestSocket, sleep } from '../helpers/ws-client';
 
@@ -59,6 +62,16 @@ describe('the handshake', () => {
     ['a forged token', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl'],
     ['garbage', 'not-a-token'],
   ])('refuses %s with 401', async (_case, token) => {
+    await expect(TestSocket.open(env.stack.wsUrl, token)).rejects.toMatchObject({ status: 401 });
+  });
+
+  it('refuses a correctly signed token for a user who does not exist with 401', async () => {
+    const key = new TextEncoder().encode((await readFile(path.join(env.dataDir, 'signing-key'), 'utf8')).trim());
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new SignJWT({ name: 'ghost', sub: '999999', iss: 'presence-service', aud: 'presence-clients', iat: now, exp: now + 600 })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(key);
+
     await expect(TestSocket.open(env.stack.wsUrl, token)).rejects.toMatchObject({ status: 401 });
   });
 

@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 import { effectiveStatus, renewLease } from '../../domain/presence';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
 import { presenceService } from '../../shared/dependencies/presence-table';
+import { knownUsers } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { observability } from '../../middleware/observability';
 
@@ -24,4 +25,4 @@ export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
   .use(observability())
   .use(httpErrors())
   .use(httpBody())
-  .use(authenticate({ tokens: tokenService }));
+  .use(authenticate({ tokens: tokenService, users: knownUsers }));

@@ -4,6 +4,7 @@ import { setManualStatus } from '../../domain/presence';
 import { parseJsonBody, parseStatus } from '../../domain/validation';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
 import { presenceService } from '../../shared/dependencies/presence-table';
+import { knownUsers } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { observability } from '../../middleware/observability';
 
@@ -18,4 +19,4 @@ export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
   .use(observability())
   .use(httpErrors())
   .use(httpBody())
-  .use(authenticate({ tokens: tokenService }));
+  .use(authenticate({ tokens: tokenService, users: knownUsers }));

@@ -4,6 +4,7 @@
  * every later event of the connection; the message body is never trusted for identity.
  */
 import { UnauthorizedError } from '../../domain/errors';
+import { knownUsers } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
@@ -23,6 +24,8 @@ export const handler = observed(async (event: WebSocketAuthorizerEvent): Promise
   const token = event.queryStringParameters?.token ?? '';
   try {
     const principal = await tokenService().verify(token);
+    // A connection would create presence for its user: only for a user that exists.
+    if (!(await knownUsers().exists(principal.userId))) throw new UnauthorizedError('The token belongs to no existing user');
     return {
       principalId: principal.userId,
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },

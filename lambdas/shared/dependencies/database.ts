@@ -3,8 +3,10 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { ENV } from '../../../lib/app-manifest';
 import { DataApi } from '../../adapters/data-api';
 import { DataApiUserDirectory } from '../../adapters/data-api-user-directory';
+import { KnownUsers } from '../../domain/known-users';
 import type { UserDirectory } from '../../ports';
 import { optionalEnv, requireEnv } from '../config';
+import { logger } from '../logger';
 import { count, sample } from '../metrics';
 import { once } from './core';
 
@@ -22,3 +24,12 @@ export const userDirectory = once((): UserDirectory => {
   );
   return new DataApiUserDirectory(db);
 });
+
+/** Which user ids exist (see KnownUsers for the cost): checked where presence would be created. */
+export const knownUsers = once(
+  () =>
+    new KnownUsers({
+      lookup: async (userId) => (await userDirectory().findById(userId)) !== null,
+      onLookupFailed: (error) => logger.warn('user existence not checked: the user directory failed', { error: (error as Error).message }),
+    }),
+);
