@@ -24,6 +24,10 @@ export const ENV = {
   connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
   webSocketUrl: 'PRESENCE_WEBSOCKET_URL',
   graceQueueUrl: 'GRACE_QUEUE_URL',
+  fanOutQueueUrl: 'FAN_OUT_QUEUE_URL',
+  deliveryRetryQueueUrl: 'DELIVERY_RETRY_QUEUE_URL',
+  postsPerSecond: 'PRESENCE_POSTS_PER_SECOND',
+  fanOutPageSize: 'PRESENCE_FAN_OUT_PAGE_SIZE',
   sqsEndpoint: 'SQS_ENDPOINT',
   logLevel: 'LOG_LEVEL',
   /** CloudWatch namespace of the EMF metrics (read by Powertools too). */
@@ -46,6 +50,10 @@ export const DEFAULTS = {
   tokenTtlSeconds: 7 * 24 * 3600,
   metricsNamespace: 'Presence',
   serviceName: 'presence',
+  /** `@connections` posts per second of one notifier, fan-out or retry invocation (a token bucket; docs/scaling.md). */
+  postsPerSecond: 1_000,
+  /** Watchers per fan-out page: the stream notifier posts up to one page inline, the fan-out queue the rest. */
+  fanOutPageSize: 1_000,
 } as const;
 
 /** The deployment's timing as clients learn it (`GET /config` and the web client's config.js). */
@@ -60,7 +68,17 @@ export interface ClientTiming {
  * presence table comes in three, by what the handler calls: `presenceTable` reads and writes,
  * `presenceTableRead` only reads presence items, `logInAttempts` only counts log-in attempts.
  */
-export type Capability = 'presenceTable' | 'presenceTableRead' | 'logInAttempts' | 'database' | 'tokens' | 'connections' | 'graceQueue' | 'webSocketUrl';
+export type Capability =
+  | 'presenceTable'
+  | 'presenceTableRead'
+  | 'logInAttempts'
+  | 'database'
+  | 'tokens'
+  | 'connections'
+  | 'graceQueue'
+  | 'webSocketUrl'
+  | 'fanOutQueue'
+  | 'deliveryRetryQueue';
 
 export interface HandlerSpec {
   /** Path of the handler module, relative to the repository root; it exports `handler`. */
@@ -89,7 +107,24 @@ export const handlers = {
   wsUnsubscribe: { entry: 'lambdas/handlers/ws/unsubscribe.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
   wsSetStatus: { entry: 'lambdas/handlers/ws/set-status.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
   wsHeartbeat: { entry: 'lambdas/handlers/ws/heartbeat.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['presenceTable'] },
-  notify: { entry: 'lambdas/handlers/events/notify.ts', memoryMb: 1024, timeoutSeconds: 60, uses: ['presenceTable', 'database', 'connections', 'graceQueue'] },
+  notify: {
+    entry: 'lambdas/handlers/events/notify.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 60,
+    uses: ['presenceTable', 'database', 'connections', 'graceQueue', 'fanOutQueue', 'deliveryRetryQueue'],
+  },
+  fanOut: {
+    entry: 'lambdas/handlers/events/fan-out.ts',
+    memoryMb: 1024,
+    timeoutSeconds: 30,
+    uses: ['presenceTable', 'connections', 'graceQueue', 'fanOutQueue', 'deliveryRetryQueue'],
+  },
+  deliveryRetry: {
+    entry: 'lambdas/handlers/events/delivery-retry.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    uses: ['presenceTable', 'connections', 'graceQueue', 'deliveryRetryQueue'],
+  },
   graceExpired: { entry: 'lambdas/handlers/events/grace-expired.ts', memoryMb: 256, timeoutSeconds: 30, uses: ['presenceTable', 'graceQueue'] },
   sweep: { entry: 'lambdas/handlers/events/sweep.ts', memoryMb: 512, timeoutSeconds: 55, uses: ['presenceTable', 'connections', 'graceQueue'] },
 } as const satisfies Record<string, HandlerSpec>;
@@ -238,10 +273,60 @@ export const streamConsumers = [
   filters: readonly object[];
 }[];
 
-/** The offline-grace timer: a queue with per-message delays, consumed by `graceExpired`. */
+export interface QueueSpec {
+  readonly handler: HandlerName;
+  readonly batchSize: number;
+  /** At least the consumer's timeout; AWS advises 6x it for a Lambda event source mapping (the delivery queues follow that). */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives after which a message that keeps failing moves to the queue's dead-letter queue. */
+  readonly maxReceiveCount: number;
+  readonly reportBatchItemFailures: boolean;
+  /** Concurrent consumer invocations at most (the event source mapping's MaximumConcurrency, 2-1000). */
+  readonly maxConcurrency?: number;
+  /** The capability that sends to the queue, and the variable that gives its URL. */
+  readonly capability: Capability;
+  readonly urlEnv: string;
+}
+
+/**
+ * The queues and their consumers. `grace`: the offline-grace timer (per-message delays).
+ * `fanOut`: one page of a change's watchers per message, so a popular user's fan-out runs in
+ * parallel, apart from the stream. `deliveryRetry`: one frame for one connection whose post failed,
+ * delayed by its backoff.
+ */
 export const queues = {
-  grace: { handler: 'graceExpired', batchSize: 10, visibilityTimeoutSeconds: 60, maxReceiveCount: 5, reportBatchItemFailures: true },
-} as const satisfies Record<string, { handler: HandlerName; batchSize: number; visibilityTimeoutSeconds: number; maxReceiveCount: number; reportBatchItemFailures: boolean }>;
+  grace: {
+    handler: 'graceExpired',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 5,
+    reportBatchItemFailures: true,
+    capability: 'graceQueue',
+    urlEnv: ENV.graceQueueUrl,
+  },
+  fanOut: {
+    handler: 'fanOut',
+    batchSize: 1,
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    reportBatchItemFailures: true,
+    maxConcurrency: 10,
+    capability: 'fanOutQueue',
+    urlEnv: ENV.fanOutQueueUrl,
+  },
+  deliveryRetry: {
+    handler: 'deliveryRetry',
+    batchSize: 10,
+    visibilityTimeoutSeconds: 180,
+    maxReceiveCount: 5,
+    reportBatchItemFailures: true,
+    maxConcurrency: 2,
+    capability: 'deliveryRetryQueue',
+    urlEnv: ENV.deliveryRetryQueueUrl,
+  },
+} as const satisfies Record<string, QueueSpec>;
+
+export type QueueName = keyof typeof queues;
 
 /** The sweeper's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */
 export const schedules = [{ handler: 'sweep', everyMinutes: 1 }] as const satisfies readonly { handler: HandlerName; everyMinutes: number }[];

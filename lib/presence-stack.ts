@@ -22,6 +22,7 @@ import type { CapabilityResources, PresenceSettings } from './constructs/capabil
 import { GraceQueue } from './constructs/grace-queue';
 import { type HttpApiThrottle, HttpApiRoutes } from './constructs/http-api-routes';
 import { PresenceMonitoring } from './constructs/monitoring';
+import { WorkQueue } from './constructs/work-queue';
 import { PresenceEvents } from './constructs/presence-events';
 import { PresenceTables } from './constructs/presence-tables';
 import { SchemaMigration } from './constructs/schema-migration';
@@ -222,6 +223,8 @@ export class PresenceStack extends Stack {
   public readonly httpApi: HttpApiRoutes;
   /** The offline-grace timer queue. */
   public readonly graceQueue: GraceQueue;
+  /** The fan-out queue (pages of large fan-outs) and the delivery-retry queue (per-connection post retries). */
+  public readonly deliveryQueues: { readonly fanOut: WorkQueue; readonly deliveryRetry: WorkQueue };
   /** The WebSocket API, its stage, and its route and authorizer functions. */
   public readonly webSocketApi: WebSocketApiRoutes;
   /** The stream, queue and schedule consumers. */
@@ -274,11 +277,26 @@ export class PresenceStack extends Stack {
       maxReceiveCount: queues.grace.maxReceiveCount,
     });
 
+    this.deliveryQueues = {
+      fanOut: new WorkQueue(this, 'FanOutQueue', {
+        visibilityTimeout: Duration.seconds(queues.fanOut.visibilityTimeoutSeconds),
+        maxReceiveCount: queues.fanOut.maxReceiveCount,
+        deadLetterMeaning: 'Fan-out pages failed repeatedly: watchers of a popular user may have missed a presence change.',
+      }),
+      deliveryRetry: new WorkQueue(this, 'DeliveryRetryQueue', {
+        visibilityTimeout: Duration.seconds(queues.deliveryRetry.visibilityTimeoutSeconds),
+        maxReceiveCount: queues.deliveryRetry.maxReceiveCount,
+        deadLetterMeaning: 'Post retries failed repeatedly and their connections could not be closed: those clients may have missed a presence change.',
+      }),
+    };
+
     const shared = {
       presenceTable: this.tables.presence,
       database: this.database,
       tokenSigningKey: this.tokenSigningKey.secret,
       graceQueue: this.graceQueue.queue,
+      fanOutQueue: this.deliveryQueues.fanOut.queue,
+      deliveryRetryQueue: this.deliveryQueues.deliveryRetry.queue,
     };
     // The WebSocket API comes first: it creates the stage that the `connections` capability of
     // the other handlers maps to (its own route handlers get the stage from inside).
@@ -322,7 +340,11 @@ export class PresenceStack extends Stack {
       handlers,
       streamConsumers,
       tables: this.tables.tables,
-      queueConsumers: [{ spec: queues.grace, queue: this.graceQueue.queue }],
+      queueConsumers: [
+        { spec: queues.grace, queue: this.graceQueue.queue },
+        { spec: queues.fanOut, queue: this.deliveryQueues.fanOut.queue },
+        { spec: queues.deliveryRetry, queue: this.deliveryQueues.deliveryRetry.queue },
+      ],
       schedules,
       projectRoot,
       settings,

@@ -251,14 +251,18 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
 
     const sqs = await startSqsServer({ port: options.sqsPort, host: options.host, region: REGION });
     stops.push(() => sqs.stop());
-    const graceDlq = sqs.createQueue('presence-grace-dlq');
-    const graceQueue = sqs.createQueue('presence-grace', {
-      visibilityTimeoutSeconds: queues.grace.visibilityTimeoutSeconds,
-      maxReceiveCount: queues.grace.maxReceiveCount,
-      deadLetterQueue: graceDlq.name,
+    // Every queue of the manifest, each with its dead-letter queue, as CDK creates them.
+    const localQueues = Object.entries(queues).map(([name, spec]) => {
+      const deadLetters = sqs.createQueue(`presence-${name}-dlq`);
+      const queue = sqs.createQueue(`presence-${name}`, {
+        visibilityTimeoutSeconds: spec.visibilityTimeoutSeconds,
+        maxReceiveCount: spec.maxReceiveCount,
+        deadLetterQueue: deadLetters.name,
+      });
+      env[spec.urlEnv] = queue.url;
+      return { spec, queue };
     });
     env[ENV.sqsEndpoint] = sqs.endpoint;
-    env[ENV.graceQueueUrl] = graceQueue.url;
     Object.assign(process.env, env);
 
     const ws: WebSocketApi = await startWebSocketApi({
@@ -278,10 +282,10 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     firstStops.push(() => ws.stop());
 
     // The consumers are stopped after the WebSocket API, so the events of its last `$disconnect`s are still written.
-    sqs.addEventSource(graceQueue.name, loadHandler(queues.grace.handler), {
-      batchSize: queues.grace.batchSize,
-      reportBatchItemFailures: queues.grace.reportBatchItemFailures,
-    });
+    for (const { spec, queue } of localQueues) {
+      // Skipped AWS behaviour: the mapping's MaximumConcurrency (`maxConcurrency`); the local mapping runs at most five batches at once.
+      sqs.addEventSource(queue.name, loadHandler(spec.handler), { batchSize: spec.batchSize, reportBatchItemFailures: spec.reportBatchItemFailures });
+    }
     for (const consumer of streamConsumers) {
       const fn = loadHandler(consumer.handler);
       const poller = await startStreamPoller({

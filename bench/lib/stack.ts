@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ExecuteStatementCommand, RDSDataClient, type SqlParameter } from '@aws-sdk/client-rds-data';
-import { ENV } from '../../lib/app-manifest';
+import { ENV, queues } from '../../lib/app-manifest';
 import { type LocalStack, startLocalStack } from '../../local/stack';
 import { dynamoDocumentClient } from '../../lambdas/shared/dependencies/presence-table';
 import { tokenService } from '../../lambdas/shared/dependencies/tokens';
@@ -95,8 +95,7 @@ export const startBenchStack = async (options: BenchStackOptions): Promise<Bench
     process.env[ENV.connectionsEndpoint] = connections.url;
     process.env[ENV.sqsEndpoint] = sqs.url;
     // SDK v3 SQS sends to the queue URL's host when it differs from the endpoint: keep them the same.
-    const queueUrl = new URL(process.env[ENV.graceQueueUrl] ?? '');
-    process.env[ENV.graceQueueUrl] = `${sqs.url}${queueUrl.pathname}`;
+    for (const { urlEnv } of Object.values(queues)) process.env[urlEnv] = `${sqs.url}${new URL(process.env[urlEnv] ?? '').pathname}`;
   }
   instrumentDynamoDb(dynamoDocumentClient(), meter);
 

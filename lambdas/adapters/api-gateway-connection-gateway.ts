@@ -3,11 +3,15 @@ import {
   DeleteConnectionCommand,
   GetConnectionCommand,
   GoneException,
+  LimitExceededException,
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { ConnectionGateway, PostResult } from '../ports';
 
 const isGone = (error: unknown): boolean => error instanceof GoneException || (error as { name?: string }).name === 'GoneException';
+/** 429: the client's buffer is full, or the account's request rate is exceeded. */
+const isThrottled = (error: unknown): boolean =>
+  error instanceof LimitExceededException || (error as { name?: string }).name === 'LimitExceededException';
 
 /** The WebSocket API's `@connections` management API (endpoint: the stage's callback URL). */
 export class ApiGatewayConnectionGateway implements ConnectionGateway {
@@ -21,6 +25,7 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
       return 'delivered';
     } catch (error) {
       if (isGone(error)) return 'gone';
+      if (isThrottled(error)) return 'throttled';
       throw error;
     }
   }

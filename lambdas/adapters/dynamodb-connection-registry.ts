@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, NotFoundError, TooManySubscriptionsError } from '../domain/errors';
 import { retry } from '../domain/retry';
-import type { Connection, ConnectionRegistry, Watcher } from '../ports';
+import type { Connection, ConnectionRegistry, Watcher, WatcherPage } from '../ports';
 import { batchWriteAll } from './dynamodb-batches';
 
 /** API Gateway closes every connection after 2 hours at the latest (a hard limit), plus a minute for clock skew. */
@@ -124,35 +124,42 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
   }
 
   async *watchers(userId: string): AsyncIterable<readonly Watcher[]> {
-    let start: Record<string, unknown> | undefined;
+    let after: string | null = null;
     do {
-      const page = await this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          // Only connections that may still be open: their 2-hour limit is still ahead.
-          KeyConditionExpression: 'pk = :pk AND sk > :now',
-          ExpressionAttributeValues: { ':pk': `W#${userId}`, ':now': untilKey(Math.floor(this.clock() / 1000)) },
-          ProjectionExpression: 'sk, watcher',
-          // Strongly consistent (twice the read units), as the subscribe snapshot is (review H3): a
-          // subscribe writes its watch, then reads the user's presence; a change is written, then this
-          // lists the watchers. With both reads consistent, one of them sees the other's write; with
-          // an eventually consistent one, a lagging replica can hide the watch here while the
-          // snapshot shows the status from before the change, and the subscriber never hears of it.
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-          Limit: WATCHERS_PAGE,
-        }),
-      );
-      const watchers = (page.Items ?? []).flatMap((item) => {
-        const sk = String(item.sk);
-        const at = sk.indexOf('#');
-        // A watch written before the key carried the connection's limit (sk = the connection id): its
-        // connection may still be open, so it is listed; a closed one answers 410, and TTL collects it.
-        return [{ connectionId: at < 0 ? sk : sk.slice(at + 1), userId: String(item.watcher) }];
-      });
-      if (watchers.length > 0) yield watchers;
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
+      const page: WatcherPage = await this.watcherPage(userId, after, WATCHERS_PAGE);
+      if (page.watchers.length > 0) yield page.watchers;
+      after = page.next;
+    } while (after !== null);
+  }
+
+  /** The cursor is the last sort key read: pages continue with `sk >` it, as ExclusiveStartKey would. */
+  async watcherPage(userId: string, after: string | null, limit: number): Promise<WatcherPage> {
+    const now = untilKey(Math.floor(this.clock() / 1000));
+    const page = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        // Only connections that may still be open: their 2-hour limit is still ahead.
+        KeyConditionExpression: 'pk = :pk AND sk > :after',
+        ExpressionAttributeValues: { ':pk': `W#${userId}`, ':after': after !== null && after > now ? after : now },
+        ProjectionExpression: 'sk, watcher',
+        // Strongly consistent (twice the read units), as the subscribe snapshot is (review H3): a
+        // subscribe writes its watch, then reads the user's presence; a change is written, then this
+        // lists the watchers. With both reads consistent, one of them sees the other's write; with
+        // an eventually consistent one, a lagging replica can hide the watch here while the
+        // snapshot shows the status from before the change, and the subscriber never hears of it.
+        ConsistentRead: true,
+        Limit: limit,
+      }),
+    );
+    const items = page.Items ?? [];
+    const watchers = items.map((item) => {
+      const sk = String(item.sk);
+      const at = sk.indexOf('#');
+      // A watch written before the key carried the connection's limit (sk = the connection id): its
+      // connection may still be open, so it is listed; a closed one answers 410, and TTL collects it.
+      return { connectionId: at < 0 ? sk : sk.slice(at + 1), userId: String(item.watcher) };
+    });
+    return { watchers, next: page.LastEvaluatedKey === undefined || items.length === 0 ? null : String(items[items.length - 1].sk) };
   }
 
   /** Conditional on the version read: a concurrent frame on the same connection makes this round start again. */

@@ -133,6 +133,13 @@ export interface Watcher {
   readonly userId: string;
 }
 
+/** One page of a user's watchers, and where the next one starts (null on the last page). */
+export interface WatcherPage {
+  readonly watchers: readonly Watcher[];
+  /** Opaque cursor for `watcherPage`, or null. */
+  readonly next: string | null;
+}
+
 /** Connections and who watches whom (DynamoDB). */
 export interface ConnectionRegistry {
   register(connection: Omit<Connection, 'subscriptions'>): Promise<void>;
@@ -157,9 +164,15 @@ export interface ConnectionRegistry {
    * connections that closed within their 2-hour limit (posting to those gets a 410).
    */
   watchers(userId: string): AsyncIterable<readonly Watcher[]>;
+  /** At most `limit` watchers of `userId` after the cursor `after` (null: from the start), as `watchers` lists them. */
+  watcherPage(userId: string, after: string | null, limit: number): Promise<WatcherPage>;
 }
 
-export type PostResult = 'delivered' | 'gone';
+/**
+ * `gone`: the connection no longer exists (410). `throttled`: API Gateway refused the post for now
+ * (LimitExceededException: the client's buffer is full, or the account is over its rate).
+ */
+export type PostResult = 'delivered' | 'gone' | 'throttled';
 
 /** The API Gateway management API of the WebSocket API. */
 export interface ConnectionGateway {
@@ -168,6 +181,39 @@ export interface ConnectionGateway {
   lastActiveAt(connectionId: string): Promise<number | null>;
   /** Closes the socket; closing a connection that is already gone is not an error. */
   close(connectionId: string): Promise<void>;
+}
+
+/** A presence change with the version of the item write that announced it (newer writes, higher versions). */
+export interface VersionedChange extends PresenceChange {
+  readonly version: number;
+}
+
+/** "Post `change` to the watchers of its user from cursor `after` on" (null: from the first page). */
+export interface FanOutTask {
+  readonly change: VersionedChange;
+  readonly after: string | null;
+}
+
+/** Work that scales out: pages of a fan-out, each delivered at least once, in any order, possibly in parallel. */
+export interface FanOutQueue {
+  /** @returns the tasks that could not be queued (none when all were). */
+  enqueue(tasks: readonly FanOutTask[]): Promise<readonly FanOutTask[]>;
+}
+
+/** One frame to post again to one connection, after `delayMs`: the `attempt`-th retry. */
+export interface DeliveryRetry {
+  readonly connectionId: string;
+  /** The watching connection's user. */
+  readonly userId: string;
+  readonly changes: readonly VersionedChange[];
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
+/** Delayed, per-connection retries of posts that failed. Delivered at least once after their delay. */
+export interface DeliveryRetryQueue {
+  /** @returns the retries that could not be queued (none when all were). */
+  schedule(retries: readonly DeliveryRetry[]): Promise<readonly DeliveryRetry[]>;
 }
 
 /** Delivers "look at this user again at `at`" (the end of an offline grace). At least once. */

@@ -31,10 +31,12 @@ export const METRICS = {
   FramesPosted: MetricUnit.Count,
   /** Posts that failed, with a `kind` dimension: `gone` (410), `throttled` (429), `other`. */
   PostsFailed: MetricUnit.Count,
-  /** Connections one change went to (one value per change). */
+  /** Connections one delivery invocation posted to (a notifier batch's inline pages, or one fan-out page). */
   FanOut: MetricUnit.Count,
-  /** Post time minus the change's `changedAt` (one value per frame), ms. */
+  /** Post time minus the change's `changedAt`, ms: the worst of each delivery invocation. */
   DeliveryLag: MetricUnit.Milliseconds,
+  /** Fan-out pages handed to the fan-out queue (a popular user's watchers beyond the first page). */
+  FanOutPagesQueued: MetricUnit.Count,
   /** Posts retried because the connection was slow or throttled. */
   PostsRetried: MetricUnit.Count,
   /** Slow connections closed after their retries ran out. */

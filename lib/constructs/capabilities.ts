@@ -31,6 +31,10 @@ export interface CapabilityResources {
   readonly webSocketStage: apigwv2.WebSocketStage;
   /** Backs `graceQueue`: the offline-grace timer queue handlers send delayed messages to. */
   readonly graceQueue: sqs.IQueue;
+  /** Backs `fanOutQueue`: the pages of large fan-outs. */
+  readonly fanOutQueue: sqs.IQueue;
+  /** Backs `deliveryRetryQueue`: per-connection post retries, delayed by their backoff. */
+  readonly deliveryRetryQueue: sqs.IQueue;
 }
 
 /** Tunables every handler receives as environment variables (see `DEFAULTS` in the manifest). */
@@ -142,6 +146,15 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
       case 'webSocketUrl':
         // The URL clients connect to (`wss://…/{stage}`), told to them by `GET /config`; no grant needed.
         fn.addEnvironment(ENV.webSocketUrl, resources.webSocketStage.url);
+        break;
+      // Send only: a consumer's receive and delete rights come with its event source mapping.
+      case 'fanOutQueue':
+        fn.addEnvironment(ENV.fanOutQueueUrl, resources.fanOutQueue.queueUrl);
+        resources.fanOutQueue.grantSendMessages(fn);
+        break;
+      case 'deliveryRetryQueue':
+        fn.addEnvironment(ENV.deliveryRetryQueueUrl, resources.deliveryRetryQueue.queueUrl);
+        resources.deliveryRetryQueue.grantSendMessages(fn);
         break;
       default:
         throw new Error(`Capability "${String(capability)}" has no CDK wiring: add a case to grantCapabilities (lib/constructs/capabilities.ts)`);

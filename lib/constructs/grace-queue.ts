@@ -1,7 +1,6 @@
-import { Duration } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Construct } from 'constructs';
+import type { Duration } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { WorkQueue } from './work-queue';
 
 /** Props of {@link GraceQueue}. */
 export interface GraceQueueProps {
@@ -21,45 +20,14 @@ export interface GraceQueueProps {
 }
 
 /**
- * The offline-grace timer: a standard SQS queue whose messages carry a per-message delay (the
- * grace) and wake the `graceExpired` consumer. Encrypted with SQS-managed keys, HTTPS only; a
- * message its consumer keeps failing moves to a dead-letter queue (kept 14 days), and an alarm
- * goes off as soon as one is there.
+ * The offline-grace timer: a {@link WorkQueue} whose messages carry a per-message delay (the
+ * grace) and wake the `graceExpired` consumer.
  */
-export class GraceQueue extends Construct {
-  /** The timer queue handlers with the `graceQueue` capability send to. */
-  public readonly queue: sqs.Queue;
-  /** Where timers go after `maxReceiveCount` failed deliveries. */
-  public readonly deadLetterQueue: sqs.Queue;
-  /** In alarm while the dead-letter queue holds a message. */
-  public readonly deadLetterAlarm: cloudwatch.Alarm;
-
+export class GraceQueue extends WorkQueue {
   constructor(scope: Construct, id: string, props: GraceQueueProps) {
-    super(scope, id);
-
-    // The longest retention: a dead letter is evidence, and its enqueue time (kept from the source
-    // queue on a standard queue) must not make it expire before anyone looks.
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-
-    this.queue = new sqs.Queue(this, 'Queue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      visibilityTimeout: props.visibilityTimeout,
-      retentionPeriod: props.retentionPeriod ?? Duration.days(1),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
-    });
-
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLettersAlarm', {
-      alarmDescription: 'Offline-grace timers failed repeatedly: the users they were for may not have been reported offline.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    super(scope, id, {
+      ...props,
+      deadLetterMeaning: 'Offline-grace timers failed repeatedly: the users they were for may not have been reported offline.',
     });
   }
 }

@@ -31,6 +31,8 @@ export interface QueueConsumerSpec {
   readonly handler: HandlerName;
   readonly batchSize: number;
   readonly reportBatchItemFailures: boolean;
+  /** The mapping's MaximumConcurrency (2-1000): caps the consumer's concurrent invocations without reserving any. */
+  readonly maxConcurrency?: number;
 }
 
 /** A scheduled handler (`schedules` in the app manifest). */
@@ -145,7 +147,7 @@ export class PresenceEvents extends Construct {
 
     for (const { spec, queue } of queueConsumers) {
       functionFor(spec.handler).addEventSource(
-        new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: spec.reportBatchItemFailures }),
+        new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: spec.reportBatchItemFailures, maxConcurrency: spec.maxConcurrency }),
       );
     }
 

@@ -14,6 +14,8 @@ export interface ManagedConnection {
   readonly lastActiveAt: number;
   readonly sourceIp: string;
   readonly userAgent: string;
+  /** Bytes sent to the socket that the client has not read yet (queued in user space once the kernel's buffers are full). */
+  readonly bufferedAmount: number;
   /** Sends `data` as one text frame; `false` when the socket is no longer open. */
   send(data: Buffer): boolean;
   /** Starts closing the socket; `$disconnect` follows once it is closed. `false` when already closing. */
@@ -29,6 +31,8 @@ export interface ConnectionsApiOptions {
 
 // AWS: PostToConnection `Data` is limited to the 128 KB message payload size.
 export const MAX_POST_BYTES = 128 * 1024;
+// AWS: a post to a client whose buffer is full is refused with 429 LimitExceededException; locally "full" is over 128 KB unread.
+export const MAX_CLIENT_BUFFER_BYTES = 128 * 1024;
 
 // AWS: connection ids look like `GgCJcFJGoAMCJ8w=` (16 chars of the base64 alphabet ending in `=`); anything else is malformed.
 const CONNECTION_ID = /^[A-Za-z0-9+/_-]{15}=$/;
@@ -108,6 +112,8 @@ export const handleConnectionsRequest = async (req: IncomingMessage, res: Server
 
   if (method === 'POST') {
     if (body.length > MAX_POST_BYTES) return fail({ status: 413, type: 'PayloadTooLargeException', message: 'Request Entity Too Large' });
+    // AWS: LimitExceededException (429) when the client-side buffer is full: the client is not reading.
+    if (connection.bufferedAmount > MAX_CLIENT_BUFFER_BYTES) return fail({ status: 429, type: 'LimitExceededException', message: 'Limit Exceeded' });
     // AWS: the raw body bytes reach the client as one text frame, byte for byte (frame type for non-UTF-8 data unverified).
     if (!connection.send(body)) return fail(gone(id));
     options.log(`POST @connections/${id} -> 200 (${body.length} bytes)`);

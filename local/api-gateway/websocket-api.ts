@@ -595,6 +595,9 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
       ...pending,
       authorizer,
       lastActiveAt: pending.connectedAt,
+      get bufferedAmount() {
+        return sockets.get(pending.id)?.bufferedAmount ?? 0;
+      },
       send: (data) => {
         const target = sockets.get(pending.id);
         if (target === undefined || !open.has(pending.id)) return false;

@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
@@ -28,6 +29,8 @@ const prepare = (): { stack: Stack; fn: lambda.Function; resources: CapabilityRe
     tokenSigningKey: secretsmanager.Secret.fromSecretNameV2(stack, 'TokenKey', 'tokens'),
     webSocketStage: new apigwv2.WebSocketStage(stack, 'Stage', { webSocketApi, stageName: 'live' }),
     graceQueue: new sqs.Queue(stack, 'GraceQueue'),
+    fanOutQueue: new sqs.Queue(stack, 'FanOutQueue'),
+    deliveryRetryQueue: new sqs.Queue(stack, 'DeliveryRetryQueue'),
   };
   return { stack, fn, resources };
 };
@@ -45,6 +48,19 @@ it('points the graceQueue capability at the queue URL', () => {
   const { stack, fn, resources } = prepare();
   grantCapabilities(fn, ['graceQueue'], resources);
   expect(environmentOf(stack, fn).variables[ENV.graceQueueUrl]).toEqual(stack.resolve(resources.graceQueue.queueUrl));
+});
+
+it.each([
+  ['fanOutQueue', ENV.fanOutQueueUrl],
+  ['deliveryRetryQueue', ENV.deliveryRetryQueueUrl],
+] as const)('points the %s capability at its queue URL and lets it send, nothing more', (capability, variable) => {
+  const { stack, fn, resources } = prepare();
+  grantCapabilities(fn, [capability], resources);
+  expect(environmentOf(stack, fn).variables[variable]).toEqual(stack.resolve(resources[capability].queueUrl));
+  const statements = stack.resolve((fn.role!.node.tryFindChild('DefaultPolicy') as iam.Policy).document).Statement as Json[];
+  expect(statements.map((statement) => [statement.Action, statement.Resource])).toEqual([
+    [['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], stack.resolve(resources[capability].queueArn)],
+  ]);
 });
 
 it('refuses a capability name it does not know', () => {

@@ -20,6 +20,8 @@ const CLIENTS: Record<Capability, readonly string[]> = {
   connections: ['client-apigatewaymanagementapi'],
   graceQueue: ['client-sqs'],
   webSocketUrl: [],
+  fanOutQueue: ['client-sqs'],
+  deliveryRetryQueue: ['client-sqs'],
 };
 
 const bundledClients = async (entry: string): Promise<string[]> => {

@@ -24,6 +24,7 @@ const ofType = (type: string): Json[] => Object.values(resources).filter((r) => 
 const mappingOf = (handler: string): Json | undefined =>
   ofType('AWS::Lambda::EventSourceMapping').find((m) => m.Properties.FunctionName.Ref === logicalIdOf(functionNamed(stack, handler)))?.Properties;
 
+const functionPropertiesOf = (handler: string): Json => resources[logicalIdOf(functionNamed(stack, handler))].Properties;
 const graceQueueId = (): string => logicalIdOf(stack.graceQueue.queue);
 const notifierFailuresId = (): string => logicalIdOf(stack.events.streamFailures.get(notifier.handler)!);
 
@@ -116,6 +117,36 @@ describe('grace queue', () => {
       source: { 'Fn::GetAtt': [graceQueueId(), 'Arn'] },
       size: grace.batchSize,
       responses: ['ReportBatchItemFailures'],
+    });
+  });
+});
+
+describe.each(['fanOut', 'deliveryRetry'] as const)('%s queue', (name) => {
+  const spec = queues[name];
+  const queueId = (): string => logicalIdOf(stack.deliveryQueues[name].queue);
+
+  it('hides a received message for at least 6x its consumer timeout, as AWS advises for Lambda event sources', () => {
+    const timeout = functionPropertiesOf(spec.handler).Timeout as number;
+    expect(resources[queueId()].Properties.VisibilityTimeout).toBe(spec.visibilityTimeoutSeconds);
+    expect(spec.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('moves a message to its dead-letter queue after the manifest receive count, and alarms on the first one there', () => {
+    const deadLetters = logicalIdOf(stack.deliveryQueues[name].deadLetterQueue);
+    expect(resources[queueId()].Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] }, maxReceiveCount: spec.maxReceiveCount });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetters, 'QueueName'] } }],
+      Threshold: 1,
+    });
+  });
+
+  it('feeds its consumer in batches of the manifest size, at most the manifest concurrency, failures per message', () => {
+    const mapping = mappingOf(spec.handler);
+    expect({ source: mapping?.EventSourceArn, size: mapping?.BatchSize, responses: mapping?.FunctionResponseTypes, concurrency: mapping?.ScalingConfig }).toEqual({
+      source: { 'Fn::GetAtt': [queueId(), 'Arn'] },
+      size: spec.batchSize,
+      responses: ['ReportBatchItemFailures'],
+      concurrency: { MaximumConcurrency: spec.maxConcurrency },
     });
   });
 });

@@ -108,6 +108,8 @@ describe('functions', () => {
       connections: [ENV.connectionsEndpoint],
       graceQueue: [ENV.graceQueueUrl],
       webSocketUrl: [ENV.webSocketUrl],
+      fanOutQueue: [ENV.fanOutQueueUrl],
+      deliveryRetryQueue: [ENV.deliveryRetryQueueUrl],
     };
     const actual = Object.fromEntries(
       manifestFunctions(stack).map(([name, fn]) => [name, Object.keys(functionProperties(fn).Environment.Variables).sort()]),

@@ -1,13 +1,14 @@
 /**
- * The notifier handler against real DynamoDB Local and Postgres (through the local stack), with a
- * stand-in `@connections` endpoint that can be made to fail: partial batch failures name exactly
- * the undelivered records, and the retry the event source mapping makes delivers them.
+ * The notifier handler against real DynamoDB Local, Postgres and SQS (through the local stack),
+ * with a stand-in `@connections` endpoint that can be made to fail: a failed post is retried for
+ * its connection alone through the retry queue, pages beyond the first go through the fan-out
+ * queue (2 watchers per page here), and a record fails only when its watchers cannot be read.
  */
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBRecord, DynamoDBStreamEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../lib/app-manifest';
 import { watchKey } from '../../lambdas/adapters/dynamodb-connection-registry';
 import { eventually } from '../helpers/eventually';
@@ -45,14 +46,17 @@ beforeAll(async () => {
     res.writeHead(200).end();
   });
   await new Promise<void>((resolve) => connections.listen(0, '127.0.0.1', resolve));
+  process.env[ENV.fanOutPageSize] = '2';
   env = await startTestStack();
-  // This file drives the notifier by hand, so its management client points at the stand-in above.
+  // This file drives the notifier by hand, so its management client points at the stand-in above
+  // (the stack's own fan-out and retry consumers, in this process, post there too).
   process.env[ENV.connectionsEndpoint] = `http://127.0.0.1:${(connections.address() as AddressInfo).port}/live`;
   const { handler } = await import('../../lambdas/handlers/events/notify');
   notify = (event) => handler(event, {} as Context);
 }, 90_000);
 
 afterAll(async () => {
+  delete process.env[ENV.fanOutPageSize];
   await env?.dispose();
   await new Promise((resolve) => connections?.close(resolve));
 }, 30_000);
@@ -72,6 +76,7 @@ const record = (sequenceNumber: string, userId: string, status: 'online' | 'offl
       pk: { S: `U#${userId}` },
       sk: { S: 'STATE' },
       userId: { S: userId },
+      version: { N: '2' },
       announced: { S: status },
       change: {
         M: {
@@ -90,25 +95,78 @@ const watchAs = async (doc: DynamoDBDocumentClient, userId: string, connectionId
 
 
 describe('the notifier handler', () => {
-  it('reports only undelivered records, and the retry delivers them', async () => {
+  it('retries a failed post for that connection alone, through the retry queue, and fails no record', async () => {
     const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
     await watchAs(doc, '101', 'flakyAAAAAAAAA=');
-    await watchAs(doc, '102', 'steadyAAAAAAAA=');
+    await watchAs(doc, '101', 'steadyAAAAAAAA=');
     doc.destroy();
-    failures.set('flakyAAAAAAAAA=', 10);
-    const now = Date.now();
-    const batch = { Records: [record('100000000000000000001', '101', 'online', now), record('100000000000000000002', '102', 'online', now)] };
+    failures.set('flakyAAAAAAAAA=', 1);
+    const batch = { Records: [record('100000000000000000001', '101', 'online', Date.now())] };
 
-    const first = await notify(batch);
-    failures.clear();
-    const retry = await notify(batch);
+    const result = await notify(batch);
 
-    expect(first.batchItemFailures).toEqual([{ itemIdentifier: '100000000000000000001' }]);
-    expect(retry.batchItemFailures).toEqual([]);
+    expect(result.batchItemFailures).toEqual([]);
+    await eventually(() => delivered.some((d) => d.connectionId === 'flakyAAAAAAAAA='), { timeoutMs: 15_000, what: 'the retry delivered' });
     expect(delivered.filter((d) => d.connectionId === 'flakyAAAAAAAAA=').map((d) => d.body.presences[0].userId)).toEqual(['101']);
-    // The steady watcher got its change on the first try, and again on the retry: a duplicate, never silence.
-    expect(delivered.filter((d) => d.connectionId === 'steadyAAAAAAAA=')).toHaveLength(2);
+    // The steady watcher got its change once: another watcher's failure re-sends it nothing.
+    expect(delivered.filter((d) => d.connectionId === 'steadyAAAAAAAA=')).toHaveLength(1);
   }, 60_000);
+
+  it('reaches every watcher of a user with several pages exactly once, the pages after the first through the fan-out queue', async () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const ids = Array.from({ length: 7 }, (_, i) => `page${i}AAAAAAAAAA=`);
+    for (const id of ids) await watchAs(doc, '106', id);
+    doc.destroy();
+
+    const result = await notify({ Records: [record('100000000000000000050', '106', 'online', Date.now())] });
+
+    expect(result.batchItemFailures).toEqual([]);
+    await eventually(() => ids.every((id) => delivered.some((d) => d.connectionId === id)), { timeoutMs: 15_000, what: 'every page delivered' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(ids.map((id) => delivered.filter((d) => d.connectionId === id).length)).toEqual(ids.map(() => 1));
+  }, 60_000);
+
+  it('fails the record, and posts none of its watchers, when its further pages cannot be queued', async () => {
+    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const ids = ['nofanAAAAAAAAA=', 'nofanBBBBBBBBB=', 'nofanCCCCCCCCC='];
+    for (const id of ids) await watchAs(doc, '107', id);
+    doc.destroy();
+    const { fanOutQueue } = await import('../../lambdas/shared/dependencies/delivery');
+    const enqueue = jest.spyOn(fanOutQueue(), 'enqueue').mockRejectedValue(new Error('AWS.SimpleQueueService.NonExistentQueue'));
+
+    const result = await notify({ Records: [record('100000000000000000060', '107', 'online', Date.now())] });
+    enqueue.mockRestore();
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '100000000000000000060' }]);
+    expect(delivered.filter((d) => ids.includes(d.connectionId))).toEqual([]);
+  }, 60_000);
+
+  it('reports malformed fan-out and retry messages as failed, for their dead-letter queue', async () => {
+    const { handler: fanOut } = await import('../../lambdas/handlers/events/fan-out');
+    const { handler: retry } = await import('../../lambdas/handlers/events/delivery-retry');
+    const message = (messageId: string, body: string) => ({ messageId, body }) as SQSRecord;
+
+    await expect(fanOut({ Records: [message('m1', 'not json'), message('m2', '{"change":{"userId":"1"},"after":null}')] }, {} as Context)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }],
+    });
+    await expect(retry({ Records: [message('m3', '{"connectionId":"x","userId":"y","changes":[],"attempt":1}')] }, {} as Context)).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm3' }],
+    });
+  });
+
+  it('the SQS adapters hand back what SQS did not take', async () => {
+    const { SQSClient } = await import('@aws-sdk/client-sqs');
+    const { SqsDeliveryRetryQueue, SqsFanOutQueue } = await import('../../lambdas/adapters/sqs-delivery-queues');
+    const client = new SQSClient({ endpoint: env.stack.sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const missing = `${env.stack.sqsEndpoint}/000000000000/no-such-queue`;
+    const change = { userId: '1', status: 'online' as const, lastSeen: null, changedAt: 1, version: 1 };
+    const tasks = Array.from({ length: 12 }, (_, i) => ({ change, after: String(i) }));
+    const retries = [{ connectionId: 'x', userId: 'y', changes: [change], attempt: 1, delayMs: 1500 }];
+
+    expect(await new SqsFanOutQueue(client, missing).enqueue(tasks)).toEqual(tasks);
+    expect(await new SqsDeliveryRetryQueue(client, missing).schedule(retries)).toEqual(retries);
+    client.destroy();
+  });
 
   it('makes an offline moment durable in Postgres', async () => {
     const { signUp, call } = api(() => env.stack.httpUrl);

@@ -9,3 +9,19 @@ import { once } from './core';
 export const connectionGateway = once(
   () => new ApiGatewayConnectionGateway(new ApiGatewayManagementApiClient({ endpoint: requireEnv(ENV.connectionsEndpoint) })),
 );
+
+/** A post answered by nothing within this time is retried later, by the delivery-retry queue. */
+const POST_TIMEOUT_MS = 3_000;
+
+/**
+ * For presence pushes: one attempt per call, with a timeout. A failed post is retried for its
+ * connection alone, later, through the delivery-retry queue; the SDK's own retries (3 attempts,
+ * with backoff on LimitExceededException) would hold a post slot while a slow client's buffer
+ * stays full.
+ */
+export const deliveryGateway = once(
+  () =>
+    new ApiGatewayConnectionGateway(
+      new ApiGatewayManagementApiClient({ endpoint: requireEnv(ENV.connectionsEndpoint), maxAttempts: 1, requestHandler: { requestTimeout: POST_TIMEOUT_MS } }),
+    ),
+);

@@ -136,6 +136,28 @@ describe('DynamoDbConnectionRegistry', () => {
     expect(await watchersOf('star', justBefore)).toEqual(watchers);
   }, 60_000);
 
+  it('pages the watchers of a user with a cursor: every watcher exactly once, pages no bigger than asked', async () => {
+    const connectedAt = Date.now();
+    const ids = Array.from({ length: 7 }, (_, i) => `pg${i}AAAAAAAAAAAA=`);
+    for (const id of ids) {
+      await registry.register({ connectionId: id, userId: `owner-${id}`, connectedAt });
+      await registry.subscribe(id, ['paged'], 1000);
+    }
+
+    const pages: string[][] = [];
+    let after: string | null = null;
+    do {
+      const page = await registry.watcherPage('paged', after, 3);
+      pages.push(page.watchers.map((w) => w.connectionId));
+      after = page.next;
+    } while (after !== null);
+
+    expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
+    expect(pages.flat().sort()).toEqual(ids);
+    const broken = new DynamoDbConnectionRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 })), TABLE);
+    await expect(broken.watcherPage('paged', null, 3)).rejects.toThrow();
+  }, 60_000);
+
   it('stops listing a connection for the users it unsubscribes from, and only those', async () => {
     await registry.register({ connectionId: 'unsubAAAAAAAAA=', userId: 'u8', connectedAt: Date.now() });
     await registry.subscribe('unsubAAAAAAAAA=', ['ua', 'ub'], 1000);
