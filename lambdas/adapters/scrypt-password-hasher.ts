@@ -7,12 +7,16 @@ interface ScryptCost {
   readonly p: number;
 }
 
-/** OWASP's scrypt floor is N=2^17, r=8, p=1; 2^15 keeps log-in near 100 ms on a 512 MB Lambda. */
-export const DEFAULT_COST: ScryptCost = { N: 2 ** 15, r: 8, p: 1 };
+/**
+ * OWASP's scrypt floor: N=2^17, r=8, p=1 (128 MiB of memory per hash). Hashes made at the earlier
+ * N=2^15 still verify: each stored hash carries its own parameters.
+ */
+export const DEFAULT_COST: ScryptCost = { N: 2 ** 17, r: 8, p: 1 };
 const KEY_LENGTH = 32;
 
 const derive = (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffer> =>
   new Promise((resolve, reject) => {
+    // scrypt needs 128 * N * r bytes; node's default maxmem (32 MiB) is too small from N=2^15 up, so allow twice the need.
     scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { ...cost, maxmem: 256 * cost.N * cost.r }, (error, key) =>
       error ? reject(error) : resolve(key),
     );

@@ -28,3 +28,17 @@ describe('ScryptPasswordHasher', () => {
     await expect(hasher.verify('anything', 'md5$abc')).resolves.toBe(false);
   });
 });
+
+describe('ScryptPasswordHasher at its default cost', () => {
+  const production = new ScryptPasswordHasher();
+
+  it("hashes at OWASP's floor, N=2^17, r=8, p=1", async () => {
+    expect(await production.hash('correct horse battery')).toMatch(/^scrypt\$131072\$8\$1\$/);
+  }, 30_000);
+
+  it('still verifies hashes made at the old N=2^15', async () => {
+    const old = await new ScryptPasswordHasher({ N: 2 ** 15, r: 8, p: 1 }).hash('correct horse battery');
+
+    await expect(production.verify('correct horse battery', old)).resolves.toBe(true);
+  }, 30_000);
+});
