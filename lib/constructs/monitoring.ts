@@ -278,6 +278,7 @@ export class PresenceMonitoring extends Construct {
         this.metric('FanOut', { statistic: 'Maximum', label: 'fan-out (max)' }),
       ], [
         sum('FramesPosted', 'frames posted'),
+        sum('FanOutPagesQueued', 'fan-out pages queued'),
         this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: gone (410)' }, { kind: 'gone' }),
         this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: throttled' }, { kind: 'throttled' }),
         this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: other' }, { kind: 'other' }),
