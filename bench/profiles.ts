@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { BenchStackOptions } from './lib/stack';
 
-export const SCENARIOS = ['notify', 'fanout', 'search', 'auth', 'heartbeat', 'calls', 'coldstart'] as const;
+export const SCENARIOS = ['notify', 'fanout', 'hotuser', 'search', 'auth', 'heartbeat', 'calls', 'coldstart'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Profile {
@@ -23,7 +23,7 @@ export const PROFILES: readonly Profile[] = [
     name: 'latency',
     description: 'grace 0 (notify latency is the pipeline alone), contract lease 150 s, sweeper every 60 s',
     stack: { leaseSeconds: 150, graceSeconds: 0, sweepSeconds: 60, countingProxies: false },
-    scenarios: ['notify', 'fanout', 'search', 'auth'],
+    scenarios: ['notify', 'fanout', 'hotuser', 'search', 'auth'],
   },
   {
     name: 'accounting',

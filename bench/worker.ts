@@ -9,12 +9,13 @@ import { type BenchStack, startBenchStack } from './lib/stack';
 import { calls } from './scenarios/calls';
 import { fanout } from './scenarios/fanout';
 import { heartbeat } from './scenarios/heartbeat';
+import { hotuser } from './scenarios/hotuser';
 import { notify } from './scenarios/notify';
 import { auth } from './scenarios/auth';
 import { search } from './scenarios/search';
 import type { Scenario } from './scenarios/types';
 
-const RUNNERS: Partial<Record<ScenarioName, Scenario>> = { notify, fanout, search, auth, heartbeat, calls };
+const RUNNERS: Partial<Record<ScenarioName, Scenario>> = { notify, fanout, hotuser, search, auth, heartbeat, calls };
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);

@@ -163,6 +163,11 @@ const PARAMETERS = {
   watchersPerUser: { value: 50, kind: 'assumption', note: 'users watching a user, online or not (§8.3 S); only read by the per-user watch list variant' },
   stormConnectsPerSecond: { value: 5_000, kind: 'assumption', note: 'reconnect storm (deploy, outage): every user reconnects at this rate; sizes quotas, not the bill' },
   sweptShare: { value: 0.02, kind: 'assumption', note: 'share of session ends whose $disconnect never arrives (best effort, §1.3): found by the sweeper [U]' },
+  retriedPostShare: {
+    value: 0.001,
+    kind: 'assumption',
+    note: 'share of posts to live connections that fail other than 410 (full client buffer, throttling, 5xx): each is re-posted once through the delivery-retry queue [U]',
+  },
   // Knobs: configuration of the design as built.
   heartbeatSeconds: {
     value: 480,
@@ -441,6 +446,18 @@ export const closedWatchShare = (params: Pick<Params, 'forcedReconnectsPerDay' |
   return listedAfterClose / 1_440;
 };
 
+/** Watchers per fan-out page and the fan-out consumer's reach (lib/app-manifest.ts: DEFAULTS, queues.fanOut). */
+const FAN_OUT_PAGE = 1_000;
+const FAN_OUT = { postsPerSecond: 1_000, maxConcurrency: 10 };
+
+/** Fan-out pages a change sends to the fan-out queue: every page of its listed watchers after the first. */
+export const fanOutPagesQueued = (params: Params): number =>
+  Math.max(0, Math.ceil((params.onlineWatchersPerChange * params.coalescing * (1 + closedWatchShare(params))) / FAN_OUT_PAGE) - 1);
+
+/** Live watchers of one user that get a change within the contract's 10 s: the fan-out consumers' post rate, less the posts to closed connections. */
+export const hotUserCapacity = (params: Params): number =>
+  Math.floor((FAN_OUT.postsPerSecond * FAN_OUT.maxConcurrency * 10) / (1 + closedWatchShare(params)));
+
 /** Notifier invocations: each stream shard is polled 4 times a second (or once per batching window). */
 const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMonth: number): { invocations: number; recordsPerInvocation: number; usage: Usage } => {
   const perShard = transitionsPerMonth / SECONDS / params.streamShards;
@@ -462,6 +479,14 @@ const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMo
   const closedPosts = params.watchListsPerConnection === 0 ? 0 : records * params.onlineWatchersPerChange * params.coalescing * closedWatchShare(params);
   usage.connectionsApi += closedPosts;
   usage.rru += closedPosts * 0.5;
+  // A failed post is retried for its connection alone: one delivery-retry message and one more post.
+  const retried = records * params.onlineWatchersPerChange * params.coalescing * params.retriedPostShare;
+  usage.sqs += retried;
+  usage.connectionsApi += retried;
+  // Pages beyond the first of a fan-out go through the fan-out queue, one message (and one Query) each.
+  const pages = records * fanOutPagesQueued(params);
+  usage.sqs += pages;
+  usage.rru += pages * 0.5;
   return { invocations, recordsPerInvocation: transitionsPerMonth / Math.max(1, invocations), usage };
 };
 
@@ -690,7 +715,11 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
   const acuHours = params.auroraInstances * params.auroraAverageAcu * HOURS;
   lines.push({ component: 'Aurora Serverless v2', usd: charge('auroraAcuHours', acuHours) + charge('auroraStorageIo', 1), driver: `${params.auroraInstances} x ${params.auroraAverageAcu} ACU avg + storage/I/O` });
   const sqsRequests = sum((x) => x.sqs) * 3;
-  lines.push({ component: 'SQS (grace timer)', usd: charge('sqsRequests', sqsRequests), driver: `${fmt(sqsRequests / 3)} messages x 3 requests (send, receive, delete)` });
+  lines.push({
+    component: 'SQS (grace timer, fan-out pages, post retries)',
+    usd: charge('sqsRequests', sqsRequests),
+    driver: `${fmt(sqsRequests / 3)} messages x 3 requests (send, receive, delete); one hot user reaches ${fmt(hotUserCapacity(params))} live watchers in 10 s`,
+  });
   const logGb = (totalInvocations * params.logKbPerInvocation) / 1024 / 1024;
   lines.push({ component: 'CloudWatch Logs (Lambda)', usd: charge('lambdaLogs', logGb), driver: `${fmt(logGb / 1024)} TB at ${params.logKbPerInvocation} KB/invocation` });
   const outboundMessages = pushMessages + sum((x) => x.wsReplies);

@@ -1,5 +1,5 @@
 /** The cost model behind `npm run cost`: its anchors and the floor it reports. */
-import { closedWatchShare, contractFloor, defaultParams, designCost, loadMeasured, naiveCost } from '../../scripts/cost';
+import { closedWatchShare, contractFloor, defaultParams, designCost, fanOutPagesQueued, hotUserCapacity, loadMeasured, naiveCost } from '../../scripts/cost';
 
 const measured = loadMeasured();
 const params = defaultParams();
@@ -39,5 +39,25 @@ describe('posts to closed connections (their watches stay listed until the 2-hou
 
     expect(at(14.5)).toBeGreaterThan(at(13.2));
     expect(at(14.5)).toBeCloseTo(0.61, 2);
+  });
+});
+
+describe('the delivery queues', () => {
+  const sqsLine = (changes: Partial<typeof params>) =>
+    designCost({ ...params, ...changes }, measured).lines.find((line) => line.component.startsWith('SQS'))?.usd ?? Number.NaN;
+
+  it('queue no fan-out page for a change with fewer listed watchers than a page, one per further page', () => {
+    expect(fanOutPagesQueued(params)).toBe(0);
+    expect(fanOutPagesQueued({ ...params, onlineWatchersPerChange: 2_000 })).toBe(3);
+  });
+
+  it('price the retries of failed posts and the fan-out pages as SQS requests', () => {
+    expect(sqsLine({ retriedPostShare: 0.01 })).toBeGreaterThan(sqsLine({ retriedPostShare: 0 }));
+    expect(sqsLine({ onlineWatchersPerChange: 2_000 })).toBeGreaterThan(sqsLine({}));
+  });
+
+  it('reach about 62,000 live watchers of one user within 10 s (10 fan-out consumers at 1,000 posts/s, 1.61 posts per live watcher)', () => {
+    expect(hotUserCapacity(params)).toBeGreaterThan(60_000);
+    expect(hotUserCapacity(params)).toBeLessThan(64_000);
   });
 });

@@ -1,0 +1,133 @@
+/**
+ * `hotuser`: one user watched by H connections changes (online, then offline) while U other users,
+ * each watched by W connections, change in the same second. The popular user's fan-out must not
+ * delay the others: reported are the last hot watcher's delay and the other users' watchers'
+ * p50/p99 (from the change call to the frame), median of rounds.
+ */
+import { BenchSocket } from '../lib/socket';
+import { distribution, mapLimited, median, medianOf, now, sleep } from '../lib/stats';
+import { type Row, type Scenario, ms } from './types';
+
+/** Each watcher socket of the other users watches this many of them. */
+const OTHERS_PER_SOCKET = 10;
+
+export const hotuser: Scenario = async ({ bench, quick, log }) => {
+  const params = quick ? { hotWatchers: 500, others: 20, otherWatchers: 20, rounds: 1 } : { hotWatchers: 5_000, others: 100, otherWatchers: 20, rounds: 2 };
+  const [hot] = await bench.createUsers('hot_star_', 1);
+  const others = await bench.createUsers('hot_other_', params.others);
+  const hotWatcherUsers = await bench.createUsers('hot_watcher_', params.hotWatchers);
+  const otherSocketCount = (params.others * params.otherWatchers) / OTHERS_PER_SOCKET;
+  const otherWatcherUsers = await bench.createUsers('hot_otherwatcher_', otherSocketCount);
+  log(`  ${params.hotWatchers} watchers of one user; ${params.others} other users x ${params.otherWatchers} watchers (${otherSocketCount} sockets x ${OTHERS_PER_SOCKET}); ${params.rounds} rounds`);
+
+  const setupStarted = now();
+  let opened = 0;
+  const open = async (user: { token: string }) => {
+    const socket = await BenchSocket.open(bench.stack.wsUrl, user.token, 120_000);
+    opened += 1;
+    if (opened % 1000 === 0) log(`  ${opened} connected`);
+    return socket;
+  };
+  const hotWatchers = await mapLimited(hotWatcherUsers, 16, async (user) => {
+    const socket = await open(user);
+    await socket.subscribe([hot.id]);
+    return socket;
+  });
+  const otherWatchers = await mapLimited(otherWatcherUsers, 16, async (user, index) => {
+    const socket = await open(user);
+    // Socket i watches others i*10 .. i*10+9 (mod U): every other user gets W watchers.
+    const watched = Array.from({ length: OTHERS_PER_SOCKET }, (_, k) => others[(index * OTHERS_PER_SOCKET + k) % others.length]);
+    await socket.subscribe(watched.map((user) => user.id));
+    return { socket, watched };
+  });
+  log(`  set up in ${((now() - setupStarted) / 1000).toFixed(0)} s`);
+
+  const rounds: { status: 'online' | 'offline'; hotLastMs: number; hotMedianMs: number; others: ReturnType<typeof distribution>; missing: number }[] = [];
+  const measure = async (status: 'online' | 'offline', change: () => Promise<{ hotAt: number; otherAt: Map<string, number> }>): Promise<void> => {
+    [...hotWatchers, ...otherWatchers.map((w) => w.socket)].forEach((socket) => (socket.presence.length = 0));
+    const { hotAt, otherAt } = await change();
+    const floor = (at: number) => Math.floor(at);
+    const hotArrivals = await Promise.all(
+      hotWatchers.map(async (socket) => (await socket.waitForPresence((e) => e.userId === hot.id && e.status === status && Date.parse(e.changedAt) >= floor(hotAt), 60_000)) - hotAt),
+    );
+    let missing = 0;
+    const otherLatencies = (
+      await Promise.all(
+        otherWatchers.flatMap(({ socket, watched }) =>
+          watched.map(async (user) => {
+            const at = otherAt.get(user.id) as number;
+            try {
+              return (await socket.waitForPresence((e) => e.userId === user.id && e.status === status && Date.parse(e.changedAt) >= floor(at), 30_000)) - at;
+            } catch {
+              missing += 1;
+              return Number.NaN;
+            }
+          }),
+        ),
+      )
+    ).filter(Number.isFinite);
+    const round = { status, hotLastMs: Math.max(...hotArrivals), hotMedianMs: median(hotArrivals), others: distribution(otherLatencies), missing };
+    rounds.push(round);
+    log(`  ${status}: last hot watcher ${ms(round.hotLastMs)}; others p50 ${ms(round.others.p50)}, p99 ${ms(round.others.p99)}, missing ${missing}`);
+  };
+
+  for (let round = 1; round <= params.rounds; round += 1) {
+    let hotSocket: BenchSocket | undefined;
+    let otherSockets: BenchSocket[] = [];
+    // The popular user first, the others over the next second, while its fan-out runs.
+    await measure('online', async () => {
+      const hotAt = now();
+      const hotOpen = BenchSocket.open(bench.stack.wsUrl, hot.token);
+      const otherAt = new Map<string, number>();
+      otherSockets = await Promise.all(
+        others.map(async (user, index) => {
+          await sleep((index * 1000) / others.length);
+          otherAt.set(user.id, now());
+          return BenchSocket.open(bench.stack.wsUrl, user.token);
+        }),
+      );
+      hotSocket = await hotOpen;
+      return { hotAt, otherAt };
+    });
+    await sleep(1_000);
+    await measure('offline', async () => {
+      const hotAt = now();
+      const hotClose = hotSocket?.close();
+      const otherAt = new Map<string, number>();
+      await Promise.all(
+        others.map(async (user, index) => {
+          await sleep((index * 1000) / others.length);
+          otherAt.set(user.id, now());
+          await otherSockets[index].close();
+        }),
+      );
+      await hotClose;
+      return { hotAt, otherAt };
+    });
+    await sleep(1_000);
+  }
+  const all = [...hotWatchers, ...otherWatchers.map((w) => w.socket)];
+  for (let start = 0; start < all.length; start += 200) await Promise.all(all.slice(start, start + 200).map((socket) => socket.close()));
+
+  const hotLast = median(rounds.map((round) => round.hotLastMs));
+  const othersLatency = medianOf(rounds.map((round) => round.others));
+  const missing = rounds.reduce((sum, round) => sum + round.missing, 0);
+  const rows: Row[] = [
+    { metric: 'hot user watchers', value: `${params.hotWatchers}${quick ? ' (--quick)' : ''}` },
+    { metric: 'last hot watcher has the change (median of rounds)', value: ms(hotLast), target: '< 10 s', ok: hotLast < 10_000 },
+    { metric: `other users' watchers p50 (${params.others} users x ${params.otherWatchers})`, value: ms(othersLatency.p50) },
+    { metric: "other users' watchers p99", value: ms(othersLatency.p99), target: '< 1 s', ok: othersLatency.p99 < 1_000 },
+    { metric: "other users' changes missing", value: String(missing), target: '0', ok: missing === 0 },
+  ];
+  return {
+    rows,
+    failure: missing === 0 ? undefined : `${missing} changes of the other users never arrived`,
+    result: {
+      parameters: { ...params, graceSeconds: bench.options.graceSeconds },
+      hotLastWatcherMs: Math.round(hotLast),
+      othersMs: othersLatency,
+      missing,
+      rounds: rounds.map((round) => ({ ...round, hotLastMs: Math.round(round.hotLastMs), hotMedianMs: Math.round(round.hotMedianMs) })),
+    },
+  };
+};
