@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { BenchStackOptions } from './lib/stack';
 
-export const SCENARIOS = ['notify', 'fanout', 'hotuser', 'search', 'auth', 'heartbeat', 'calls', 'coldstart'] as const;
+export const SCENARIOS = ['notify', 'fanout', 'hotuser', 'search', 'auth', 'heartbeat', 'calls', 'churn', 'sweep', 'coldstart'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface Profile {
@@ -34,6 +34,12 @@ export const PROFILES: readonly Profile[] = [
     stack: { leaseSeconds: 10, graceSeconds: 3, sweepSeconds: 3600, countingProxies: true },
     quickStack: { leaseSeconds: 5, graceSeconds: 1 },
     scenarios: ['calls', 'heartbeat'],
+  },
+  {
+    name: 'contract',
+    description: 'the contract defaults: lease 150 s, grace 3 s, sweeper every 60 s',
+    stack: { leaseSeconds: 150, graceSeconds: 3, sweepSeconds: 60, countingProxies: false },
+    scenarios: ['churn', 'sweep'],
   },
 ];
 

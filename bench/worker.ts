@@ -7,15 +7,17 @@ import { PROFILES, type ScenarioName, resultsDir } from './profiles';
 import { writeResult } from './lib/results';
 import { type BenchStack, startBenchStack } from './lib/stack';
 import { calls } from './scenarios/calls';
+import { churn } from './scenarios/churn';
 import { fanout } from './scenarios/fanout';
 import { heartbeat } from './scenarios/heartbeat';
 import { hotuser } from './scenarios/hotuser';
 import { notify } from './scenarios/notify';
 import { auth } from './scenarios/auth';
 import { search } from './scenarios/search';
+import { sweep } from './scenarios/sweep';
 import type { Scenario } from './scenarios/types';
 
-const RUNNERS: Partial<Record<ScenarioName, Scenario>> = { notify, fanout, hotuser, search, auth, heartbeat, calls };
+const RUNNERS: Partial<Record<ScenarioName, Scenario>> = { notify, fanout, hotuser, search, auth, heartbeat, calls, churn, sweep };
 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);

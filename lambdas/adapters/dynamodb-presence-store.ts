@@ -1,4 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError } from '../domain/errors';
 import {
@@ -111,11 +112,14 @@ export class DynamoDbPresenceStore implements PresenceStore {
           Item: item,
           ConditionExpression: state.version === 0 ? 'attribute_not_exists(pk)' : 'version = :expected',
           ExpressionAttributeValues: state.version === 0 ? undefined : { ':expected': state.version },
+          // A lost race returns the winning item: the retry decides on it without another read.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new ConcurrentUpdateError(`Presence of user ${state.userId} changed concurrently`, { cause: error });
+        const current = error.Item === undefined ? undefined : fromItem(unmarshall(error.Item) as PresenceItem);
+        throw new ConcurrentUpdateError(`Presence of user ${state.userId} changed concurrently`, { cause: error, current });
       }
       throw error;
     }

@@ -40,5 +40,16 @@ export class RateLimitedError extends DomainError {
 /** A WebSocket connection asked for more subscriptions than allowed. */
 export class TooManySubscriptionsError extends DomainError {}
 
-/** Optimistic concurrency: somebody else changed the item between our read and our write. */
-export class ConcurrentUpdateError extends DomainError {}
+/**
+ * Optimistic concurrency: somebody else changed the item between our read and our write. `current`
+ * is what the store holds now when it said so (DynamoDB returns it with the failed condition), so
+ * the retry needs no second read.
+ */
+export class ConcurrentUpdateError<T = unknown> extends DomainError {
+  readonly current?: T;
+
+  constructor(message: string, options?: { cause?: unknown; current?: T }) {
+    super(message, options);
+    this.current = options?.current;
+  }
+}

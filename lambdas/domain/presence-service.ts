@@ -45,14 +45,22 @@ export class PresenceService {
 
   /** @throws RetriesExhaustedError when other writers keep winning the version race. */
   async apply(userId: string, command: Command): Promise<Applied> {
+    // A lost race hands back the state that won (when the store can), so the next round needs no read.
+    let known: PresenceState | undefined;
     return retry(
       async (attempt) => {
-        const current = await this.deps.store.load(userId);
+        const current = known ?? (await this.deps.store.load(userId));
+        known = undefined;
         const now = this.deps.clock();
         const outcome = command(current, now, this.deps.policy);
         if (!outcome.dirty) return this.applied({ state: outcome.state, change: null, now, attempts: attempt });
-        const saved = await this.deps.store.save(outcome.state, outcome.change);
-        return this.applied({ state: saved, change: outcome.change, now, attempts: attempt });
+        try {
+          const saved = await this.deps.store.save(outcome.state, outcome.change);
+          return this.applied({ state: saved, change: outcome.change, now, attempts: attempt });
+        } catch (error) {
+          if (error instanceof ConcurrentUpdateError && error.current !== undefined) known = error.current as PresenceState;
+          throw error;
+        }
       },
       { ...VERSION_RACE_RETRY, retryable: (error) => error instanceof ConcurrentUpdateError },
     );

@@ -46,6 +46,16 @@ describe('DynamoDbPresenceStore', () => {
     await expect(store.save(first, null)).rejects.toThrow(ConcurrentUpdateError);
   });
 
+  it('hands back the state that won a version race, so the loser retries without another read', async () => {
+    const first = await store.save(openLease(emptyPresence('u-race'), 'c1', 'ws', Date.now(), policy).state, null);
+    const winner = await store.save(openLease(first, 'c2', 'ws', Date.now(), policy).state, null);
+
+    const lost = await store.save(first, null).catch((error: unknown) => error);
+
+    expect(lost).toBeInstanceOf(ConcurrentUpdateError);
+    expect((lost as ConcurrentUpdateError).current).toEqual(winner);
+  });
+
   it('ends in the right state when many devices connect and disconnect at once', async () => {
     const service = new PresenceService({ store, policy, clock: Date.now });
     const connections = new ConnectionService({

@@ -1,7 +1,7 @@
 import { ConcurrentUpdateError } from '../../../lambdas/domain/errors';
 import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
 import { type Applied, PresenceService } from '../../../lambdas/domain/presence-service';
-import { openLease, policyFromSeconds } from '../../../lambdas/domain/presence';
+import { type PresenceState, openLease, policyFromSeconds } from '../../../lambdas/domain/presence';
 import { MemoryPresenceStore } from '../../helpers/memory-presence-store';
 
 const policy = policyFromSeconds(150, 3);
@@ -62,4 +62,33 @@ describe('PresenceService under a version race that never settles', () => {
     await expect(failure).rejects.toMatchObject({ cause: expect.any(ConcurrentUpdateError) });
     expect(load).toHaveBeenCalledTimes(16);
   }, 30_000);
+});
+
+describe('PresenceService.apply', () => {
+  it('decides again on the state that won a version race, without reading it again', async () => {
+    const store = new MemoryPresenceStore();
+    const presence = new PresenceService({ store, policy, clock: () => 1_000 });
+    await presence.apply('42', (state, now) => openLease(state, 'c1', 'ws', now, policy));
+    // Another device's write lands between this command's read and its write.
+    const winner = openLease(await store.load('42'), 'c2', 'ws', 1_000, policy).state;
+    let loads = 0;
+    const load = store.load.bind(store);
+    store.load = async (userId) => {
+      loads += 1;
+      const state = await load(userId);
+      if (loads === 1) await store.save(winner, null);
+      return state;
+    };
+    const save = store.save.bind(store);
+    store.save = async (state, change) =>
+      save(state, change).catch((error: unknown) => {
+        throw new ConcurrentUpdateError('raced', { cause: error, current: store.states.get('42') as PresenceState });
+      });
+
+    const applied = await presence.apply('42', (state, now) => openLease(state, 'c3', 'ws', now, policy));
+
+    expect(loads).toBe(1);
+    expect(applied.attempts).toBe(2);
+    expect(Object.keys(applied.state.leases).sort()).toEqual(['c1', 'c2', 'c3']);
+  });
 });

@@ -1,0 +1,49 @@
+/**
+ * `sweep`: the sweeper's capacity. N users each hold one WebSocket lease that ran out long ago on
+ * a connection that is gone (a carrier outage that dropped sockets without `$disconnect`); one
+ * sweeper invocation (all shards side by side, as the scheduled handler runs) settles them.
+ * Reported: users settled per second by that one worker, and the calls each user costs.
+ */
+import path from 'node:path';
+import { openLease, emptyPresence } from '../../lambdas/domain/presence';
+import { presencePolicy } from '../../lambdas/shared/dependencies/core';
+import { presenceStore } from '../../lambdas/shared/dependencies/presence-table';
+import type { SweepReport } from '../../lambdas/domain/sweeper';
+import { diff } from '../lib/meter';
+import { mapLimited, median, now } from '../lib/stats';
+import { type Row, type Scenario } from './types';
+
+export const sweep: Scenario = async ({ bench, quick, log }) => {
+  const params = quick ? { users: 300, runs: 1 } : { users: 2_000, runs: 3 };
+  const sweepFile = path.resolve(__dirname, '../../lambdas/handlers/events/sweep.ts');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const handler = (require(sweepFile) as { handler: (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<SweepReport> }).handler;
+  const invoke = () => handler({}, { getRemainingTimeInMillis: () => 15 * 60_000 });
+  await invoke();
+
+  const runs: { users: number; seconds: number; perSecond: number; callsPerUser: number }[] = [];
+  for (let round = 1; round <= params.runs; round += 1) {
+    // Leases that ran out ten minutes ago, on connections API Gateway no longer knows (410).
+    const past = Date.now() - 10 * 60_000;
+    const policy = presencePolicy();
+    await mapLimited(Array.from({ length: params.users }, (_, n) => `sweep${round}_${n}`), 32, async (userId) => {
+      await presenceStore().save(openLease(emptyPresence(userId), `gone${userId}`, 'ws', past, policy).state, null);
+    });
+    const before = bench.meter.snapshot();
+    const started = now();
+    const report = await invoke();
+    const seconds = (now() - started) / 1000;
+    const counts = diff(bench.meter.snapshot(), before);
+    const calls = Object.entries(counts).filter(([key]) => key.startsWith('dynamodb')).reduce((sum, [, c]) => sum + c.calls, 0);
+    if (report.usersChecked < params.users || report.usersFailed > 0) throw new Error(`sweep settled ${report.usersChecked} of ${params.users}, ${report.usersFailed} failed`);
+    runs.push({ users: report.usersChecked, seconds, perSecond: report.usersChecked / seconds, callsPerUser: calls / report.usersChecked });
+    log(`  run ${round}: ${report.usersChecked} users settled in ${seconds.toFixed(1)} s (${(report.usersChecked / seconds).toFixed(0)}/s), ${(calls / report.usersChecked).toFixed(1)} DynamoDB calls each`);
+  }
+  const perSecond = median(runs.map((r) => r.perSecond));
+  const rows: Row[] = [
+    { metric: 'users due (lease ran out, connection gone)', value: String(params.users) },
+    { metric: 'users settled per second, one sweeper invocation (median)', value: perSecond.toFixed(0) },
+    { metric: 'DynamoDB calls per user settled (+ GetConnection, DeleteConnection)', value: median(runs.map((r) => r.callsPerUser)).toFixed(1) },
+  ];
+  return { result: { params, runs, medians: { usersPerSecond: perSecond } }, rows };
+};
