@@ -14,7 +14,7 @@ import { mapLimited, median, now } from '../lib/stats';
 import { type Row, type Scenario } from './types';
 
 export const sweep: Scenario = async ({ bench, quick, log }) => {
-  const params = quick ? { users: 300, runs: 1 } : { users: 2_000, runs: 3 };
+  const params = quick ? { users: 300, runs: 1 } : { users: 1_000, runs: 3 };
   const sweepFile = path.resolve(__dirname, '../../lambdas/handlers/events/sweep.ts');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const handler = (require(sweepFile) as { handler: (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<SweepReport> }).handler;
@@ -26,8 +26,9 @@ export const sweep: Scenario = async ({ bench, quick, log }) => {
     // Leases that ran out ten minutes ago, on connections API Gateway no longer knows (410).
     const past = Date.now() - 10 * 60_000;
     const policy = presencePolicy();
-    await mapLimited(Array.from({ length: params.users }, (_, n) => `sweep${round}_${n}`), 32, async (userId) => {
-      await presenceStore().save(openLease(emptyPresence(userId), `gone${userId}`, 'ws', past, policy).state, null);
+    await mapLimited(Array.from({ length: params.users }, (_, n) => n), 32, async (n) => {
+      const userId = `sweep${round}_${n}`;
+      await presenceStore().save(openLease(emptyPresence(userId), `g${round}${String(n).padStart(7, '0')}AAAAAA=`, 'ws', past, policy).state, null);
     });
     const before = bench.meter.snapshot();
     const started = now();
