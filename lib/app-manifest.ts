@@ -90,8 +90,8 @@ export interface HandlerSpec {
 
 export const handlers = {
   health: { entry: 'lambdas/handlers/http/health.ts', memoryMb: 128, timeoutSeconds: 3, uses: ['presenceTableRead'] },
-  signUp: { entry: 'lambdas/handlers/http/sign-up.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens'] },
-  logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 512, timeoutSeconds: 15, uses: ['database', 'tokens', 'logInAttempts'] },
+  signUp: { entry: 'lambdas/handlers/http/sign-up.ts', memoryMb: 1024, timeoutSeconds: 15, uses: ['database', 'tokens'] },
+  logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 1024, timeoutSeconds: 15, uses: ['database', 'tokens', 'logInAttempts'] },
   searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
   getUser: { entry: 'lambdas/handlers/http/get-user.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
   getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
