@@ -12,6 +12,7 @@ const http = api(() => env.stack.httpUrl);
 beforeAll(async () => {
   // Error lines only: the correlation test reads one; EMF metric lines are written at any level.
   process.env.LOG_LEVEL = 'error';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   env = await startTestStack({ graceSeconds: 0 });
 }, 90_000);
 

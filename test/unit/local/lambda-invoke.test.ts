@@ -8,7 +8,7 @@ import { CONCURRENT_INVOCATIONS_ENV, invoke } from '../../../local/api-gateway/l
 const lines: Record<string, unknown>[] = [];
 
 beforeAll(() => {
-  Object.assign(process.env, CONCURRENT_INVOCATIONS_ENV, { LOG_LEVEL: 'info' });
+  Object.assign(process.env, CONCURRENT_INVOCATIONS_ENV, { LOG_LEVEL: 'info', POWERTOOLS_METRICS_DISABLED: 'false' });
 });
 
 afterAll(() => {

@@ -21,6 +21,7 @@ const observedHandler = async () => (await import('../../../lambdas/middleware/o
 beforeAll(async () => {
   // Loggers and metrics read their configuration once, when their module loads (as at a cold start).
   process.env.LOG_LEVEL = 'info';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   ({ messageRoute } = await import('../../../lambdas/handlers/ws/route'));
   ({ logger } = await import('../../../lambdas/shared/logger'));
 });
