@@ -36,7 +36,8 @@ export const sweep: Scenario = async ({ bench, quick, log }) => {
     const seconds = (now() - started) / 1000;
     const counts = diff(bench.meter.snapshot(), before);
     const calls = Object.entries(counts).filter(([key]) => key.startsWith('dynamodb')).reduce((sum, [, c]) => sum + c.calls, 0);
-    if (report.usersChecked < params.users || report.usersFailed > 0) throw new Error(`sweep settled ${report.usersChecked} of ${params.users}, ${report.usersFailed} failed`);
+    // The stack's own scheduled sweep may take some of them first: the rate counts what this invocation settled.
+    if (report.usersFailed > 0) throw new Error(`sweep: ${report.usersFailed} of ${report.usersChecked} users failed`);
     runs.push({ users: report.usersChecked, seconds, perSecond: report.usersChecked / seconds, callsPerUser: calls / report.usersChecked });
     log(`  run ${round}: ${report.usersChecked} users settled in ${seconds.toFixed(1)} s (${(report.usersChecked / seconds).toFixed(0)}/s), ${(calls / report.usersChecked).toFixed(1)} DynamoDB calls each`);
   }
