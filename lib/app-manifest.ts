@@ -111,7 +111,7 @@ export const handlers = {
     entry: 'lambdas/handlers/events/notify.ts',
     memoryMb: 1024,
     timeoutSeconds: 60,
-    uses: ['presenceTable', 'database', 'connections', 'graceQueue', 'fanOutQueue', 'deliveryRetryQueue'],
+    uses: ['presenceTable', 'connections', 'graceQueue', 'fanOutQueue', 'deliveryRetryQueue'],
   },
   fanOut: {
     entry: 'lambdas/handlers/events/fan-out.ts',
@@ -125,6 +125,7 @@ export const handlers = {
     timeoutSeconds: 30,
     uses: ['presenceTable', 'connections', 'graceQueue', 'deliveryRetryQueue'],
   },
+  recordLastSeen: { entry: 'lambdas/handlers/events/record-last-seen.ts', memoryMb: 256, timeoutSeconds: 120, uses: ['database'] },
   graceExpired: { entry: 'lambdas/handlers/events/grace-expired.ts', memoryMb: 256, timeoutSeconds: 30, uses: ['presenceTable', 'graceQueue'] },
   sweep: { entry: 'lambdas/handlers/events/sweep.ts', memoryMb: 512, timeoutSeconds: 55, uses: ['presenceTable', 'connections', 'graceQueue'] },
 } as const satisfies Record<string, HandlerSpec>;
@@ -244,13 +245,18 @@ export const websocketAuthorizer = {
 } as const satisfies { handler: HandlerName; identitySource: readonly string[] };
 
 /**
- * The presence table's stream drives the notifier. Only writes that carry a `change` (a visible
- * transition) invoke it: lease renewals, watches and counters are filtered out before Lambda runs.
+ * The presence table's stream has two readers (DynamoDB Streams' limit per shard). The notifier:
+ * only writes that carry a `change` (a visible transition) invoke it; lease renewals, watches and
+ * counters are filtered out before Lambda runs. The last-seen recorder: only offline changes, on
+ * its own lane, so Postgres never delays delivery. It batches (one UPDATE per batch, waiting up to
+ * 5 s to fill it: nobody waits for it) and gives up on no record before the stream itself drops
+ * it: retries up to the maximum, records up to the stream's 24-hour retention.
  */
 export const streamConsumers = [
   {
     table: 'presence',
     handler: 'notify',
+    records: 'presence changes',
     batchSize: 100,
     maxBatchingWindowSeconds: 0,
     retryAttempts: 10,
@@ -260,9 +266,27 @@ export const streamConsumers = [
     parallelizationFactor: 4,
     filters: [{ dynamodb: { NewImage: { change: { M: { changedAt: { N: [{ exists: true }] } } } } } }],
   },
+  {
+    table: 'presence',
+    handler: 'recordLastSeen',
+    records: 'last-seen moments',
+    batchSize: 500,
+    maxBatchingWindowSeconds: 5,
+    retryAttempts: 10_000,
+    maxRecordAgeSeconds: 86_400,
+    bisectBatchOnError: true,
+    reportBatchItemFailures: false,
+    parallelizationFactor: 1,
+    // An Aurora resume takes ~15 s (30 s+ after a long pause): only lag past that is news.
+    iteratorAgeAlarmSeconds: 300,
+    filters: [{ dynamodb: { NewImage: { change: { M: { status: { S: ['offline'] }, lastSeen: { N: [{ exists: true }] } } } } } }],
+  },
 ] as const satisfies readonly {
   table: TableName;
   handler: HandlerName;
+  /** What its records are, for alarm texts ("some presence changes were not delivered"). */
+  records: string;
+  iteratorAgeAlarmSeconds?: number;
   batchSize: number;
   maxBatchingWindowSeconds: number;
   retryAttempts: number;

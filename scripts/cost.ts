@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULTS as CONTRACT, handlers } from '../lib/app-manifest';
+import { DEFAULTS as CONTRACT, handlers, streamConsumers } from '../lib/app-manifest';
 import type { LabelCost, OperationCost } from '../bench/scenarios/calls';
 
 // =============================================================================================
@@ -185,6 +185,11 @@ const PARAMETERS = {
   sweepLookbackBuckets: { value: 10, kind: 'knob', note: 'past one-minute buckets each sweep re-reads (lambdas/shared/dependencies/presence-table.ts)' },
   coalescing: { value: 1.0, kind: 'knob', note: 'frames per (change, watching connection): the notifier merges changes per stream batch only (bench: 0.2 for 5 simultaneous changes, ~1 for spread ones)' },
   notifyBatchingWindowSeconds: { value: 0, kind: 'knob', note: 'MaximumBatchingWindowInSeconds of the stream mapping (manifest: 0); adds up to this much latency' },
+  lastSeenBatchingWindowSeconds: {
+    value: streamConsumers.find((consumer) => consumer.handler === 'recordLastSeen')?.maxBatchingWindowSeconds ?? 0,
+    kind: 'knob',
+    note: 'MaximumBatchingWindowInSeconds of the last-seen recorder mapping (manifest): fewer UPDATEs; nobody waits for it',
+  },
   // Runtime estimates.
   streamShards: { value: 64, kind: 'runtime', note: 'DynamoDB stream shards (follow table partitions) [U]; sets how many records a notifier invocation gets' },
   logKbPerInvocation: { value: 0.5, kind: 'runtime', note: 'START/END/REPORT + ~1 line per invocation [U] (§8.1)' },
@@ -201,7 +206,8 @@ const PARAMETERS = {
   msSubscribe: { value: 45, kind: 'runtime', note: 'Data API lookup + 4 DynamoDB calls [U]' },
   msSetStatus: { value: 15, kind: 'runtime', note: '3 DynamoDB calls [U]' },
   msGraceExpired: { value: 15, kind: 'runtime', note: '2 DynamoDB calls [U]' },
-  msNotifyPerInvocation: { value: 25, kind: 'runtime', note: 'notifier fixed part (Data API last-seen update) [U]' },
+  msNotifyPerInvocation: { value: 25, kind: 'runtime', note: 'notifier fixed part; measured while it also wrote last-seen (now the recorder does), so an upper bound [U]' },
+  msRecordLastSeen: { value: 30, kind: 'runtime', note: 'last-seen recorder: one Data API UPDATE of the batch [U]' },
   msNotifyPerRecord: { value: 15, kind: 'runtime', note: 'per change: watcher Query + posts in parallel [U]' },
   msSweep: { value: 1500, kind: 'runtime', note: 'one sweep: ~176 index Queries + due users [U]' },
   msRevival: { value: 10, kind: 'runtime', note: 'sweeper time per lease it revives (GetConnection + read + write), mock keepalive only [U]' },
@@ -384,8 +390,9 @@ const isWatchLabel = (name: string): boolean => /^Batch(Write|Get)Item .*[WU]#/.
 /**
  * One measured operation at the model's scale: pushes scale from the bench's watcher count to
  * `onlineWatchersPerChange` x `coalescing`; watch items from the bench's 20 to
- * `subscriptionsPerConnection`. The notifier is left out here: invocations are modelled per
- * stream batch (see notifierUsage), not per change as on a quiet local stack.
+ * `subscriptionsPerConnection`. The notifier and the last-seen recorder are left out here:
+ * invocations are modelled per stream batch (notifierUsage, recorderUsage), not per change as on a
+ * quiet local stack.
  */
 const usageOf = (measured: Measured, params: Params, name: OperationName): Usage => {
   const operation = measured.operations[name];
@@ -395,14 +402,14 @@ const usageOf = (measured: Measured, params: Params, name: OperationName): Usage
   const subscriptionScale = params.subscriptionsPerConnection / measured.subscribeCount;
   const pushScale = (params.onlineWatchersPerChange * params.coalescing) / measured.watchers;
   const replyBytes = Math.max(0, operation.wsBytesOut - operation.postBytes);
-  const { notify: _notify, ...lambda } = operation.lambda;
+  const { notify: _notify, recordLastSeen: _recordLastSeen, ...lambda } = operation.lambda;
   return {
     lambda,
     rru: operation.dynamodb.rruBilled - watchRru + watchRru * subscriptionScale,
     wru: operation.dynamodb.wru - watchWru,
     gsiWru: operation.dynamodb.gsiWru,
     watchWru: watchWru * subscriptionScale,
-    // The notifier's last-seen UPDATE is modelled per notifier invocation (notifierUsage).
+    // The last-seen UPDATE is modelled per recorder invocation (recorderUsage).
     dataApi: Object.entries(operation.dataApiByLabel)
       .filter(([statement]) => !/UPDATE users/.test(statement))
       .reduce((sum, [, count]) => sum + count, 0),
@@ -419,7 +426,7 @@ const usageOf = (measured: Measured, params: Params, name: OperationName): Usage
 export const leaseWritesPerHeartbeat = (params: Pick<Params, 'heartbeatSeconds' | 'leaseSeconds'>): number =>
   1 / Math.max(1, Math.ceil(params.leaseSeconds / 2 / params.heartbeatSeconds));
 
-type Activity = 'heartbeat' | 'revival' | 'forcedReconnect' | 'sessionStart' | 'sessionEnd' | 'statusChange' | 'blip' | 'notifier' | 'sweeper';
+type Activity = 'heartbeat' | 'revival' | 'forcedReconnect' | 'sessionStart' | 'sessionEnd' | 'statusChange' | 'blip' | 'notifier' | 'recorder' | 'sweeper';
 
 
 interface Monthly {
@@ -458,21 +465,39 @@ export const fanOutPagesQueued = (params: Params): number =>
 export const hotUserCapacity = (params: Params): number =>
   Math.floor((FAN_OUT.postsPerSecond * FAN_OUT.maxConcurrency * 10) / (1 + closedWatchShare(params)));
 
+/**
+ * Invocations of a stream consumer per month: each shard is polled 4 times a second (or once per
+ * batching window), and a poll that finds records (Poisson arrivals) invokes the function once.
+ */
+const streamInvocations = (params: Params, recordsPerMonth: number, windowSeconds: number): number => {
+  const perShard = recordsPerMonth / SECONDS / params.streamShards;
+  const polls = windowSeconds > 0 ? 1 / windowSeconds : 4;
+  return polls * (1 - Math.exp(-perShard / polls)) * params.streamShards * SECONDS;
+};
+
+/**
+ * The last-seen recorder: the stream's second reader, filtered to offline changes, one Data API
+ * UPDATE per invocation (its batch, up to one batching window of offline changes per shard).
+ */
+const recorderUsage = (params: Params, offlinePerMonth: number): { invocations: number; usage: Usage } => {
+  const usage = empty();
+  usage.lambda.recordLastSeen = 1;
+  usage.dataApi = 1;
+  return { invocations: streamInvocations(params, offlinePerMonth, params.lastSeenBatchingWindowSeconds), usage };
+};
+
 /** Notifier invocations: each stream shard is polled 4 times a second (or once per batching window). */
-const notifierUsage = (params: Params, transitionsPerMonth: number, offlinePerMonth: number): { invocations: number; recordsPerInvocation: number; usage: Usage } => {
-  const perShard = transitionsPerMonth / SECONDS / params.streamShards;
-  const polls = params.notifyBatchingWindowSeconds > 0 ? 1 / params.notifyBatchingWindowSeconds : 4;
-  const invocationsPerShard = polls * (1 - Math.exp(-perShard / polls));
-  const invocations = invocationsPerShard * params.streamShards * SECONDS;
+const notifierUsage = (params: Params, transitionsPerMonth: number): { invocations: number; recordsPerInvocation: number; usage: Usage } => {
+  const invocations = streamInvocations(params, transitionsPerMonth, params.notifyBatchingWindowSeconds);
   const usage = empty();
   usage.lambda.notify = 1;
-  // One last-seen UPDATE per invocation that carries an offline change.
-  usage.dataApi = Math.min(1, offlinePerMonth / Math.max(1, invocations));
   // Watch lists per watching user: the notifier must read every watcher's presence item (their live
   // connections; most watchers are offline) and each live connection's subscription set before
   // posting, strongly consistent (a watcher connected a moment ago must not be missed): 1 RRU each.
   const records = transitionsPerMonth / Math.max(1, invocations);
   if (params.watchListsPerConnection === 0) usage.rru = records * (params.watchersPerUser + params.onlineWatchersPerChange);
+  // The watchers Query is strongly consistent (a watch written a moment ago must be seen): in the
+  // measured operations (bench `calls`, `Query W#`), at 1 RRU per 4 KB instead of 0.5.
   // Watches of connections that closed within their 2-hour limit are still listed: each post to
   // one gets a 410 and one eventually consistent read (is the connection still registered?).
   // (Watch lists per watching user post only to the user's live connections: none of these.)
@@ -562,14 +587,17 @@ export const model = (params: Params, measured: Measured): Monthly => {
     statusChange: combine([u('setStatusOffline'), 0.5], [u('setStatusOnline'), 0.5]),
     blip: combine([u('reconnectWithinGrace'), 1], [resubscribe, 1], [watchCleanup, 1]),
     notifier: empty(),
+    recorder: empty(),
     sweeper,
   };
   const slots = params.users;
   const sessions = slots * params.sessionsPerDay * DAYS;
   const statusChanges = slots * params.statusChangesPerDay * DAYS;
   const transitions = 2 * sessions + statusChanges;
-  const notifier = notifierUsage(params, transitions, sessions + statusChanges / 2);
+  const notifier = notifierUsage(params, transitions);
   perEvent.notifier = notifier.usage;
+  const recorder = recorderUsage(params, sessions + statusChanges / 2);
+  perEvent.recorder = recorder.usage;
   return {
     counts: {
       heartbeat: (slots * SECONDS) / params.heartbeatSeconds,
@@ -580,6 +608,7 @@ export const model = (params: Params, measured: Measured): Monthly => {
       statusChange: statusChanges,
       blip: slots * params.blipsPerDay * DAYS,
       notifier: notifier.invocations,
+      recorder: recorder.invocations,
       sweeper: MINUTES / params.sweepEveryMinutes,
     },
     perEvent,
@@ -608,6 +637,8 @@ const durationMs = (params: Params, fn: string, monthly: Monthly): number => {
       return params.msGraceExpired;
     case 'notify':
       return params.msNotifyPerInvocation + params.msNotifyPerRecord * monthly.recordsPerInvocation;
+    case 'recordLastSeen':
+      return params.msRecordLastSeen;
     case 'sweep':
       return params.msSweep;
     case 'sweep:work':
@@ -679,6 +710,7 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
     ['Lambda: authorizer, $connect, $disconnect', ['wsAuthorizer', 'wsConnect', 'wsDisconnect']],
     ['Lambda: subscribe, setStatus routes', ['wsSubscribe', 'wsSetStatus', 'wsUnsubscribe']],
     ['Lambda: notifier (stream)', ['notify']],
+    ['Lambda: last-seen recorder (stream)', ['recordLastSeen']],
     ['Lambda: grace re-check, sweeper', ['graceExpired', 'sweep', 'sweep:work']],
   ];
   const invocations = (fn: string) => sum((x) => x.lambda[fn] ?? 0);
@@ -711,7 +743,7 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
   lines.push({ component: 'DynamoDB storage', usd: charge('dynamoStorage', storageGb), driver: `${fmt(storageGb)} GB (estimate); Streams reads by Lambda free` });
 
   const statements = sum((x) => x.dataApi);
-  lines.push({ component: 'RDS Data API', usd: charge('dataApiRequests', statements), driver: `${fmt(statements)} statements (subscribe lookups, last-seen updates)` });
+  lines.push({ component: 'RDS Data API', usd: charge('dataApiRequests', statements), driver: `${fmt(statements)} statements (subscribe lookups; last-seen: ${fmt(monthly.counts.recorder)} batched UPDATEs)` });
   const acuHours = params.auroraInstances * params.auroraAverageAcu * HOURS;
   lines.push({ component: 'Aurora Serverless v2', usd: charge('auroraAcuHours', acuHours) + charge('auroraStorageIo', 1), driver: `${params.auroraInstances} x ${params.auroraAverageAcu} ACU avg + storage/I/O` });
   const sqsRequests = sum((x) => x.sqs) * 3;
@@ -745,6 +777,7 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
       lambdaConcurrency: concurrency,
       transitionsPerSecond: perSecond(monthly.transitions),
       notifierInvocationsPerSecond: perSecond(monthly.notifyInvocations),
+      lastSeenUpdatesPerSecond: perSecond(monthly.counts.recorder),
       wruPerSecond: perSecond(renewalWru + lifecycleWru + watchWru),
       rruPerSecond: perSecond(heartbeatRru + otherRru),
       watchItemWruPerSecond: perSecond(watchWru),

@@ -176,7 +176,8 @@ const describe = (commandName: string, input: Record<string, any>): { label: str
       return { label: `DeleteItem ${kindOf(input.Key)}`, items: 1 };
     case 'Query': {
       const value = Object.values((input.ExpressionAttributeValues ?? {}) as Record<string, unknown>).map(text).find((v) => v.includes('#')) ?? '';
-      return { label: input.IndexName === undefined ? `Query ${value.slice(0, value.indexOf('#') + 1)}` : `Query index ${String(input.IndexName)}`, items: 0 };
+      const how = input.ConsistentRead === true ? ' (SC)' : '';
+      return { label: input.IndexName === undefined ? `Query ${value.slice(0, value.indexOf('#') + 1)}${how}` : `Query index ${String(input.IndexName)}${how}`, items: 0 };
     }
     case 'BatchWriteItem':
     case 'BatchWrite': {
@@ -187,7 +188,8 @@ const describe = (commandName: string, input: Record<string, any>): { label: str
     case 'BatchGetItem':
     case 'BatchGet': {
       const keys = Object.values((input.RequestItems ?? {}) as Record<string, { Keys?: Key[] }>).flatMap((r) => r.Keys ?? []);
-      return { label: `BatchGetItem ${[...new Set(keys.map(kindOf))].join('+')}`, items: keys.length };
+      const consistent = Object.values((input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>).some((r) => r.ConsistentRead === true);
+      return { label: `BatchGetItem ${[...new Set(keys.map(kindOf))].join('+')}${consistent ? ' (SC)' : ''}`, items: keys.length };
     }
     default:
       return { label: op, items: 0 };

@@ -59,10 +59,10 @@ interface Sample {
   readonly wsBytesOut: number;
 }
 
+/** What AWS bills at least per call (per item for BatchGetItem): strongly consistent reads cost twice. */
 const READ_MINIMUM: [RegExp, number][] = [
-  [/^GetItem .*\(SC\)$/, 1],
-  [/^GetItem /, 0.5],
-  [/^Query /, 0.5],
+  [/^(GetItem|Query|BatchGetItem) .*\(SC\)$/, 1],
+  [/^(GetItem|Query|BatchGetItem) /, 0.5],
 ];
 
 const summarize = (description: string, samples: readonly Sample[]): OperationCost => {
@@ -86,7 +86,7 @@ const summarize = (description: string, samples: readonly Sample[]): OperationCo
     if (service !== 'dynamodb' || calls === 0) continue;
     const items = med(({ counts }) => counts[key]?.items ?? 0);
     const reported = med(({ counts }) => counts[key]?.rru ?? 0);
-    const minimum = label.startsWith('BatchGetItem') ? items * 0.5 : calls * (READ_MINIMUM.find(([pattern]) => pattern.test(label))?.[1] ?? 0);
+    const minimum = (label.startsWith('BatchGetItem') ? items : calls) * (READ_MINIMUM.find(([pattern]) => pattern.test(label))?.[1] ?? 0);
     const billed = Math.max(reported, minimum);
     rruBilled += billed;
     byLabel[label] = { calls, items, rruBilled: billed, wru: med(({ counts }) => counts[key]?.wru ?? 0), gsiWru: med(({ counts }) => counts[key]?.gsiWru ?? 0) };

@@ -1,6 +1,6 @@
-import { InvalidRequestError, NameTakenError } from '../domain/errors';
+import { DatabaseUnavailableError, InvalidRequestError, NameTakenError } from '../domain/errors';
 import { isUserId } from '../domain/user-id';
-import type { Credentials, LastSeen, SearchPage, User, UserDirectory, UserRecord } from '../ports';
+import type { Credentials, LastSeen, LastSeenStore, SearchPage, User, UserDirectory, UserRecord } from '../ports';
 import { type DataApi, type Row, fieldNumber, fieldString, fromSqlTimestamp } from './data-api';
 
 const USER_COLUMNS = 'id, name, created_at, last_seen';
@@ -28,8 +28,8 @@ const decodeCursor = (cursor: string): string => {
   return text;
 };
 
-/** Users in Aurora PostgreSQL, reached through the RDS Data API. */
-export class DataApiUserDirectory implements UserDirectory {
+/** Users and their durable last-seen in Aurora PostgreSQL, reached through the RDS Data API. */
+export class DataApiUserDirectory implements UserDirectory, LastSeenStore {
   constructor(private readonly db: DataApi) {}
 
   async create(name: string, passwordHash: string): Promise<User> {
@@ -88,17 +88,45 @@ export class DataApiUserDirectory implements UserDirectory {
     return { users, nextCursor: rows.length > limit && last !== undefined ? encodeCursor(last.name.toLowerCase()) : null };
   }
 
-  async recordLastSeen(entries: readonly LastSeen[]): Promise<void> {
-    const latest = new Map<string, number>();
-    for (const { userId, at } of entries) if (isUserId(userId)) latest.set(userId, Math.max(at, latest.get(userId) ?? at));
-    if (latest.size === 0) return;
-    // No array parameters in the Data API: two parallel comma-separated lists, unnested together.
-    await this.db.query(
-      `UPDATE users AS u SET last_seen = v.at
-         FROM (SELECT unnest(string_to_array(:ids, ','))::bigint AS id,
-                      to_timestamp(unnest(string_to_array(:ats, ','))::double precision / 1000) AS at) AS v
-        WHERE u.id = v.id AND (u.last_seen IS NULL OR u.last_seen < v.at)`,
-      { ids: [...latest.keys()].join(','), ats: [...latest.values()].join(',') },
-    );
+  async recordLastSeen(entries: readonly LastSeen[]): Promise<number> {
+    const valid = entries.filter(({ userId, at }) => isUserId(userId) && Number.isSafeInteger(at));
+    if (valid.length === 0) return 0;
+    try {
+      // No array parameters in the Data API: two parallel comma-separated lists, unnested together.
+      // Whole milliseconds added to the epoch, so the stored moment is exact (no float rounding);
+      // max() per id, as an UPDATE ... FROM with two rows for one target applies either of them.
+      // Only rows whose last_seen moves forward are written (the greatest moment wins): replays and
+      // out-of-order batches change nothing, write no row version, and RETURNING counts real moves.
+      const rows = await this.db.query(
+        `UPDATE users AS u SET last_seen = v.at
+           FROM (SELECT id, max(at) AS at
+                   FROM (SELECT unnest(string_to_array(:ids, ','))::bigint AS id,
+                                timestamptz 'epoch' + unnest(string_to_array(:ats, ','))::bigint * interval '1 millisecond' AS at) AS pairs
+                  GROUP BY id) AS v
+          WHERE u.id = v.id AND (u.last_seen IS NULL OR u.last_seen < v.at)
+          RETURNING u.id`,
+        { ids: valid.map((entry) => entry.userId).join(','), ats: valid.map((entry) => entry.at).join(',') },
+      );
+      return rows.length;
+    } catch (error) {
+      throw unavailableOrSelf(error);
+    }
   }
 }
+
+/**
+ * RDS Data API answers that mean "the database is not there now", worth retrying later: a paused
+ * cluster resuming (DatabaseResumingException), the writer down or failing over
+ * (DatabaseUnavailableException, 504), the service itself (ServiceUnavailableError, 503,
+ * InternalServerErrorException, 500), and no answer at all (a connection refused or reset, a
+ * timeout).
+ */
+const UNAVAILABLE = new Set(['DatabaseUnavailableException', 'ServiceUnavailableError', 'InternalServerErrorException', 'TimeoutError']);
+const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
+
+const unavailableOrSelf = (error: unknown): unknown => {
+  const { name, code } = error as { name?: string; code?: string };
+  if (name === 'DatabaseResumingException') return new DatabaseUnavailableError(true, { cause: error });
+  if ((name !== undefined && UNAVAILABLE.has(name)) || (code !== undefined && NETWORK.has(code))) return new DatabaseUnavailableError(false, { cause: error });
+  return error;
+};

@@ -41,6 +41,19 @@ export class RateLimitedError extends DomainError {
 export class TooManySubscriptionsError extends DomainError {}
 
 /**
+ * The user database does not answer for now (Aurora resuming from a pause, a failover, an outage):
+ * worth retrying later, unlike a failed statement. `resuming`: it is waking up from a pause.
+ */
+export class DatabaseUnavailableError extends DomainError {
+  constructor(
+    readonly resuming: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(resuming ? 'the database is resuming' : 'the database is unavailable', options);
+  }
+}
+
+/**
  * Optimistic concurrency: somebody else changed the item between our read and our write. `current`
  * is what the store holds now when it said so (DynamoDB returns it with the failed condition), so
  * the retry needs no second read.

@@ -43,8 +43,17 @@ export interface UserDirectory {
   findMany(ids: readonly string[]): Promise<UserRecord[]>;
   /** Case-insensitive name prefix search, ordered by lower-case name. */
   search(prefix: string, limit: number, cursor: string | null): Promise<SearchPage>;
-  /** Records when users went offline, in one statement; never moves last-seen backwards. Idempotent. */
-  recordLastSeen(entries: readonly LastSeen[]): Promise<void>;
+}
+
+/** The durable last-seen moment of each user (Postgres through the RDS Data API). */
+export interface LastSeenStore {
+  /**
+   * Records when users went offline, in one statement; never moves last-seen backwards, so
+   * replays and out-of-order calls are harmless. Unknown and invalid ids are skipped.
+   * @returns how many users' last-seen moved forward.
+   * @throws DatabaseUnavailableError when the database does not answer for now.
+   */
+  recordLastSeen(entries: readonly LastSeen[]): Promise<number>;
 }
 
 export interface ReadOptions {

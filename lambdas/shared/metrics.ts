@@ -53,6 +53,12 @@ export const METRICS = {
   DataApiResumeWaits: MetricUnit.Count,
   /** Time spent in those waits, ms. */
   DataApiResumeWaitTime: MetricUnit.Milliseconds,
+  /** Users whose durable last-seen (Postgres) the last-seen recorder moved forward. */
+  LastSeenRecorded: MetricUnit.Count,
+  /** Last-seen batches tried again because the database did not answer (resume waits included). */
+  LastSeenRetries: MetricUnit.Count,
+  /** Last-seen batches handed back to the stream after the recorder's retries (redelivered later). */
+  LastSeenBatchesDeferred: MetricUnit.Count,
   /** Log-ins refused for a wrong name or password. */
   LoginFailures: MetricUnit.Count,
   /** Requests refused by a rate limit (log-in throttle). */

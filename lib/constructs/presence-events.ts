@@ -14,6 +14,8 @@ import { PresenceFunction, type PresenceFunctionProps } from './presence-functio
 export interface StreamConsumerSpec {
   readonly table: TableName;
   readonly handler: HandlerName;
+  /** What its records are, in alarm texts ("presence changes", "last-seen moments"). */
+  readonly records: string;
   readonly batchSize: number;
   readonly maxBatchingWindowSeconds: number;
   /** Finite, so a poison record cannot block its shard until the record expires (24 h). */
@@ -24,6 +26,8 @@ export interface StreamConsumerSpec {
   readonly parallelizationFactor: number;
   /** Lambda event filter patterns (plain objects); records matching none never invoke the handler. */
   readonly filters: readonly object[];
+  /** Iterator age above which its alarm goes off, when not the construct's `iteratorAgeThreshold`. */
+  readonly iteratorAgeAlarmSeconds?: number;
 }
 
 /** A queue consumer (`queues` in the app manifest): the handler and its event source mapping's settings. */
@@ -126,7 +130,7 @@ export class PresenceEvents extends Construct {
 
       alarms.push(
         new cloudwatch.Alarm(this, `${consumer.handler}FailuresAlarm`, {
-          alarmDescription: `${consumer.handler} gave up on stream records: some presence changes were not delivered.`,
+          alarmDescription: `${consumer.handler} gave up on stream records: some ${consumer.records} were lost.`,
           metric: failures.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
           threshold: 1,
           evaluationPeriods: 1,
@@ -134,9 +138,12 @@ export class PresenceEvents extends Construct {
           treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         }),
         new cloudwatch.Alarm(this, `${consumer.handler}IteratorAgeAlarm`, {
-          alarmDescription: `${consumer.handler} is falling behind its stream: presence changes are delivered late.`,
+          alarmDescription: `${consumer.handler} is falling behind its stream: ${consumer.records} are late.`,
           metric: fn.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }),
-          threshold: (iteratorAgeThreshold ?? Duration.seconds(5)).toMilliseconds(),
+          threshold:
+            consumer.iteratorAgeAlarmSeconds === undefined
+              ? (iteratorAgeThreshold ?? Duration.seconds(5)).toMilliseconds()
+              : consumer.iteratorAgeAlarmSeconds * 1000,
           evaluationPeriods: 3,
           datapointsToAlarm: 2,
           comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -3,7 +3,7 @@
  * the alarms the runbook names, the dashboard, and the deployment profiles and limits.
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { handlers, tables } from '../../lib/app-manifest';
+import { handlers, streamConsumers, tables } from '../../lib/app-manifest';
 import { DEPLOYMENT_PROFILES, type PresenceStackProps } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
 import { type Json, logicalIdOf } from './template';
@@ -78,7 +78,8 @@ describe('alarms', () => {
   });
 
   it('watch the stream iterator age, the notifier duration near its timeout and the p99 delivery lag over 1 s', () => {
-    expect(alarmsOn(production.resources, 'IteratorAge')).toHaveLength(1);
+    // One per stream consumer: the notifier (5 s) and the last-seen recorder (5 min).
+    expect(alarmsOn(production.resources, 'IteratorAge')).toHaveLength(streamConsumers.length);
     expect(alarmsOn(production.resources, 'Duration')).toEqual([expect.objectContaining({ Threshold: handlers.notify.timeoutSeconds * 1000 * 0.8, Statistic: 'Maximum' })]);
     expect(alarmsOn(production.resources, 'DeliveryLag')).toEqual([expect.objectContaining({ Threshold: 1000, ExtendedStatistic: 'p99', Namespace: 'Presence' })]);
   });

@@ -14,7 +14,7 @@ beforeAll(() => {
   resources = template.toJSON().Resources;
 });
 
-const [notifier] = streamConsumers;
+const [notifier, recorder] = streamConsumers;
 const grace = queues.grace;
 const [sweeper] = schedules;
 
@@ -91,6 +91,31 @@ describe('stream notifier', () => {
       MetricName: 'IteratorAge',
       Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(functionNamed(stack, notifier.handler)) } }],
       Threshold: 5000,
+    });
+  });
+});
+
+describe('last-seen recorder', () => {
+  it('reads the same stream as the notifier, on its own mapping', () => {
+    expect(mappingOf(recorder.handler)?.EventSourceArn).toEqual(mappingOf(notifier.handler)?.EventSourceArn);
+  });
+
+  it('is invoked only for offline changes', () => {
+    expect(mappingOf(recorder.handler)?.FilterCriteria).toEqual({
+      Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { change: { M: { status: { S: ['offline'] }, lastSeen: { N: [{ exists: true }] } } } } } }) }],
+    });
+  });
+
+  it('gives up on no record before the stream drops it (24 h), retrying up to the maximum', () => {
+    const mapping = mappingOf(recorder.handler);
+    expect({ retries: mapping?.MaximumRetryAttempts, age: mapping?.MaximumRecordAgeInSeconds }).toEqual({ retries: 10_000, age: 86_400 });
+  });
+
+  it('alarms only when it falls minutes behind (an Aurora resume takes seconds)', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalIdOf(functionNamed(stack, recorder.handler)) } }],
+      Threshold: 300_000,
     });
   });
 });

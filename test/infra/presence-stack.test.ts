@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type Capability, ENV, type HandlerName, type HandlerSpec, deployHandlers, handlers, httpRoutes } from '../../lib/app-manifest';
+import { type Capability, ENV, type HandlerName, type HandlerSpec, deployHandlers, handlers, httpRoutes, streamConsumers } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
 import { type Json, flatten, functionNamed, logicalIdOf, manifestFunctions, permissionsOf } from './template';
@@ -19,6 +19,9 @@ const handlerNames = Object.keys(handlers) as HandlerName[];
 const manifestSpecs: Record<string, HandlerSpec> = { ...handlers, ...deployHandlers };
 const functionProperties = (fn: lambda.Function): Json => resources[logicalIdOf(fn)].Properties;
 const allowed = (fn: lambda.Function): { action: string; resource: unknown }[] => permissionsOf(resources, fn);
+
+/** What a stream event source mapping grants its function (on the table's stream, ListStreams on any). */
+const STREAM_READ = ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'];
 
 const handlersUsing = (capability: Capability, using = true): HandlerName[] =>
   handlerNames.filter((name) => (handlers[name].uses as readonly Capability[]).includes(capability) === using);
@@ -159,8 +162,11 @@ describe('least privilege', () => {
   });
 
   const presenceTableUsers = new Set([...handlersUsing('presenceTable'), ...handlersUsing('presenceTableRead'), ...handlersUsing('logInAttempts')]);
-  it.each(handlerNames.filter((name) => !presenceTableUsers.has(name)))('gives %s, which does not use the presence table, no DynamoDB permission', (handler) => {
-    expect(allowed(fn(handler)).filter(({ action }) => action.startsWith('dynamodb:'))).toEqual([]);
+  it.each(handlerNames.filter((name) => !presenceTableUsers.has(name)))('gives %s, which does not use the presence table, no DynamoDB permission but reading a stream it consumes', (handler) => {
+    const consumesStream = streamConsumers.some((consumer) => consumer.handler === handler);
+    const streamRead = ({ action, resource }: { action: string; resource: unknown }) =>
+      consumesStream && STREAM_READ.includes(action) && /StreamArn|^"\*"$/.test(JSON.stringify(resource));
+    expect(allowed(fn(handler)).filter((grant) => grant.action.startsWith('dynamodb:') && !streamRead(grant))).toEqual([]);
   });
 
   it.each(handlersUsing('connections'))('lets %s post to, look up and close any connection of the WebSocket stage', (handler) => {

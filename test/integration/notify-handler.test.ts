@@ -168,17 +168,6 @@ describe('the notifier handler', () => {
     client.destroy();
   });
 
-  it('makes an offline moment durable in Postgres', async () => {
-    const { signUp, call } = api(() => env.stack.httpUrl);
-    const user = await signUp('durable-last-seen');
-    const lastSeen = Date.UTC(2026, 10, 28, 9, 0, 0);
-
-    await notify({ Records: [record('100000000000000000010', user.body.user.id, 'offline', lastSeen + 3000)] });
-    const read = await call('GET', `/users/${user.body.user.id}`, { token: user.body.token });
-
-    expect(read.body.lastSeen).toBe(new Date(lastSeen).toISOString());
-  }, 60_000);
-
   it('cleans up after a connection whose $disconnect never came, when a push to it gets a 410: its user goes offline', async () => {
     const { signUp, call } = api(() => env.stack.httpUrl);
     const owner = await signUp('ghost-owner');

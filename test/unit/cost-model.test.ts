@@ -61,3 +61,14 @@ describe('the delivery queues', () => {
     expect(hotUserCapacity(params)).toBeLessThan(64_000);
   });
 });
+
+describe('the last-seen recorder (the stream\'s second reader)', () => {
+  it('writes at 5M users one batched UPDATE per stream shard and batching window, not one per notifier invocation', () => {
+    const design = designCost(params, measured);
+    const perWindow = params.streamShards / params.lastSeenBatchingWindowSeconds;
+
+    expect(design.rates.lastSeenUpdatesPerSecond).toBeLessThanOrEqual(perWindow);
+    expect(design.rates.lastSeenUpdatesPerSecond).toBeGreaterThan(0.9 * perWindow);
+    expect(design.rates.lastSeenUpdatesPerSecond).toBeLessThan(design.rates.notifierInvocationsPerSecond / 10);
+  });
+});

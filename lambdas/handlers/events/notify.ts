@@ -1,6 +1,7 @@
 /**
  * The notifier: the presence table's stream (filtered to writes that carry a `change`) -> the
- * connections watching each changed user. Also makes every offline moment durable in Postgres.
+ * connections watching each changed user. Postgres is not on this path: the last-seen recorder
+ * (record-last-seen.ts) reads the same stream on its own lane.
  * Small fan-outs are posted here; further pages go to the fan-out queue and failed posts to the
  * retry queue (lambdas/domain/notifier.ts). A record is reported failed only when its watchers
  * could not be read (or its pages queued), so only that record and the ones after it are retried.
@@ -12,7 +13,6 @@ import type { Status } from '../../domain/presence';
 import { observed } from '../../middleware/observability';
 import type { VersionedChange } from '../../ports';
 import { emitReport } from '../../shared/delivery-report';
-import { userDirectory } from '../../shared/dependencies/database';
 import { notifier } from '../../shared/dependencies/delivery';
 import { logger } from '../../shared/logger';
 import { count } from '../../shared/metrics';
@@ -51,9 +51,6 @@ export const changeOf = (record: DynamoDBRecord): ChangeRecord | null => {
 export const handler = observed(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const records = event.Records.map(changeOf).filter((record): record is ChangeRecord => record !== null);
   if (records.length === 0) return { batchItemFailures: [] };
-  const offline = records.flatMap(({ change }) => (change.status === 'offline' && change.lastSeen !== null ? [{ userId: change.userId, at: change.lastSeen }] : []));
-  // Durable last-seen first: if Postgres is unreachable the whole batch is retried, notifications included.
-  await userDirectory().recordLastSeen(offline);
   const report = await notifier().notify(records.map((record) => record.change));
   count('ChangesNotified', records.length);
   emitReport(report);

@@ -4,26 +4,32 @@ import { ENV } from '../../../lib/app-manifest';
 import { DataApi } from '../../adapters/data-api';
 import { DataApiUserDirectory } from '../../adapters/data-api-user-directory';
 import { KnownUsers } from '../../domain/known-users';
+import { LastSeenRecorder } from '../../domain/last-seen-recorder';
 import type { UserDirectory } from '../../ports';
 import { optionalEnv, requireEnv } from '../config';
 import { logger } from '../logger';
 import { count, sample } from '../metrics';
 import { once } from './core';
 
-export const userDirectory = once((): UserDirectory => {
-  const client = new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint) });
-  const db = new DataApi(
-    client,
-    { resourceArn: requireEnv(ENV.dbResourceArn), secretArn: requireEnv(ENV.dbSecretArn), database: requireEnv(ENV.dbName) },
-    {
-      onResumeWait: (delayMs) => {
-        count('DataApiResumeWaits');
-        sample('DataApiResumeWaitTime', delayMs);
-      },
-    },
-  );
-  return new DataApiUserDirectory(db);
+const dataApiClient = once(() => new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint) }));
+
+const databaseTarget = () => ({
+  resourceArn: requireEnv(ENV.dbResourceArn),
+  secretArn: requireEnv(ENV.dbSecretArn),
+  database: requireEnv(ENV.dbName),
 });
+
+export const userDirectory = once(
+  (): UserDirectory =>
+    new DataApiUserDirectory(
+      new DataApi(dataApiClient(), databaseTarget(), {
+        onResumeWait: (delayMs) => {
+          count('DataApiResumeWaits');
+          sample('DataApiResumeWaitTime', delayMs);
+        },
+      }),
+    ),
+);
 
 /** Which user ids exist (see KnownUsers for the cost): checked where presence would be created. */
 export const knownUsers = once(
@@ -32,4 +38,12 @@ export const knownUsers = once(
       lookup: async (userId) => (await userDirectory().findById(userId)) !== null,
       onLookupFailed: (error) => logger.warn('user existence not checked: the user directory failed', { error: (error as Error).message }),
     }),
+);
+
+/**
+ * The recorder waits for a resuming or unavailable database itself and reports its waits (its
+ * handler turns them into metrics), so its Data API client does not wait on its own (resumeWaitMs 0).
+ */
+export const lastSeenRecorder = once(
+  (): LastSeenRecorder => new LastSeenRecorder({ store: new DataApiUserDirectory(new DataApi(dataApiClient(), databaseTarget(), { resumeWaitMs: 0 })) }),
 );

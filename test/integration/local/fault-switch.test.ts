@@ -19,7 +19,7 @@ beforeAll(async () => {
   http = await startHttpApi({ routes: [], fallback: firstAnswer(faultsEndpoint(faults)) });
   // No SDK retries: the test sees every answer.
   client = new RDSDataClient({ endpoint: dataApi.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
-});
+}, 60_000);
 
 afterAll(async () => {
   client?.destroy();
