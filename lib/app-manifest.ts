@@ -11,6 +11,8 @@ export const ENV = {
   dbResourceArn: 'DB_RESOURCE_ARN',
   dbSecretArn: 'DB_SECRET_ARN',
   dbName: 'DB_NAME',
+  /** How long a call may wait for an auto-paused Aurora to resume: the function's timeout less a margin. */
+  dataApiResumeWaitMs: 'DATA_API_RESUME_WAIT_MS',
   rdsDataEndpoint: 'RDS_DATA_ENDPOINT',
   tokenSecretArn: 'TOKEN_SECRET_ARN',
   secretsManagerEndpoint: 'SECRETS_MANAGER_ENDPOINT',

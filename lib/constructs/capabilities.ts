@@ -92,6 +92,9 @@ const acknowledgeConnectionsWildcard = (fn: lambda.Function, grant: iam.Grant): 
   }
 };
 
+/** Time left for a Data API resume wait in a function of `timeoutSeconds`: all but 3 s, at most 25 s. */
+export const dataApiResumeWaitMs = (timeoutSeconds: number): number => Math.min(25_000, Math.max(0, (timeoutSeconds - 3) * 1000));
+
 /**
  * Gives a function what its declared capabilities need: the environment variables its
  * configuration reads at cold start, and the IAM grants, nothing more. This is the one place a
@@ -126,6 +129,9 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
         fn.addEnvironment(ENV.dbResourceArn, resources.database.cluster.clusterArn);
         fn.addEnvironment(ENV.dbSecretArn, resources.database.secret.secretArn);
         fn.addEnvironment(ENV.dbName, resources.database.databaseName);
+        // A resume (~15 s from 0 ACU) must not outlast the function: past its timeout API Gateway would
+        // answer its own non-contract 500/503 instead of the handler's `internal` (review M8).
+        fn.addEnvironment(ENV.dataApiResumeWaitMs, String(dataApiResumeWaitMs(fn.timeout?.toSeconds() ?? 3)));
         // Also grants read on the cluster's secret (aws-cdk#29544).
         resources.database.cluster.grantDataApiAccess(fn);
         break;

@@ -106,7 +106,7 @@ describe('functions', () => {
       presenceTable: [ENV.presenceTable],
       presenceTableRead: [ENV.presenceTable],
       logInAttempts: [ENV.presenceTable],
-      database: [ENV.dbResourceArn, ENV.dbSecretArn, ENV.dbName],
+      database: [ENV.dbResourceArn, ENV.dbSecretArn, ENV.dbName, ENV.dataApiResumeWaitMs],
       tokens: [ENV.tokenSecretArn],
       connections: [ENV.connectionsEndpoint],
       graceQueue: [ENV.graceQueueUrl],
@@ -121,6 +121,11 @@ describe('functions', () => {
       Object.entries(manifestSpecs).map(([name, spec]) => [name, [...common, ...spec.uses.flatMap((capability) => byCapability[capability])].sort()]),
     );
     expect(actual).toEqual(expected);
+  });
+
+  it.each(handlersUsing('database'))('lets %s wait for a resuming Aurora only while it can still answer (3 s before its timeout)', (handler) => {
+    const waitMs = Number(functionProperties(fn(handler)).Environment.Variables[ENV.dataApiResumeWaitMs]);
+    expect(waitMs).toBeLessThanOrEqual((handlers[handler].timeoutSeconds - 3) * 1000);
   });
 
   it.each(handlersUsing('connections'))('tells %s the stage callback URL as the @connections endpoint', (handler) => {

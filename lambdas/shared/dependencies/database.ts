@@ -6,7 +6,7 @@ import { DataApiUserDirectory } from '../../adapters/data-api-user-directory';
 import { KnownUsers } from '../../domain/known-users';
 import { LastSeenRecorder } from '../../domain/last-seen-recorder';
 import type { UserDirectory } from '../../ports';
-import { optionalEnv, requireEnv } from '../config';
+import { numberEnv, optionalEnv, requireEnv } from '../config';
 import { logger } from '../logger';
 import { count, sample } from '../metrics';
 import { once } from './core';
@@ -23,6 +23,7 @@ export const userDirectory = once(
   (): UserDirectory =>
     new DataApiUserDirectory(
       new DataApi(dataApiClient(), databaseTarget(), {
+        resumeWaitMs: numberEnv(ENV.dataApiResumeWaitMs, 25_000),
         onResumeWait: (delayMs) => {
           count('DataApiResumeWaits');
           sample('DataApiResumeWaitTime', delayMs);
