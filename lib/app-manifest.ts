@@ -28,6 +28,7 @@ export const ENV = {
   graceQueueUrl: 'GRACE_QUEUE_URL',
   fanOutQueueUrl: 'FAN_OUT_QUEUE_URL',
   deliveryRetryQueueUrl: 'DELIVERY_RETRY_QUEUE_URL',
+  sweepQueueUrl: 'SWEEP_QUEUE_URL',
   postsPerSecond: 'PRESENCE_POSTS_PER_SECOND',
   fanOutPageSize: 'PRESENCE_FAN_OUT_PAGE_SIZE',
   sqsEndpoint: 'SQS_ENDPOINT',
@@ -80,7 +81,8 @@ export type Capability =
   | 'graceQueue'
   | 'webSocketUrl'
   | 'fanOutQueue'
-  | 'deliveryRetryQueue';
+  | 'deliveryRetryQueue'
+  | 'sweepQueue';
 
 export interface HandlerSpec {
   /** Path of the handler module, relative to the repository root; it exports `handler`. */
@@ -129,7 +131,10 @@ export const handlers = {
   },
   recordLastSeen: { entry: 'lambdas/handlers/events/record-last-seen.ts', memoryMb: 256, timeoutSeconds: 120, uses: ['database'] },
   graceExpired: { entry: 'lambdas/handlers/events/grace-expired.ts', memoryMb: 256, timeoutSeconds: 30, uses: ['presenceTable', 'graceQueue'] },
-  sweep: { entry: 'lambdas/handlers/events/sweep.ts', memoryMb: 512, timeoutSeconds: 55, uses: ['presenceTable', 'connections', 'graceQueue'] },
+  /** The sweep planner (the schedule): one message per shard onto the sweep queue, nothing else. */
+  sweep: { entry: 'lambdas/handlers/events/sweep.ts', memoryMb: 128, timeoutSeconds: 30, uses: ['sweepQueue'] },
+  /** The sweep worker: sweeps the one shard its message names. */
+  sweepShard: { entry: 'lambdas/handlers/events/sweep-shard.ts', memoryMb: 512, timeoutSeconds: 55, uses: ['presenceTable', 'connections', 'graceQueue'] },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof handlers;
@@ -318,7 +323,9 @@ export interface QueueSpec {
  * The queues and their consumers. `grace`: the offline-grace timer (per-message delays).
  * `fanOut`: one page of a change's watchers per message, so a popular user's fan-out runs in
  * parallel, apart from the stream. `deliveryRetry`: one frame for one connection whose post failed,
- * delayed by its backoff.
+ * delayed by its backoff. `sweep`: one shard to sweep per message, planned every minute by the
+ * schedule, so sweep capacity grows with the shards (`maxConcurrency` here is the floor; the stack
+ * raises it to the deployment's shard count).
  */
 export const queues = {
   grace: {
@@ -350,9 +357,20 @@ export const queues = {
     capability: 'deliveryRetryQueue',
     urlEnv: ENV.deliveryRetryQueueUrl,
   },
+  sweep: {
+    handler: 'sweepShard',
+    batchSize: 1,
+    // 6x the worker's timeout: a failed shard is swept again by the next minute's message anyway.
+    visibilityTimeoutSeconds: 330,
+    maxReceiveCount: 3,
+    reportBatchItemFailures: true,
+    maxConcurrency: DEFAULTS.sweepShards,
+    capability: 'sweepQueue',
+    urlEnv: ENV.sweepQueueUrl,
+  },
 } as const satisfies Record<string, QueueSpec>;
 
 export type QueueName = keyof typeof queues;
 
-/** The sweeper's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */
+/** The sweep planner's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */
 export const schedules = [{ handler: 'sweep', everyMinutes: 1 }] as const satisfies readonly { handler: HandlerName; everyMinutes: number }[];

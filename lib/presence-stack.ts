@@ -65,7 +65,7 @@ export const DEPLOYMENT_PROFILES: Readonly<Record<DeploymentProfile, ProfileDefa
   production: {
     databaseMinCapacity: 0.5,
     databaseReader: true,
-    reservedConcurrency: { notify: 200, fanOut: 150, deliveryRetry: 30, graceExpired: 50, sweep: 20 },
+    reservedConcurrency: { notify: 200, fanOut: 150, deliveryRetry: 30, graceExpired: 50, sweep: 2, sweepShard: 64 },
     routeThrottles: { 'POST /sessions': { rateLimit: 50, burstLimit: 100 }, 'POST /users': { rateLimit: 10, burstLimit: 20 } },
     retainData: true,
   },
@@ -108,7 +108,7 @@ export interface PresenceStackProps extends StackProps {
   /**
    * Reserved concurrency by handler name (a handler the manifest does not have is ignored): the
    * most it may run at once, and never less while the account is busy.
-   * @default the profile's (production: notify 200, fanOut 150, deliveryRetry 30, graceExpired 50, sweep 20)
+   * @default the profile's (production: notify 200, fanOut 150, deliveryRetry 30, graceExpired 50, sweep 2, sweepShard 64)
    */
   readonly reservedConcurrency?: Readonly<Partial<Record<HandlerName | string, number>>>;
   /**
@@ -225,6 +225,8 @@ export class PresenceStack extends Stack {
   public readonly graceQueue: GraceQueue;
   /** The fan-out queue (pages of large fan-outs) and the delivery-retry queue (per-connection post retries). */
   public readonly deliveryQueues: { readonly fanOut: WorkQueue; readonly deliveryRetry: WorkQueue };
+  /** The sweep queue: one message per shard every minute, each swept by its own worker. */
+  public readonly sweepQueue: WorkQueue;
   /** The WebSocket API, its stage, and its route and authorizer functions. */
   public readonly webSocketApi: WebSocketApiRoutes;
   /** The stream, queue and schedule consumers. */
@@ -290,6 +292,14 @@ export class PresenceStack extends Stack {
       }),
     };
 
+    this.sweepQueue = new WorkQueue(this, 'SweepQueue', {
+      visibilityTimeout: Duration.seconds(queues.sweep.visibilityTimeoutSeconds),
+      maxReceiveCount: queues.sweep.maxReceiveCount,
+      // Short: a shard's next message comes a minute later; an old one only sweeps again what is left.
+      retentionPeriod: Duration.hours(1),
+      deadLetterMeaning: "A shard's sweep failed repeatedly (its watermark could not be read or written): users of that shard whose leases ran out may still show online.",
+    });
+
     const shared = {
       presenceTable: this.tables.presence,
       database: this.database,
@@ -297,6 +307,7 @@ export class PresenceStack extends Stack {
       graceQueue: this.graceQueue.queue,
       fanOutQueue: this.deliveryQueues.fanOut.queue,
       deliveryRetryQueue: this.deliveryQueues.deliveryRetry.queue,
+      sweepQueue: this.sweepQueue.queue,
     };
     // The WebSocket API comes first: it creates the stage that the `connections` capability of
     // the other handlers maps to (its own route handlers get the stage from inside).
@@ -344,6 +355,8 @@ export class PresenceStack extends Stack {
         { spec: queues.grace, queue: this.graceQueue.queue },
         { spec: queues.fanOut, queue: this.deliveryQueues.fanOut.queue },
         { spec: queues.deliveryRetry, queue: this.deliveryQueues.deliveryRetry.queue },
+        // Every shard's worker can run at once (MaximumConcurrency is 2-1,000).
+        { spec: { ...queues.sweep, maxConcurrency: Math.min(1_000, Math.max(queues.sweep.maxConcurrency, settings.sweepShards)) }, queue: this.sweepQueue.queue },
       ],
       schedules,
       projectRoot,

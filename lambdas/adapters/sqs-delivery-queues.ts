@@ -15,7 +15,7 @@ const MAX_DELAY_SECONDS = 900;
 const SEND_CONCURRENCY = 8;
 
 /** Sends one message per item; @returns the items SQS did not take (failed entries and failed calls). */
-const sendAll = async <T>(
+export const sendAll = async <T>(
   client: SQSClient,
   queueUrl: string,
   items: readonly T[],

@@ -242,3 +242,9 @@ export interface SweepIndex {
   /** Records that `shard` is swept completely up to `bucket`; never moves a watermark back. */
   advance(shard: number, bucket: number): Promise<void>;
 }
+
+/** Where the sweep planner puts one task per shard, for a sweep worker each. */
+export interface SweepQueue {
+  /** Queues a sweep of each shard; @returns the shards it could not queue. */
+  enqueue(shards: readonly number[]): Promise<readonly number[]>;
+}

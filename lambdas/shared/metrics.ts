@@ -47,6 +47,10 @@ export const METRICS = {
   SweepUsersFailed: MetricUnit.Count,
   /** Connections the sweeper closed. */
   SweepConnectionsClosed: MetricUnit.Count,
+  /** Shard sweeps the planner could not queue (SQS failed); the next minute's plan queues them again. */
+  SweepShardsNotQueued: MetricUnit.Count,
+  /** Shard sweeps whose watermark could not be read or written; the watermark stays, the message is retried. */
+  SweepShardsFailed: MetricUnit.Count,
   /** Age of the oldest sweep bucket not yet swept, ms (0 when the sweeper is caught up). */
   SweepBacklogAge: MetricUnit.Milliseconds,
   /** Waits while an auto-paused Aurora cluster resumed (RDS Data API `DatabaseResumingException`). */

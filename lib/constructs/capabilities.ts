@@ -35,6 +35,8 @@ export interface CapabilityResources {
   readonly fanOutQueue: sqs.IQueue;
   /** Backs `deliveryRetryQueue`: per-connection post retries, delayed by their backoff. */
   readonly deliveryRetryQueue: sqs.IQueue;
+  /** Backs `sweepQueue`: one sweep task per shard, from the sweep planner. */
+  readonly sweepQueue: sqs.IQueue;
 }
 
 /** Tunables every handler receives as environment variables (see `DEFAULTS` in the manifest). */
@@ -161,6 +163,10 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
       case 'deliveryRetryQueue':
         fn.addEnvironment(ENV.deliveryRetryQueueUrl, resources.deliveryRetryQueue.queueUrl);
         resources.deliveryRetryQueue.grantSendMessages(fn);
+        break;
+      case 'sweepQueue':
+        fn.addEnvironment(ENV.sweepQueueUrl, resources.sweepQueue.queueUrl);
+        resources.sweepQueue.grantSendMessages(fn);
         break;
       default:
         throw new Error(`Capability "${String(capability)}" has no CDK wiring: add a case to grantCapabilities (lib/constructs/capabilities.ts)`);

@@ -294,6 +294,8 @@ export class PresenceMonitoring extends Construct {
         sum('SweepUsersSettled', 'users settled'),
         sum('SweepUsersFailed', 'users failed'),
         sum('SweepConnectionsClosed', 'connections closed'),
+        sum('SweepShardsFailed', 'shards failed'),
+        sum('SweepShardsNotQueued', 'shards not queued'),
       ]),
       graph('Users database', [this.databaseCapacity(ONE_MINUTE).with({ label: 'capacity (ACU)' })], [
         sum('DataApiResumeWaits', 'resume waits'),

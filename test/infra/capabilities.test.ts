@@ -31,6 +31,7 @@ const prepare = (): { stack: Stack; fn: lambda.Function; resources: CapabilityRe
     graceQueue: new sqs.Queue(stack, 'GraceQueue'),
     fanOutQueue: new sqs.Queue(stack, 'FanOutQueue'),
     deliveryRetryQueue: new sqs.Queue(stack, 'DeliveryRetryQueue'),
+    sweepQueue: new sqs.Queue(stack, 'SweepQueue'),
   };
   return { stack, fn, resources };
 };
@@ -53,6 +54,7 @@ it('points the graceQueue capability at the queue URL', () => {
 it.each([
   ['fanOutQueue', ENV.fanOutQueueUrl],
   ['deliveryRetryQueue', ENV.deliveryRetryQueueUrl],
+  ['sweepQueue', ENV.sweepQueueUrl],
 ] as const)('points the %s capability at its queue URL and lets it send, nothing more', (capability, variable) => {
   const { stack, fn, resources } = prepare();
   grantCapabilities(fn, [capability], resources);

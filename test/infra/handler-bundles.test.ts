@@ -22,6 +22,7 @@ const CLIENTS: Record<Capability, readonly string[]> = {
   webSocketUrl: [],
   fanOutQueue: ['client-sqs'],
   deliveryRetryQueue: ['client-sqs'],
+  sweepQueue: ['client-sqs'],
 };
 
 const bundledClients = async (entry: string): Promise<string[]> => {

@@ -125,8 +125,8 @@ describe('dashboard', () => {
 describe('deployment profiles and limits', () => {
   const fnProperties = (template: Record<string, Json>, fn: { node: { defaultChild?: unknown } }) => template[logicalIdOf(fn as never)].Properties;
 
-  it('production reserves concurrency for the notifier, the fan-out and retry consumers, the grace consumer and the sweeper', () => {
-    for (const name of ['notify', 'fanOut', 'deliveryRetry', 'graceExpired', 'sweep'] as const) {
+  it('production reserves concurrency for the notifier, the fan-out and retry consumers, the grace consumer, the sweep planner and its workers', () => {
+    for (const name of ['notify', 'fanOut', 'deliveryRetry', 'graceExpired', 'sweep', 'sweepShard'] as const) {
       const fn = production.stack.events.functions.get(name)?.function;
       expect(fnProperties(production.resources, fn!).ReservedConcurrentExecutions).toBe(DEPLOYMENT_PROFILES.production.reservedConcurrency[name]);
     }

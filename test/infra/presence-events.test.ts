@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { queues, schedules, streamConsumers } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
-import { type Json, functionNamed, logicalIdOf } from './template';
+import { type Json, functionNamed, logicalIdOf, permissionsOf } from './template';
 
 let stack: PresenceStack;
 let template: Template;
@@ -146,9 +146,10 @@ describe('grace queue', () => {
   });
 });
 
-describe.each(['fanOut', 'deliveryRetry'] as const)('%s queue', (name) => {
+describe.each(['fanOut', 'deliveryRetry', 'sweep'] as const)('%s queue', (name) => {
   const spec = queues[name];
-  const queueId = (): string => logicalIdOf(stack.deliveryQueues[name].queue);
+  const workQueue = () => (name === 'sweep' ? stack.sweepQueue : stack.deliveryQueues[name]);
+  const queueId = (): string => logicalIdOf(workQueue().queue);
 
   it('hides a received message for at least 6x its consumer timeout, as AWS advises for Lambda event sources', () => {
     const timeout = functionPropertiesOf(spec.handler).Timeout as number;
@@ -157,7 +158,7 @@ describe.each(['fanOut', 'deliveryRetry'] as const)('%s queue', (name) => {
   });
 
   it('moves a message to its dead-letter queue after the manifest receive count, and alarms on the first one there', () => {
-    const deadLetters = logicalIdOf(stack.deliveryQueues[name].deadLetterQueue);
+    const deadLetters = logicalIdOf(workQueue().deadLetterQueue);
     expect(resources[queueId()].Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] }, maxReceiveCount: spec.maxReceiveCount });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetters, 'QueueName'] } }],
@@ -191,7 +192,7 @@ describe('queues', () => {
 });
 
 describe('sweeper', () => {
-  it('runs sweep on the manifest schedule', () => {
+  it('runs the planner (sweep) on the manifest schedule', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: sweeper.everyMinutes === 1 ? 'rate(1 minute)' : `rate(${sweeper.everyMinutes} minutes)`,
       Targets: [{ Arn: { 'Fn::GetAtt': [logicalIdOf(functionNamed(stack, sweeper.handler)), 'Arn'] }, Id: 'Target0' }],
@@ -203,5 +204,23 @@ describe('sweeper', () => {
       FunctionName: { Ref: logicalIdOf(functionNamed(stack, sweeper.handler)) },
       MaximumRetryAttempts: 0,
     });
+  });
+
+  it('lets the planner send to the sweep queue and nothing else (no table, no @connections)', () => {
+    const planner = functionNamed(stack, sweeper.handler);
+    expect(permissionsOf(resources, planner).filter(({ action }) => !action.startsWith('logs:'))).toEqual([
+      { action: 'sqs:GetQueueAttributes', resource: { 'Fn::GetAtt': [logicalIdOf(stack.sweepQueue.queue), 'Arn'] } },
+      { action: 'sqs:GetQueueUrl', resource: { 'Fn::GetAtt': [logicalIdOf(stack.sweepQueue.queue), 'Arn'] } },
+      { action: 'sqs:SendMessage', resource: { 'Fn::GetAtt': [logicalIdOf(stack.sweepQueue.queue), 'Arn'] } },
+    ]);
+  });
+
+  it('lets every shard be swept at once: the sweep queue mapping runs as many workers as there are shards', () => {
+    const { stack: wide } = buildTestStack({ props: { sweepShards: 64 } });
+    const wideResources = Template.fromStack(wide).toJSON().Resources as Record<string, Json>;
+    const mapping = Object.values(wideResources).find(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === logicalIdOf(functionNamed(wide, queues.sweep.handler)),
+    );
+    expect(mapping?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 64 });
   });
 });

@@ -113,6 +113,7 @@ describe('functions', () => {
       webSocketUrl: [ENV.webSocketUrl],
       fanOutQueue: [ENV.fanOutQueueUrl],
       deliveryRetryQueue: [ENV.deliveryRetryQueueUrl],
+      sweepQueue: [ENV.sweepQueueUrl],
     };
     const actual = Object.fromEntries(
       manifestFunctions(stack).map(([name, fn]) => [name, Object.keys(functionProperties(fn).Environment.Variables).sort()]),

@@ -27,6 +27,9 @@ export const presencePolicy = once((): PresencePolicy =>
 
 export const heartbeatSeconds = (): number => numberEnv(ENV.heartbeatSeconds, DEFAULTS.heartbeatSeconds);
 
+/** Shards of the sweep index: the planner queues one sweep per shard, the store spreads users over them. */
+export const sweepShards = (): number => numberEnv(ENV.sweepShards, DEFAULTS.sweepShards);
+
 /** Sweep index buckets are one minute wide by default: EventBridge's finest schedule on AWS. */
 export const sweepBucketMs = once((): number => numberEnv(ENV.sweepBucketSeconds, DEFAULTS.sweepBucketSeconds) * 1000);
 

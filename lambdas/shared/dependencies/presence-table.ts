@@ -1,17 +1,17 @@
 /** The presence table capability (DynamoDB): presence items, connections and watches, counters. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { ENV } from '../../../lib/app-manifest';
 import { DynamoDbConnectionRegistry } from '../../adapters/dynamodb-connection-registry';
 import { DynamoDbSweepIndex } from '../../adapters/dynamodb-sweep-index';
 import { DynamoDbAttemptCounter } from '../../adapters/dynamodb-attempt-counter';
 import { DynamoDbPresenceStore } from '../../adapters/dynamodb-presence-store';
 import { LOG_IN_WINDOW_MS, LogInLimiter } from '../../domain/log-in-limit';
 import { PresenceService } from '../../domain/presence-service';
-import { numberEnv, optionalEnv, requireEnv } from '../config';
+import { optionalEnv, requireEnv } from '../config';
 import { count } from '../metrics';
 import type { SweepSettings } from '../../domain/sweeper';
-import { clock, once, presencePolicy, sweepBucketMs } from './core';
+import { clock, once, presencePolicy, sweepBucketMs, sweepShards } from './core';
 
 export const dynamoDocumentClient = once(() =>
   DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: optionalEnv(ENV.dynamodbEndpoint) }), {
@@ -20,8 +20,6 @@ export const dynamoDocumentClient = once(() =>
 );
 
 export const presenceTableName = once(() => requireEnv(ENV.presenceTable));
-
-const sweepShards = (): number => numberEnv(ENV.sweepShards, DEFAULTS.sweepShards);
 
 export const presenceStore = once(
   () =>

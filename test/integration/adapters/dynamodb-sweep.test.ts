@@ -10,6 +10,7 @@ import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presen
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
 import { openLease, policyFromSeconds } from '../../../lambdas/domain/presence';
 import { PresenceService } from '../../../lambdas/domain/presence-service';
+import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
 import { Sweeper } from '../../../lambdas/domain/sweeper';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
@@ -47,16 +48,18 @@ const world = async (start: number, table: string) => {
     graceTimer: { schedule: async () => undefined },
     clock,
   });
+  const index = new DynamoDbSweepIndex(doc, table);
+  const closes: string[] = [];
   const sweeper = new Sweeper({
-    index: new DynamoDbSweepIndex(doc, table),
+    index,
     settings: { shards: SHARDS, bucketMs: BUCKET_MS, settleMs: 10_000, firstSweepBuckets: 10 },
     store,
     presence,
     connections,
-    gateway: { post: async () => 'gone', lastActiveAt: async () => null, close: async () => undefined },
+    gateway: { post: async () => 'gone', lastActiveAt: async () => null, close: async (id) => void closes.push(id) },
     clock,
   });
-  return { store, presence, connections, sweeper, at: (t: number) => (now = t) };
+  return { store, presence, connections, sweeper, index, closes, at: (t: number) => (now = t) };
 };
 
 describe('the sweeper after a stop of any length', () => {
@@ -80,5 +83,31 @@ describe('the sweeper after a stop of any length', () => {
     expect((await w.store.load(x)).announced).toBe('offline');
     expect((await w.store.load(y)).announced).toBe('offline');
     expect(report.changes).toBe(2);
+  }, 60_000);
+});
+
+describe('two sweeps of one shard at once (a message delivered twice, or the next one while the last still runs)', () => {
+  it('settle and close each user once, and the watermark ends at the furthest bucket, never moved back', async () => {
+    const t0 = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS - 24 * 3600_000 + 3_000;
+    const w = await world(t0, 'presence-overlap');
+    const shard = 1;
+    await w.sweeper.sweepShard(shard);
+    const users = Array.from({ length: 40 }, (_, n) => `overlap-${n}`).filter((id) => shardOf(id, SHARDS) === shard);
+    expect(users.length).toBeGreaterThanOrEqual(5);
+    for (const user of users) await w.connections.connect(`c-${user}`, user);
+
+    const later = t0 + 30 * 60_000;
+    w.at(later);
+    const reports = await Promise.all([w.sweeper.sweepShard(shard), w.sweeper.sweepShard(shard)]);
+
+    for (const user of users) expect((await w.store.load(user)).announced).toBe('offline');
+    expect(reports[0].changes + reports[1].changes).toBe(users.length);
+    expect(w.closes.sort()).toEqual(users.map((user) => `c-${user}`).sort());
+    const closed = bucketOf(later - 10_000, BUCKET_MS) - 1;
+    expect(await w.index.watermark(shard)).toBe(closed);
+
+    // The slower sweep of the two, started minutes earlier, records its older progress last.
+    await w.index.advance(shard, closed - 5);
+    expect(await w.index.watermark(shard)).toBe(closed);
   }, 60_000);
 });

@@ -293,6 +293,24 @@ describe('Sweeper watermarks', () => {
     expect(world.store.changes.map((c) => c.status)).toEqual(['online', 'offline']);
   });
 
+  it('sweeps only the shard it is given, and leaves its watermark where it was when writing it fails', async () => {
+    const world = setup({});
+    await world.sweeper.sweep();
+    const marks = new Map(world.index.marks);
+    world.index.read.length = 0;
+    world.index.advance = async () => {
+      throw new Error('ProvisionedThroughputExceededException');
+    };
+
+    world.at(s(3600));
+    const report = await world.sweeper.sweepShard(1);
+
+    expect(new Set(world.index.read.map((slot) => slot.split('#')[1]))).toEqual(new Set(['1']));
+    expect(report.shardsFailed).toBe(1);
+    expect(world.index.marks).toEqual(marks);
+    expect(world.logged).toEqual([expect.objectContaining({ message: 'sweeping a shard failed', shard: 1 })]);
+  });
+
   it('starts no bucket after its deadline and keeps the progress made', async () => {
     const world = setup({});
     await world.sweeper.sweep();
