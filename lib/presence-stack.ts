@@ -143,7 +143,8 @@ export interface PresenceStackProps extends StackProps {
    */
   readonly graceSeconds?: number;
   /**
-   * Shards of the sweep index (parallel sweepers, no hot partition).
+   * Shards of the sweep index (no hot partition), each swept by its own worker every minute; at
+   * most `reservedConcurrency.sweepShard` when that is set (production: 64).
    * @default 16
    */
   readonly sweepShards?: number;
@@ -384,6 +385,12 @@ export class PresenceStack extends Stack {
       [this.httpApi.functions, this.webSocketApi.functions, this.events.functions].flatMap((byName) => [...byName].map(([name, fn]): [string, lambda.Function] => [name, fn.function])),
     );
     const reservedConcurrency = props.reservedConcurrency ?? profile.reservedConcurrency;
+    const sweepWorkers = reservedConcurrency.sweepShard;
+    if (sweepWorkers !== undefined && sweepWorkers < settings.sweepShards) {
+      throw new Error(
+        `reservedConcurrency.sweepShard (${sweepWorkers}) must be at least sweepShards (${settings.sweepShards}): every shard's sweep worker runs at once, the rest would be throttled`,
+      );
+    }
     for (const [name, fn] of functions) {
       const reserved = reservedConcurrency[name];
       if (reserved !== undefined) (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = reserved;

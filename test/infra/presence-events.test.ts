@@ -223,4 +223,8 @@ describe('sweeper', () => {
     );
     expect(mapping?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 64 });
   });
+
+  it('refuses more shards than the sweep workers reserved, which would throttle some shards every minute', () => {
+    expect(() => buildTestStack({ props: { sweepShards: 128 } })).toThrow('reservedConcurrency.sweepShard (64) must be at least sweepShards (128)');
+  });
 });
