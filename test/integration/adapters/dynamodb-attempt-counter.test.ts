@@ -2,11 +2,12 @@
  * The log-in attempt counter against DynamoDB Local: its conditional ADD really is one atomic
  * step, so parallel takes never pass the limit together.
  */
-import { DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbAttemptCounter } from '../../../lambdas/adapters/dynamodb-attempt-counter';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
+import { localDocumentClient } from '../../helpers/dynamodb';
 
 const TABLE = 'presence';
 const WINDOW_MS = 15 * 60_000;
@@ -21,9 +22,7 @@ const attemptsOf = async (key: string, at: number) =>
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal();
   await createTables(dynamo.endpoint, { presence: TABLE });
-  doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-  );
+  doc = localDocumentClient(dynamo.endpoint);
 }, 60_000);
 
 afterAll(async () => {

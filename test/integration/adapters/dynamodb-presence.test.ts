@@ -2,8 +2,8 @@
  * The DynamoDB adapters against real DynamoDB Local through the real SDK: conditional writes
  * really conflict, batches really page, and the sweep index really lists what is due.
  */
-import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry, connectionKey, watchKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
 import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
@@ -14,6 +14,7 @@ import { effectiveStatus, emptyPresence, openLease, policyFromSeconds } from '..
 import { PresenceService } from '../../../lambdas/domain/presence-service';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
+import { localDocumentClient } from '../../helpers/dynamodb';
 
 const TABLE = 'presence';
 const policy = policyFromSeconds(150, 3);
@@ -25,9 +26,7 @@ let registry: DynamoDbConnectionRegistry;
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal();
   await createTables(dynamo.endpoint, { presence: TABLE });
-  doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-  );
+  doc = localDocumentClient(dynamo.endpoint);
   store = new DynamoDbPresenceStore(doc, TABLE, { policy, sweepShards: 4, sweepBucketMs: 60_000 });
   registry = new DynamoDbConnectionRegistry(doc, TABLE);
 }, 60_000);
@@ -164,7 +163,7 @@ describe('DynamoDbConnectionRegistry', () => {
 
     expect(pages.map((page) => page.length)).toEqual([3, 3, 1]);
     expect(pages.flat().sort()).toEqual(ids);
-    const broken = new DynamoDbConnectionRegistry(DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: 'http://127.0.0.1:9', region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 })), TABLE);
+    const broken = new DynamoDbConnectionRegistry(localDocumentClient('http://127.0.0.1:9', { maxAttempts: 1 }), TABLE);
     await expect(broken.watcherPage('paged', null, 3)).rejects.toThrow();
   }, 60_000);
 

@@ -2,8 +2,7 @@
  * The sweeper over the real sweep index (DynamoDB Local), with the clock moved by hand: what a
  * stop of the whole service for any length of time leaves behind is settled when it comes back.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbConnectionRegistry } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
@@ -14,6 +13,7 @@ import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
 import { Sweeper } from '../../../lambdas/domain/sweeper';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
+import { localDocumentClient } from '../../helpers/dynamodb';
 
 const policy = policyFromSeconds(5, 1);
 const BUCKET_MS = 60_000;
@@ -23,9 +23,7 @@ let doc: DynamoDBDocumentClient;
 
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal();
-  doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
-  );
+  doc = localDocumentClient(dynamo.endpoint);
 }, 60_000);
 
 afterAll(async () => {
