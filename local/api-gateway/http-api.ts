@@ -7,7 +7,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { readBody } from '../shared/http-server';
-import { type FunctionConfig, invoke } from './lambda-invoke';
+import { type FunctionConfig, invoke } from '../lambda/invoke';
 
 export interface HttpRoute {
   readonly method: string;

@@ -2,7 +2,7 @@
  * An SQS event source mapping: pollers that receive batches from a queue, invoke a function with
  * Lambda's SQS event and delete what the function handled, the way Lambda's managed pollers do.
  */
-import { invoke, type FunctionConfig } from '../api-gateway/lambda-invoke';
+import { invoke, type FunctionConfig } from '../lambda/invoke';
 import type { ReceivedMessage } from './message-queue';
 import type { QueueRuntime } from './queue-runtime';
 import { interpretBatchResponse, toLambdaRecord, type BatchOutcome, type RecordContext } from './sqs-event';

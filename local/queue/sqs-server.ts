@@ -5,7 +5,7 @@
  * receive Lambda's SQS event through `addEventSource`. Standard queues only.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
-import type { FunctionConfig } from '../api-gateway/lambda-invoke';
+import type { FunctionConfig } from '../lambda/invoke';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 import { SqsError, internalError, serializationException, unknownOperation, unsupportedOperation } from './errors';
 import { SqsEventSourceMapping, validateEventSource, type EventSourceOptions } from './event-source-mapping';

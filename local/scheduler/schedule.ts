@@ -2,7 +2,7 @@
  * EventBridge Scheduler stand-in: invokes a function every `everySeconds` with a scheduled event.
  */
 import { randomUUID } from 'node:crypto';
-import { type FunctionConfig, invoke } from '../api-gateway/lambda-invoke';
+import { type FunctionConfig, invoke } from '../lambda/invoke';
 
 export interface Schedule {
   stop(): Promise<void>;

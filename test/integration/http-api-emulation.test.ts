@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type HttpApi, startHttpApi } from '../../local/api-gateway/http-api';
-import type { FunctionConfig } from '../../local/api-gateway/lambda-invoke';
+import type { FunctionConfig } from '../../local/lambda/invoke';
 
 const events: APIGatewayProxyEventV2[] = [];
 let result: unknown = { statusCode: 200, body: 'ok' };

@@ -13,7 +13,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { FunctionConfig, LambdaHandler } from '../../../local/api-gateway/lambda-invoke';
+import type { FunctionConfig, LambdaHandler } from '../../../local/lambda/invoke';
 import { type LocalQueue, type SqsServer, startSqsServer } from '../../../local/queue/sqs-server';
 
 interface Invocation {

@@ -12,7 +12,7 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
-import type { FunctionConfig } from '../../../local/api-gateway/lambda-invoke';
+import type { FunctionConfig } from '../../../local/lambda/invoke';
 import {
   type WebSocketApi,
   type WebSocketApiOptions,

@@ -3,7 +3,7 @@
  * Lambda gives concurrent invocations of one environment, so log keys and metric buffers that
  * Powertools keeps per invocation never mix.
  */
-import { CONCURRENT_INVOCATIONS_ENV, invoke } from '../../../local/api-gateway/lambda-invoke';
+import { CONCURRENT_INVOCATIONS_ENV, invoke } from '../../../local/lambda/invoke';
 
 const lines: Record<string, unknown>[] = [];
 

@@ -1,7 +1,7 @@
 /**
  * The checks CreateEventSourceMapping makes for an SQS source, applied when a local consumer is attached.
  */
-import type { FunctionConfig } from '../../../local/api-gateway/lambda-invoke';
+import type { FunctionConfig } from '../../../local/lambda/invoke';
 import { validateEventSource } from '../../../local/queue/event-source-mapping';
 
 const fn = (timeoutSeconds: number): FunctionConfig => ({ name: 'consumer', handler: async () => undefined, timeoutSeconds, memoryMb: 128 });
