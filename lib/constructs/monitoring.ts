@@ -120,6 +120,21 @@ export class PresenceMonitoring extends Construct {
       datapointsToAlarm: 2,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
     });
+    // Neither fails an invocation (the planner retries an unqueued shard next minute; a shard worker
+    // settles the users it can), so only these metrics show them.
+    atLeastOnce(
+      this.metric('SweepShardsNotQueued', { period: FIVE_MINUTES, statistic: 'Sum' }),
+      'The sweep planner could not queue some shards (sweep queue unavailable): their expired leases wait; see the sweeper log group.',
+      'SweepShardsNotQueued',
+    );
+    alarm('SweepUsersFailed', {
+      alarmDescription: 'Shard workers keep failing to settle some users (DynamoDB errors or throttling): they stay online past their lease; see the sweepShard log group.',
+      metric: this.metric('SweepUsersFailed', { period: ONE_MINUTE, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
     alarm('DeliveryLagP99', {
       alarmDescription: 'Subscribers learn of presence changes late: p99 of post time minus changedAt.',
       metric: this.metric('DeliveryLag', { period: ONE_MINUTE, statistic: 'p99' }),

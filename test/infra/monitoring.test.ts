@@ -89,6 +89,15 @@ describe('alarms', () => {
     expect(alarmsOn(production.resources, 'Invocations')).toEqual([expect.objectContaining({ ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' })]);
   });
 
+  it('watch sweeps that could not be queued or users a sweep could not settle', () => {
+    // The planner does not fail when a shard's message cannot be sent (the next minute retries it),
+    // and a shard worker settles the users it can: both are only visible as these metrics.
+    expect(alarmsOn(production.resources, 'SweepShardsNotQueued')).toEqual([expect.objectContaining({ Statistic: 'Sum', Threshold: 1, Namespace: 'Presence' })]);
+    expect(alarmsOn(production.resources, 'SweepUsersFailed')).toEqual([
+      expect.objectContaining({ Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 3, DatapointsToAlarm: 2, Namespace: 'Presence' }),
+    ]);
+  });
+
   it('watch 5xx on the HTTP API and integration and execution errors on the WebSocket API', () => {
     expect(alarmsOn(production.resources, '5xx', ['ApiId', { Ref: logicalIdOf(production.stack.httpApi.api) }])).toHaveLength(1);
     for (const metric of ['IntegrationError', 'ExecutionError']) {
