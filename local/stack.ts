@@ -24,7 +24,7 @@ import { DataApi } from '../lambdas/adapters/data-api';
 import { applyMigrations } from '../lambdas/adapters/migrations';
 import { type HttpApi, type StaticResponse, firstAnswer, startHttpApi } from './api-gateway/http-api';
 import { CONCURRENT_INVOCATIONS_ENV, type FunctionConfig, type LambdaHandler, invoke } from './lambda/invoke';
-import { type WebSocketApi, startWebSocketApi } from './api-gateway/websocket-api';
+import { type WebSocketApi, startWebSocketApi } from './api-gateway/websocket';
 import { startDataApi } from './data-api/server';
 import { startDynamoDbLocal } from './dynamodb/dynamodb-local';
 import { startStreamPoller } from './dynamodb/stream-poller';

@@ -20,7 +20,7 @@ import {
   type WebSocketDisconnectEvent,
   type WebSocketMessageEvent,
   startWebSocketApi,
-} from '../../../local/api-gateway/websocket-api';
+} from '../../../local/api-gateway/websocket';
 import authorizerFixture from '../../fixtures/ws/authorizer-event.json';
 import connectFixture from '../../fixtures/ws/connect-event.json';
 import disconnectFixture from '../../fixtures/ws/disconnect-event.json';

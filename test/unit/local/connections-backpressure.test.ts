@@ -7,7 +7,7 @@ import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiGatewayManagementApiClient, LimitExceededException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ApiGatewayConnectionGateway } from '../../../lambdas/adapters/api-gateway-connection-gateway';
-import { type ManagedConnection, handleConnectionsRequest } from '../../../local/api-gateway/connections-api';
+import { type ManagedConnection, handleConnectionsRequest } from '../../../local/api-gateway/websocket/connections-api';
 
 const ID = 'GgCJcFJGoAMCJ8w=';
 let server: Server;

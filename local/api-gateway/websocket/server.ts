@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { type ManagedConnection, handleConnectionsRequest } from './connections-api';
-import { type FunctionConfig, invoke } from '../lambda/invoke';
+import { type FunctionConfig, invoke } from '../../lambda/invoke';
 
 export interface WebSocketRoute {
   /** `$connect`, `$disconnect`, `$default` or a custom route key. */

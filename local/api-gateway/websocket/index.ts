@@ -1,0 +1,2 @@
+/** API Gateway WebSocket API emulation and its `@connections` management API. */
+export * from './server';
