@@ -1,6 +1,6 @@
 import { DatabaseUnavailableError, InvalidRequestError, NameTakenError } from '../domain/errors';
 import { isUserId } from '../domain/user-id';
-import type { Credentials, LastSeen, LastSeenStore, SearchPage, User, UserDirectory, UserRecord } from '../ports';
+import type { Credentials, LastSeen, LastSeenStore, User, UserDirectory, UserRecord, UserRecordPage } from '../ports';
 import { type DataApi, type Row, fieldNumber, fieldString, fromSqlTimestamp } from './data-api';
 
 const USER_COLUMNS = 'id, name, created_at, last_seen';
@@ -73,7 +73,7 @@ export class DataApiUserDirectory implements UserDirectory, LastSeenStore {
     return rows.map(toUser);
   }
 
-  async search(prefix: string, limit: number, cursor: string | null): Promise<SearchPage> {
+  async search(prefix: string, limit: number, cursor: string | null): Promise<UserRecordPage> {
     const after = cursor === null ? null : decodeCursor(cursor);
     const rows = await this.db.query(
       `SELECT ${USER_COLUMNS} FROM users
