@@ -34,6 +34,7 @@ import { MetricsRecorder, metricsEndpoint, tapStdout } from './metrics';
 import { startSqsServer } from './queue/sqs-server';
 import { startSchedule } from './scheduler/schedule';
 import { loadOrCreateSigningKey, startSecretsManager } from './secrets-manager/server';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './shared/aws';
 
 export interface LocalStackOptions {
   readonly httpPort: number;
@@ -79,9 +80,8 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const REGION = 'us-east-1';
 const TABLE_NAMES = { presence: 'presence' } as const;
-const TOKEN_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:presence-token-signing-key';
+const TOKEN_SECRET_ARN = `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:presence-token-signing-key`;
 const ROOT = path.resolve(__dirname, '..');
 /** One machine needs no write sharding of the sweep index; fewer shards mean fewer sweep queries. */
 const LOCAL_SWEEP_SHARDS = 2;
@@ -224,8 +224,8 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     stops.push(() => secrets.stop());
 
     const env: Record<string, string> = {
-      AWS_REGION: REGION,
-      AWS_DEFAULT_REGION: REGION,
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       ...CONCURRENT_INVOCATIONS_ENV,
@@ -249,7 +249,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     // Handlers read configuration from the environment, as on AWS, where CDK sets the same names.
     Object.assign(process.env, env);
 
-    const sqs = await startSqsServer({ port: options.sqsPort, host: options.host, region: REGION });
+    const sqs = await startSqsServer({ port: options.sqsPort, host: options.host, region: LOCAL_REGION });
     stops.push(() => sqs.stop());
     // Every queue of the manifest, each with its dead-letter queue, as CDK creates them.
     const localQueues = Object.entries(queues).map(([name, spec]) => {
@@ -298,7 +298,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
         reportBatchItemFailures: consumer.reportBatchItemFailures,
         filters: [...consumer.filters],
         onFailure: (info) => options.log(`${consumer.handler}: a stream batch was discarded after its retries: ${JSON.stringify(info)}`),
-        region: REGION,
+        region: LOCAL_REGION,
         log: options.log,
       });
       stops.push(() => poller.stop());
@@ -309,7 +309,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
       stops.push(() => job.stop());
     }
 
-    const db = new DataApi(new RDSDataClient({ endpoint: dataApi.url, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), {
+    const db = new DataApi(new RDSDataClient({ endpoint: dataApi.url, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), {
       resourceArn: dataApi.resourceArn,
       secretArn: dataApi.secretArn,
       database: dataApi.database,

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { readBody } from '../shared/http-server';
+import { LOCAL_ACCOUNT_ID, clfTime } from '../shared/aws';
+import { listen, readBody, safeDecode } from '../shared/http-server';
 import { type FunctionConfig, invoke } from '../lambda/invoke';
 
 export interface HttpRoute {
@@ -79,12 +79,6 @@ const compile = (route: HttpRoute): CompiledRoute => {
 const isTextual = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^(text\/|application\/(json|xml|javascript)|[^;]*\+json)/i.test(contentType.trim());
 
-const clfTime = (date: Date): string => {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-};
-
 const requestId = (): string => randomBytes(10).toString('base64').replace(/[+/=]/g, 'A').slice(0, 14) + '=';
 
 /** Builds the payload 2.0 event; optional keys are absent (not null) when empty, as on AWS. */
@@ -121,7 +115,7 @@ export const toEvent = (
     headers,
     ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT_ID,
       apiId: API_ID,
       domainName: headers.host ?? 'localhost',
       domainPrefix: (headers.host ?? 'localhost').split('.')[0],
@@ -219,7 +213,7 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
       const pathParameters: Record<string, string> = {};
       route.params.forEach((name, index) => {
         // AWS: path parameters reach the handler URL-decoded.
-        pathParameters[name] = safeDecode(match[index + 1]);
+        pathParameters[name] = safeDecode(match[index + 1]) ?? match[index + 1];
       });
       const started = Date.now();
       const event = toEvent(req, url, route, pathParameters, body);
@@ -253,11 +247,7 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
     });
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,
     port,
@@ -275,13 +265,5 @@ const parseTarget = (target: string | undefined): URL | null => {
     return new URL(target ?? '/', 'http://localhost');
   } catch {
     return null;
-  }
-};
-
-const safeDecode = (text: string): string => {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
   }
 };

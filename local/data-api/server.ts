@@ -5,6 +5,7 @@
  * /work/shared/reference/emulation-fidelity.md §10 for the item ids cited in comments.
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 import { DataApiError, badRequest, databaseResuming, databaseUnavailable, internalError, unknownOperation } from './errors';
 import {
@@ -48,8 +49,8 @@ export interface DataApiOptions {
   readonly onUnexpectedExit?: (description: string) => void;
 }
 
-const DEFAULT_RESOURCE_ARN = 'arn:aws:rds:us-east-1:000000000000:cluster:presence-local';
-const DEFAULT_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:presence-local-db-AbCdEf';
+const DEFAULT_RESOURCE_ARN = `arn:aws:rds:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:cluster:presence-local`;
+const DEFAULT_SECRET_ARN = `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:secret:presence-local-db-AbCdEf`;
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_-]{0,62}$/;
 // AWS: requests are limited to 4 MiB (RES-07).
 const MAX_BODY_BYTES = 4 * 1024 * 1024;

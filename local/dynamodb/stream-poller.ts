@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import {
   interpretBatchResponse,
   matchesAnyFilter,
@@ -147,9 +148,9 @@ class ShardPoller {
       throw new Error(`Table ${tableName} has no stream enabled`);
     }
     this.streamArn = arn;
-    const region = this.options.region ?? 'us-east-1';
+    const region = this.options.region ?? LOCAL_REGION;
     this.context = {
-      eventSourceARN: rewriteArn(arn, region, this.options.accountId ?? '000000000000'),
+      eventSourceARN: rewriteArn(arn, region, this.options.accountId ?? LOCAL_ACCOUNT_ID),
       awsRegion: region,
       ttlAttribute: this.options.ttlAttribute ?? (await this.describeTtlAttribute()),
     };

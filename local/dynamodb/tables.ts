@@ -13,6 +13,7 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import { tables, type KeySpec, type TableName, type TableSpec } from '../../lib/app-manifest';
+import { LOCAL_REGION } from '../shared/aws';
 
 /**
  * Creates every manifest table under the given physical name if it does not exist yet, then makes sure
@@ -24,7 +25,7 @@ export async function createTables(endpoint: string, names: Record<TableName, st
   const client = new DynamoDBClient({
     endpoint,
     // With -sharedDb DynamoDB Local ignores region and credentials; they only have to be present.
-    region: 'us-east-1',
+    region: LOCAL_REGION,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
   try {

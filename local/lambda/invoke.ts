@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -30,7 +31,7 @@ const makeContext = (fn: FunctionConfig, deadline: number): Context => ({
   callbackWaitsForEmptyEventLoop: true,
   functionName: fn.name,
   functionVersion: '$LATEST',
-  invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${fn.name}`,
+  invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${fn.name}`,
   memoryLimitInMB: String(fn.memoryMb),
   awsRequestId: randomUUID(),
   logGroupName: `/aws/lambda/${fn.name}`,

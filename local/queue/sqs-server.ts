@@ -6,6 +6,7 @@
  */
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { FunctionConfig } from '../lambda/invoke';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 import { SqsError, internalError, serializationException, unknownOperation, unsupportedOperation } from './errors';
 import { SqsEventSourceMapping, validateEventSource, type EventSourceOptions } from './event-source-mapping';
@@ -80,8 +81,8 @@ const sameOptions = (a: CreateQueueOptions, b: CreateQueueOptions): boolean =>
 /** Starts the endpoint; resolves once the port is bound. Queues are created through the returned object. */
 export async function startSqsServer(options: SqsServerOptions = {}): Promise<SqsServer> {
   const host = options.host ?? '127.0.0.1';
-  const region = options.region ?? 'us-east-1';
-  const accountId = options.accountId ?? '000000000000';
+  const region = options.region ?? LOCAL_REGION;
+  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
   const log = options.log ?? (() => undefined);
   const queues = new Map<string, { runtime: QueueRuntime; options: CreateQueueOptions; local: LocalQueue }>();
   const mappings: SqsEventSourceMapping[] = [];

@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type FunctionConfig, invoke } from '../lambda/invoke';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 
 export interface Schedule {
   stop(): Promise<void>;
@@ -13,10 +14,10 @@ export const scheduledEvent = (ruleName: string, at: Date) => ({
   id: randomUUID(),
   'detail-type': 'Scheduled Event',
   source: 'aws.events',
-  account: '000000000000',
+  account: LOCAL_ACCOUNT_ID,
   time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
-  region: 'us-east-1',
-  resources: [`arn:aws:events:us-east-1:000000000000:rule/${ruleName}`],
+  region: LOCAL_REGION,
+  resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:rule/${ruleName}`],
   detail: {},
 });
 

@@ -43,6 +43,15 @@ export const sendJson = (response: ServerResponse, status: number, body: object,
   response.end(payload);
 };
 
+/** A percent-decoded path segment, or `undefined` when its escapes are malformed. */
+export const safeDecode = (text: string): string | undefined => {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
+  }
+};
+
 /** Listens on `port` (0: a free one) and resolves with the port it got. */
 export const listen = (server: Server, port: number, host: string): Promise<number> =>
   new Promise((resolve, reject) => {

@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readBody, safeDecode } from '../../shared/http-server';
 
 /** What the management API needs from one open connection of the WebSocket emulation. */
 export interface ManagedConnection {
@@ -57,28 +58,6 @@ const sendError = (res: ServerResponse, requestId: string, error: ErrorReply): v
   res.end(JSON.stringify({ message: error.message }));
 };
 
-/** Reads the whole body (so the client is not cut off mid-upload) but keeps at most `limit + 1` bytes. */
-const readBody = (req: IncomingMessage, limit: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
-    req.on('data', (chunk: Buffer) => {
-      if (kept > limit) return;
-      chunks.push(chunk);
-      kept += chunk.length;
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-
-const safeDecode = (text: string): string | undefined => {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return undefined;
-  }
-};
-
 /** Serves one `@connections` request (any request on the API host that is not a WebSocket upgrade). */
 export const handleConnectionsRequest = async (req: IncomingMessage, res: ServerResponse, options: ConnectionsApiOptions): Promise<void> => {
   const requestId = randomUUID();
@@ -111,7 +90,7 @@ export const handleConnectionsRequest = async (req: IncomingMessage, res: Server
   if (connection === undefined) return fail(gone(id));
 
   if (method === 'POST') {
-    if (body.length > MAX_POST_BYTES) return fail({ status: 413, type: 'PayloadTooLargeException', message: 'Request Entity Too Large' });
+    if (body === null) return fail({ status: 413, type: 'PayloadTooLargeException', message: 'Request Entity Too Large' });
     // AWS: LimitExceededException (429) when the client-side buffer is full: the client is not reading.
     if (connection.bufferedAmount > MAX_CLIENT_BUFFER_BYTES) return fail({ status: 429, type: 'LimitExceededException', message: 'Limit Exceeded' });
     // AWS: the raw body bytes reach the client as one text frame, byte for byte (frame type for non-UTF-8 data unverified).

@@ -6,9 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { type IncomingMessage, type Server, STATUS_CODES, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, clfTime } from '../../shared/aws';
+import { listen } from '../../shared/http-server';
 import { type ManagedConnection, handleConnectionsRequest } from './connections-api';
 import { type FunctionConfig, invoke } from '../../lambda/invoke';
 
@@ -118,8 +119,6 @@ export interface WebSocketAuthorizerEvent {
 }
 
 const API_ID = 'local';
-const REGION = 'us-east-1';
-const ACCOUNT_ID = '000000000000';
 // AWS: a frame may carry at most 32 KB and a message (its frames together) at most 128 KB; more closes the connection with 1009.
 const MAX_FRAME_BYTES = 32 * 1024;
 const MAX_MESSAGE_BYTES = 128 * 1024;
@@ -192,12 +191,6 @@ export const selectRoute = (expression: string, body: string, routeKeys: Readonl
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const awsStyleId = (): string => Array.from(randomBytes(15), (byte) => ALPHABET[byte % ALPHABET.length]).join('') + '=';
 export const newConnectionId = awsStyleId;
-
-const clfTime = (date: Date): string => {
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${pad(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
-};
 
 /** Headers with their original name casing (AWS: WebSocket events do not lower-case like HTTP API 2.0). */
 const readHeaders = (req: IncomingMessage): { headers: Headers; multiValueHeaders: MultiValueHeaders } => {
@@ -672,7 +665,7 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
       return value === undefined || value === null || value.length === 0;
     });
     if (missing) return refuse(401, 'Unauthorized');
-    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT_ID}:${API_ID}/${stage}/$connect`;
+    const methodArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${API_ID}/${stage}/$connect`;
     // AWS: WSC-04 REQUEST authorizer event; empty query maps and stageVariables as `{}` are guessed.
     const event: WebSocketAuthorizerEvent = {
       type: 'REQUEST',
@@ -731,11 +724,7 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
     track(runConnect(req, socket, head).finally(() => socket.off('error', swallow)));
   });
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, options.port ?? 0, host);
 
   let stopped: Promise<void> | undefined;
   const shutDown = async (): Promise<void> => {
