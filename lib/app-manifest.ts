@@ -4,60 +4,10 @@
  * Plain data only: no CDK imports, no SDK imports.
  */
 
-/** Environment variable names handlers read. CDK sets AWS values, the local runtime local ones. */
-export const ENV = {
-  presenceTable: 'PRESENCE_TABLE_NAME',
-  dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
-  dbResourceArn: 'DB_RESOURCE_ARN',
-  dbSecretArn: 'DB_SECRET_ARN',
-  dbName: 'DB_NAME',
-  /** How long a call may wait for an auto-paused Aurora to resume: the function's timeout less a margin. */
-  dataApiResumeWaitMs: 'DATA_API_RESUME_WAIT_MS',
-  rdsDataEndpoint: 'RDS_DATA_ENDPOINT',
-  tokenSecretArn: 'TOKEN_SECRET_ARN',
-  secretsManagerEndpoint: 'SECRETS_MANAGER_ENDPOINT',
-  leaseSeconds: 'PRESENCE_LEASE_SECONDS',
-  graceSeconds: 'PRESENCE_OFFLINE_GRACE_SECONDS',
-  sweepSeconds: 'PRESENCE_SWEEP_SECONDS',
-  sweepShards: 'PRESENCE_SWEEP_SHARDS',
-  sweepBucketSeconds: 'PRESENCE_SWEEP_BUCKET_SECONDS',
-  heartbeatSeconds: 'PRESENCE_HEARTBEAT_SECONDS',
-  tokenTtlSeconds: 'TOKEN_TTL_SECONDS',
-  connectionsEndpoint: 'CONNECTIONS_ENDPOINT',
-  webSocketUrl: 'PRESENCE_WEBSOCKET_URL',
-  graceQueueUrl: 'GRACE_QUEUE_URL',
-  fanOutQueueUrl: 'FAN_OUT_QUEUE_URL',
-  deliveryRetryQueueUrl: 'DELIVERY_RETRY_QUEUE_URL',
-  sweepQueueUrl: 'SWEEP_QUEUE_URL',
-  postsPerSecond: 'PRESENCE_POSTS_PER_SECOND',
-  fanOutPageSize: 'PRESENCE_FAN_OUT_PAGE_SIZE',
-  sqsEndpoint: 'SQS_ENDPOINT',
-  logLevel: 'LOG_LEVEL',
-  /** CloudWatch namespace of the EMF metrics (read by Powertools too). */
-  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
-  /** The `service` of every log line and metric dimension (read by Powertools too). */
-  serviceName: 'POWERTOOLS_SERVICE_NAME',
-  /** Stores `GET /health` probes, comma-separated (`presenceTable`, `dataApi`); default `presenceTable`. */
-  healthProbes: 'HEALTH_PROBES',
-} as const;
+import { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV } from '../lambdas/shared/environment';
 
-/** Defaults shared by the stack and the local runtime (the contract's defaults). */
-export const DEFAULTS = {
-  leaseSeconds: 150,
-  graceSeconds: 3,
-  sweepSeconds: 60,
-  sweepShards: 16,
-  /** Width of a sweep index bucket: one sweep interval (EventBridge's finest schedule is a minute). */
-  sweepBucketSeconds: 60,
-  heartbeatSeconds: 60,
-  tokenTtlSeconds: 7 * 24 * 3600,
-  metricsNamespace: 'Presence',
-  serviceName: 'presence',
-  /** `@connections` posts per second of one notifier, fan-out or retry invocation (a token bucket; docs/scaling.md). */
-  postsPerSecond: 1_000,
-  /** Watchers per fan-out page: the stream notifier posts up to one page inline, the fan-out queue the rest. */
-  fanOutPageSize: 1_000,
-} as const;
+/** Environment variable names, their defaults and the attempt counters' key prefix: lambdas/shared/environment.ts. */
+export { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV };
 
 /** The deployment's timing as clients learn it (`GET /config` and the web client's config.js). */
 export interface ClientTiming {
@@ -206,12 +156,6 @@ export const tables = {
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof tables;
-
-/**
- * Partition keys of the presence table's attempt counters (the log-in limit) start with this:
- * the `logInAttempts` capability may update those items and no other.
- */
-export const ATTEMPT_COUNTER_KEY_PREFIX = 'RL#';
 
 /**
  * Handlers that CloudFormation runs during a deploy rather than a route (no `httpRoutes` entry).

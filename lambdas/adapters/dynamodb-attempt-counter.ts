@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ATTEMPT_COUNTER_KEY_PREFIX } from '../../lib/app-manifest';
+import { ATTEMPT_COUNTER_KEY_PREFIX } from '../shared/environment';
 import type { AttemptCounter, Clock, Taken } from '../ports';
 
 /**

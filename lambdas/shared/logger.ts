@@ -6,7 +6,7 @@
  * call passes and in every appended key, so a token or password can never reach a log by accident.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ENV } from '../../lib/app-manifest';
+import { ENV } from './environment';
 import { optionalEnv } from './config';
 import { serviceName } from './metrics';
 

@@ -12,7 +12,7 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
-import { DEFAULTS, ENV } from '../../lib/app-manifest';
+import { DEFAULTS, ENV } from './environment';
 import { optionalEnv } from './config';
 
 /** Every metric the service emits, with its unit. Alarms and the dashboard name these. */

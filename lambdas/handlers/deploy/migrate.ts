@@ -5,7 +5,7 @@
  */
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ENV } from '../../../lib/app-manifest';
+import { ENV } from '../../shared/environment';
 import { DataApi } from '../../adapters/data-api';
 import { applyMigrations } from '../../adapters/migrations';
 import { optionalEnv, requireEnv } from '../../shared/config';

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { DEFAULTS, ENV } from '../../shared/environment';
 import type { ConfigReply } from '../../domain/protocol';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
 import { numberEnv, requireEnv } from '../../shared/config';

@@ -17,7 +17,7 @@
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { ENV } from '../../../lib/app-manifest';
+import { ENV } from '../../shared/environment';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
 import { observability } from '../../middleware/observability';
 import { ConfigurationError, optionalEnv, requireEnv } from '../../shared/config';

@@ -1,6 +1,6 @@
 /** The connections capability (API Gateway's `@connections` API): post to, inspect and close connections. */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ENV } from '../../../lib/app-manifest';
+import { ENV } from '../environment';
 import { ApiGatewayConnectionGateway } from '../../adapters/api-gateway-connection-gateway';
 import { requireEnv } from '../config';
 import { once } from './core';

@@ -6,7 +6,7 @@
  * grace queue), each importing only its own AWS SDK client: a handler imports the modules of the
  * capabilities it uses, so its bundle loads no other client at cold start. This one has no SDK.
  */
-import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { DEFAULTS, ENV } from '../environment';
 import { type PresencePolicy, policyFromSeconds } from '../../domain/presence';
 import type { Clock, PasswordHasher } from '../../ports';
 import { ScryptPasswordHasher } from '../../adapters/scrypt-password-hasher';

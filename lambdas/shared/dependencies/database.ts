@@ -1,6 +1,6 @@
 /** The database capability (Aurora through the RDS Data API): users and durable last-seen. */
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { ENV } from '../../../lib/app-manifest';
+import { ENV } from '../environment';
 import { DataApi } from '../../adapters/data-api';
 import { DataApiUserDirectory } from '../../adapters/data-api-user-directory';
 import { KnownUsers } from '../../domain/known-users';

@@ -4,7 +4,7 @@
  * execution environment paces its posts (one invocation at a time runs in it).
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { DEFAULTS, ENV } from '../environment';
 import { SqsDeliveryRetryQueue, SqsFanOutQueue } from '../../adapters/sqs-delivery-queues';
 import { Notifier } from '../../domain/notifier';
 import { TokenBucket } from '../../domain/token-bucket';

@@ -1,7 +1,7 @@
 /** The presence table capability (DynamoDB): presence items, connections and watches, counters. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV } from '../../../lib/app-manifest';
+import { ENV } from '../environment';
 import { DynamoDbConnectionRegistry } from '../../adapters/dynamodb-connection-registry';
 import { DynamoDbSweepIndex } from '../../adapters/dynamodb-sweep-index';
 import { DynamoDbAttemptCounter } from '../../adapters/dynamodb-attempt-counter';

@@ -1,6 +1,6 @@
 /** The sweep queue capability (SQS): the sweep planner's one message per shard. */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../../../lib/app-manifest';
+import { ENV } from '../environment';
 import { SqsSweepQueue } from '../../adapters/sqs-sweep-queue';
 import type { SweepQueue } from '../../ports';
 import { optionalEnv, requireEnv } from '../config';

@@ -1,6 +1,6 @@
 /** The tokens capability (the signing key in Secrets Manager): issue and verify session tokens. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DEFAULTS, ENV } from '../../../lib/app-manifest';
+import { DEFAULTS, ENV } from '../environment';
 import { JwtTokenService } from '../../adapters/jwt-token-service';
 import { cachedSecret } from '../../adapters/secrets';
 import type { TokenService } from '../../ports';
