@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SignJWT } from 'jose';
 import { ENV } from '../../lib/app-manifest';
+import { lambdaContext } from '../helpers/lambda-context';
 import { type TestStack, api, startTestStack } from '../helpers/local-stack';
 
 const TIMING = { heartbeatSeconds: 7, leaseSeconds: 20, graceSeconds: 2 };
@@ -86,7 +87,7 @@ describe('GET /me when a store fails', () => {
       });
       const { body: session } = await signUp(`me_${variable.length}_${Date.now() % 100000}`);
       const event = { headers: { authorization: `Bearer ${session.token}` }, requestContext: { http: { method: 'GET' } }, rawPath: '/me' };
-      return await handler!(event, { awsRequestId: 'test' });
+      return await handler!(event, lambdaContext({ functionName: 'httpGetMe' }));
     } finally {
       process.env[variable] = saved;
     }

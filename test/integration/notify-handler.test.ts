@@ -8,10 +8,11 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, DynamoDBRecord, DynamoDBStreamEvent, SQSRecord } from 'aws-lambda';
+import type { DynamoDBRecord, DynamoDBStreamEvent, SQSRecord } from 'aws-lambda';
 import { ENV } from '../../lib/app-manifest';
 import { watchKey } from '../../lambdas/adapters/dynamodb-connection-registry';
 import { eventually } from '../helpers/eventually';
+import { lambdaContext } from '../helpers/lambda-context';
 import { type TestStack, api, startTestStack } from '../helpers/local-stack';
 
 let env: TestStack;
@@ -52,7 +53,7 @@ beforeAll(async () => {
   // (the stack's own fan-out and retry consumers, in this process, post there too).
   process.env[ENV.connectionsEndpoint] = `http://127.0.0.1:${(connections.address() as AddressInfo).port}/live`;
   const { handler } = await import('../../lambdas/handlers/events/notify');
-  notify = (event) => handler(event, {} as Context);
+  notify = (event) => handler(event, lambdaContext({ functionName: 'notify' }));
 }, 90_000);
 
 afterAll(async () => {
@@ -146,10 +147,10 @@ describe('the notifier handler', () => {
     const { handler: retry } = await import('../../lambdas/handlers/events/delivery-retry');
     const message = (messageId: string, body: string) => ({ messageId, body }) as SQSRecord;
 
-    await expect(fanOut({ Records: [message('m1', 'not json'), message('m2', '{"change":{"userId":"1"},"after":null}')] }, {} as Context)).resolves.toEqual({
+    await expect(fanOut({ Records: [message('m1', 'not json'), message('m2', '{"change":{"userId":"1"},"after":null}')] }, lambdaContext())).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }],
     });
-    await expect(retry({ Records: [message('m3', '{"connectionId":"x","userId":"y","changes":[],"attempt":1}')] }, {} as Context)).resolves.toEqual({
+    await expect(retry({ Records: [message('m3', '{"connectionId":"x","userId":"y","changes":[],"attempt":1}')] }, lambdaContext())).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'm3' }],
     });
   });

@@ -2,9 +2,9 @@
  * The log-in handler when a store fails: the limit's counter, its uncount, or the user database.
  * (The limit itself is proven end to end in test/e2e/log-in-limits.test.ts.)
  */
-import type { Context } from 'aws-lambda';
 import { ScryptPasswordHasher } from '../../../lambdas/adapters/scrypt-password-hasher';
 import type { HttpEvent, HttpResult } from '../../../lambdas/middleware/http';
+import { lambdaContext } from '../../helpers/lambda-context';
 
 const admit = jest.fn();
 const findCredentials = jest.fn();
@@ -19,7 +19,7 @@ const cheap = new ScryptPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
 const logIn = (password: string) =>
   handler(
     { body: JSON.stringify({ name: 'Alice', password }), isBase64Encoded: false, requestContext: { http: { sourceIp: '203.0.113.7' } } } as unknown as HttpEvent,
-    {} as Context,
+    lambdaContext({ functionName: 'httpLogIn' }),
   ) as Promise<HttpResult>;
 const codeOf = (result: HttpResult) => [result.statusCode, JSON.parse(result.body ?? '{}').error?.code];
 

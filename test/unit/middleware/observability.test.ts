@@ -3,7 +3,7 @@
  * of the message routes (lambdas/handlers/ws/route.ts) and the log line it causes is captured from
  * stdout/stderr, where Lambda (and CloudWatch Logs) read it.
  */
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../../helpers/lambda-context';
 
 const lines: Record<string, unknown>[] = [];
 const capture = (chunk: unknown): boolean => {
@@ -34,15 +34,7 @@ beforeEach(() => {
 
 afterEach(() => jest.restoreAllMocks());
 
-const context = (awsRequestId: string) =>
-  ({
-    awsRequestId,
-    functionName: 'wsSubscribe',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:wsSubscribe',
-    memoryLimitInMB: '256',
-    getRemainingTimeInMillis: () => 10_000,
-  }) as unknown as Context;
+const context = (awsRequestId: string) => lambdaContext({ awsRequestId, functionName: 'wsSubscribe' });
 
 const frameEvent = (requestId: string, connectionId: string, userId: string) => ({
   requestContext: { requestId, connectionId, routeKey: 'subscribe', eventType: 'MESSAGE' as const, connectedAt: 0, authorizer: { userId } },
