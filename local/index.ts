@@ -5,14 +5,39 @@
  * the stores (DynamoDB Local and Postgres flushed and closed). It also stops when its parent goes
  * away (an `npm start` killed with SIGKILL), and exits 1 if a stand-in dies under it.
  */
-import { type LocalStack, optionsFromEnv, startLocalStack } from './stack';
+import path from 'node:path';
+import { DEFAULTS } from '../lib/app-manifest';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from './stack';
 
 /** How often we look for a new parent: re-parented to init means whoever started us is gone. */
 const PARENT_CHECK_MS = 1_000;
 
+const int = (name: string, fallback: number, env: NodeJS.ProcessEnv): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+};
+
+/** The stack's options from the contract's environment variables, with its defaults: read once, here. */
+const optionsFromEnv = (env: NodeJS.ProcessEnv): LocalStackOptions => ({
+  httpPort: int('PRESENCE_HTTP_PORT', 4000, env),
+  wsPort: int('PRESENCE_WS_PORT', 4001, env),
+  dataApiPort: int('PRESENCE_DATA_API_PORT', 4002, env),
+  dynamoDbPort: int('PRESENCE_DYNAMODB_PORT', 4003, env),
+  dataDir: path.resolve(env.PRESENCE_DATA_DIR ?? './.presence-data'),
+  leaseSeconds: int('PRESENCE_LEASE_SECONDS', DEFAULTS.leaseSeconds, env),
+  sweepSeconds: int('PRESENCE_SWEEP_SECONDS', DEFAULTS.sweepSeconds, env),
+  graceSeconds: int('PRESENCE_OFFLINE_GRACE_SECONDS', DEFAULTS.graceSeconds, env),
+  heartbeatSeconds: int('PRESENCE_HEARTBEAT_SECONDS', DEFAULTS.heartbeatSeconds, env),
+  host: '127.0.0.1',
+  log: (line) => process.stdout.write(`${line}\n`),
+});
+
 const main = async (): Promise<void> => {
   const started = Date.now();
-  const options = optionsFromEnv();
+  const options = optionsFromEnv(process.env);
   let stack: LocalStack | undefined;
   let stopping: { readonly reason: string; readonly code: number } | undefined;
 
