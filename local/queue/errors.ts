@@ -39,11 +39,6 @@ export const missingParameter = (parameter: string) =>
 
 export const invalidMessageContents = (message: string) => new SqsError('InvalidMessageContents', 'InvalidMessageContents', 400, message);
 
-export const invalidAttributeName = (name: string) => new SqsError('InvalidAttributeName', 'InvalidAttributeName', 400, `Unknown Attribute ${name}.`);
-
-export const receiptHandleIsInvalid = (handle: string) =>
-  new SqsError('ReceiptHandleIsInvalid', 'ReceiptHandleIsInvalid', 404, `The input receipt handle "${handle}" is not a valid receipt handle.`);
-
 export const emptyBatchRequest = (entryType: string) =>
   new SqsError('AWS.SimpleQueueService.EmptyBatchRequest', 'EmptyBatchRequest', 400, `There should be at least one ${entryType} in the request.`);
 

@@ -1,12 +1,17 @@
 /**
  * One standard SQS queue as a state machine over explicit time (`now`, epoch ms), so its rules can
  * be tested without timers: delays, visibility timeouts, receive counts, receipt handles,
- * retention and redrive to a dead-letter queue. The HTTP endpoint and the event source mapping
- * both drive it; nothing here schedules anything.
+ * retention and redrive to a dead-letter queue. The HTTP endpoint and the event source mapping both drive it;
+ * nothing here schedules anything.
  */
-import { randomUUID } from 'node:crypto';
-import { receiptHandleIsInvalid } from './errors';
-import { md5OfBody, md5OfMessageAttributes, type StoredAttribute } from './md5';
+import { createHash, randomUUID } from 'node:crypto';
+
+/** A message attribute as Lambda's SQS record shows it: `stringValue` for String/Number types, the bytes in `binaryValue` for Binary. */
+export interface StoredAttribute {
+  readonly dataType: string;
+  readonly stringValue?: string;
+  readonly binaryValue?: Buffer;
+}
 
 export interface RedrivePolicy {
   readonly deadLetterQueue: MessageQueue;
@@ -16,37 +21,30 @@ export interface RedrivePolicy {
 
 export interface MessageQueueConfig {
   readonly name: string;
-  readonly url: string;
   readonly arn: string;
   readonly visibilityTimeoutSeconds: number;
-  /** The queue's default DelaySeconds; AWS default 0. */
-  readonly delaySeconds: number;
   /** AWS default: 4 days. */
   readonly messageRetentionSeconds: number;
   readonly redrive?: RedrivePolicy;
-  readonly createdAt: number;
   /** Called whenever messages are added from outside a call on this queue (a dead-letter move). */
   readonly onMessagesAdded?: () => void;
 }
 
 export interface NewMessage {
   readonly body: string;
-  readonly attributes: Readonly<Record<string, StoredAttribute>>;
   readonly delaySeconds: number;
   readonly senderId: string;
-  readonly size: number;
 }
 
 interface StoredMessage {
   readonly messageId: string;
   readonly body: string;
   readonly md5OfBody: string;
-  readonly attributes: Readonly<Record<string, StoredAttribute>>;
-  readonly md5OfMessageAttributes: string | undefined;
   readonly senderId: string;
   readonly sentTimestamp: number;
   /** When the retention period starts; AWS keeps the original enqueue time across a dead-letter move (standard queues). */
   readonly enqueuedAt: number;
+  /** Bytes counted against Lambda's 6 MB batch payload. */
   readonly size: number;
   readonly deadLetterQueueSourceArn?: string;
   visibleAt: number;
@@ -74,7 +72,6 @@ export interface ReceivedMessage {
 export interface SentMessage {
   readonly messageId: string;
   readonly md5OfBody: string;
-  readonly md5OfMessageAttributes: string | undefined;
 }
 
 export interface QueueCounts {
@@ -89,21 +86,20 @@ export interface QueueCounts {
 export interface ReceiveOptions {
   /** 1 to 10 for ReceiveMessage; the event source mapping asks for up to 10 per poll as well. */
   readonly maxMessages: number;
-  /** Overrides the queue's visibility timeout for this receive. */
-  readonly visibilityTimeoutSeconds?: number;
   /** Stop before the total size of the received messages would pass this. */
   readonly maxBytes?: number;
 }
+
+// AWS: MD5OfBody is the hex MD5 of the body's UTF-8 bytes; the SDK recomputes it on SendMessage, SendMessageBatch and ReceiveMessage and throws on a mismatch.
+export const md5OfBody = (body: string): string => createHash('md5').update(body, 'utf8').digest('hex');
 
 /** Receipt handles name their queue and message, plus a nonce per receive. */
 const encodeReceiptHandle = (queueName: string, messageId: string): string =>
   Buffer.from(`${queueName}\n${messageId}\n${randomUUID()}`, 'utf8').toString('base64');
 
 const decodeReceiptHandle = (handle: string): { queueName: string; messageId: string } | undefined => {
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(handle)) return undefined;
   const parts = Buffer.from(handle, 'base64').toString('utf8').split('\n');
-  if (parts.length !== 3 || parts.some((part) => part === '')) return undefined;
-  return { queueName: parts[0], messageId: parts[1] };
+  return parts.length === 3 ? { queueName: parts[0], messageId: parts[1] } : undefined;
 };
 
 export class MessageQueue {
@@ -122,12 +118,10 @@ export class MessageQueue {
       messageId: randomUUID(),
       body: message.body,
       md5OfBody: md5OfBody(message.body),
-      attributes: message.attributes,
-      md5OfMessageAttributes: md5OfMessageAttributes(message.attributes),
       senderId: message.senderId,
       sentTimestamp: now,
       enqueuedAt: now,
-      size: message.size,
+      size: Buffer.byteLength(message.body),
       // AWS: DelaySeconds hides a new message from consumers for that long.
       visibleAt: now + message.delaySeconds * 1000,
       receiveCount: 0,
@@ -135,7 +129,7 @@ export class MessageQueue {
       receiptHandle: undefined,
     };
     this.messages.set(stored.messageId, stored);
-    return { messageId: stored.messageId, md5OfBody: stored.md5OfBody, md5OfMessageAttributes: stored.md5OfMessageAttributes };
+    return { messageId: stored.messageId, md5OfBody: stored.md5OfBody };
   }
 
   /**
@@ -145,7 +139,7 @@ export class MessageQueue {
   receive(options: ReceiveOptions, now: number): ReceivedMessage[] {
     // Skipped AWS behaviour: the 120,000 in-flight message limit (OverLimit) and the 12-hour cap on total invisibility.
     this.expire(now);
-    const visibilityMs = (options.visibilityTimeoutSeconds ?? this.config.visibilityTimeoutSeconds) * 1000;
+    const visibilityMs = this.config.visibilityTimeoutSeconds * 1000;
     const received: ReceivedMessage[] = [];
     let bytes = 0;
     for (const message of this.messages.values()) {
@@ -170,8 +164,9 @@ export class MessageQueue {
         receiptHandle: message.receiptHandle,
         body: message.body,
         md5OfBody: message.md5OfBody,
-        attributes: message.attributes,
-        md5OfMessageAttributes: message.md5OfMessageAttributes,
+        // Skipped AWS behaviour: message attributes (SendMessage refuses them), so a record's map is empty, as for a message sent without any.
+        attributes: {},
+        md5OfMessageAttributes: undefined,
         senderId: message.senderId,
         sentTimestamp: message.sentTimestamp,
         receiveCount: message.receiveCount,
@@ -183,14 +178,11 @@ export class MessageQueue {
     return received;
   }
 
-  /**
-   * Deletes the message a receipt handle was issued for. Throws ReceiptHandleIsInvalid for a
-   * handle this queue could not have issued; returns false for a well-formed but outdated handle.
-   */
+  /** Deletes the message a receipt handle was issued for; false for an outdated handle or one of another queue. */
   delete(receiptHandle: string, now: number): boolean {
     this.expire(now);
     const decoded = decodeReceiptHandle(receiptHandle);
-    if (decoded === undefined || decoded.queueName !== this.config.name) throw receiptHandleIsInvalid(receiptHandle);
+    if (decoded === undefined || decoded.queueName !== this.config.name) return false;
     const message = this.messages.get(decoded.messageId);
     // AWS: an old receipt handle (the message was received again since, or is already gone) succeeds without deleting anything.
     if (message === undefined || message.receiptHandle !== receiptHandle) return false;
@@ -235,7 +227,7 @@ export class MessageQueue {
 
   private acceptDeadLetter(message: StoredMessage, sourceArn: string, now: number): void {
     this.expire(now);
-    // AWS: the message keeps its id, body, attributes, timestamps and receive count, and is visible at once in the dead-letter queue.
+    // AWS: the message keeps its id, body, timestamps and receive count, and is visible at once in the dead-letter queue.
     this.messages.set(message.messageId, {
       ...message,
       deadLetterQueueSourceArn: sourceArn,

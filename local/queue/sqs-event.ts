@@ -3,8 +3,7 @@
  * builds from a received message, and how it reads the function's response.
  */
 import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import type { StoredAttribute } from './md5';
-import type { ReceivedMessage } from './message-queue';
+import type { ReceivedMessage, StoredAttribute } from './message-queue';
 
 export interface RecordContext {
   readonly eventSourceARN: string;

@@ -11,7 +11,7 @@ import { listen, parseJsonObject, readText, sendJson } from '../shared/http-serv
 import { SqsError, internalError, serializationException, unknownOperation, unsupportedOperation } from './errors';
 import { SqsEventSourceMapping, validateEventSource, type EventSourceOptions } from './event-source-mapping';
 import { MessageQueue } from './message-queue';
-import { NOT_EMULATED, sqsOperations } from './operations';
+import { sqsOperations } from './operations';
 import { QueueRuntime } from './queue-runtime';
 import { MAX_VISIBILITY_TIMEOUT_SECONDS, isValidQueueName } from './validation';
 
@@ -33,7 +33,7 @@ export interface CreateQueueOptions {
 export interface SqsServer {
   /** `http://127.0.0.1:PORT` */
   readonly endpoint: string;
-  /** Creates a standard queue; creating it again with the same options returns it (CreateQueue is idempotent). */
+  /** Creates a standard queue. */
   createQueue(name: string, options?: CreateQueueOptions): LocalQueue;
   /** Attach a consumer like a Lambda event source mapping. */
   addEventSource(queueName: string, fn: FunctionConfig, options?: EventSourceOptions): void;
@@ -50,8 +50,6 @@ export interface SqsServerOptions {
   readonly host?: string;
   /** Default us-east-1. */
   readonly region?: string;
-  /** Default 000000000000. */
-  readonly accountId?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -73,20 +71,14 @@ const sendError = (response: ServerResponse, error: SqsError): void =>
     { 'x-amzn-query-error': `${error.queryCode};${error.fault}`, 'x-amzn-ErrorType': error.type },
   );
 
-const sameOptions = (a: CreateQueueOptions, b: CreateQueueOptions): boolean =>
-  (a.visibilityTimeoutSeconds ?? 30) === (b.visibilityTimeoutSeconds ?? 30) &&
-  a.maxReceiveCount === b.maxReceiveCount &&
-  a.deadLetterQueue === b.deadLetterQueue;
-
 /** Starts the endpoint; resolves once the port is bound. Queues are created through the returned object. */
 export async function startSqsServer(options: SqsServerOptions = {}): Promise<SqsServer> {
   const host = options.host ?? '127.0.0.1';
   const region = options.region ?? LOCAL_REGION;
-  const accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
   const log = options.log ?? (() => undefined);
-  const queues = new Map<string, { runtime: QueueRuntime; options: CreateQueueOptions; local: LocalQueue }>();
+  const queues = new Map<string, QueueRuntime>();
   const mappings: SqsEventSourceMapping[] = [];
-  const directory = { accountId, find: (name: string) => queues.get(name)?.runtime };
+  const directory = { accountId: LOCAL_ACCOUNT_ID, find: (name: string) => queues.get(name) };
   const operations = sqsOperations(directory, { senderId: LOCAL_SENDER_ID });
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -99,9 +91,11 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
         // Skipped AWS behaviour: the legacy query protocol (form-encoded Action=...) that older SDKs speak is not emulated.
         throw unknownOperation(typeof target === 'string' ? target : `${request.method} ${request.url}`);
       }
-      const name = target.startsWith('AmazonSQS.') ? target.slice('AmazonSQS.'.length) : undefined;
-      const operation = name === undefined ? undefined : operations[name];
-      if (operation === undefined) throw name !== undefined && NOT_EMULATED.has(name) ? unsupportedOperation(name) : unknownOperation(target);
+      if (!target.startsWith('AmazonSQS.')) throw unknownOperation(target);
+      const name = target.slice('AmazonSQS.'.length);
+      const operation = operations[name];
+      // Skipped AWS behaviour: every operation but SendMessage, SendMessageBatch and ReceiveMessage (queues come from createQueue).
+      if (operation === undefined) throw unsupportedOperation(name);
       // Skipped AWS behaviour: SigV4 signatures and IAM permissions are not checked; any credentials work.
       send(response, 200, await operation(parseJsonObject(body, (reason) => serializationException(`${reason}.`)), closed.signal));
     } catch (error) {
@@ -118,18 +112,12 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
   });
   const port = await listen(server, options.port ?? 0, host);
   const endpoint = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log(`Local SQS on ${endpoint} (region ${region}, account ${accountId})`);
+  log(`Local SQS on ${endpoint} (region ${region}, account ${LOCAL_ACCOUNT_ID})`);
 
   const createQueue = (name: string, queueOptions: CreateQueueOptions = {}): LocalQueue => {
     // Skipped AWS behaviour: FIFO queues (.fifo names, groups, deduplication) are not emulated.
-    if (name.endsWith('.fifo')) throw new Error(`FIFO queues are not emulated locally (${name})`);
-    if (!isValidQueueName(name)) throw new Error(`Invalid queue name "${name}": 1-80 alphanumerics, hyphens and underscores`);
-    const existing = queues.get(name);
-    if (existing !== undefined) {
-      // AWS: CreateQueue with the same name and attributes returns the existing queue; different attributes fail with QueueNameExists.
-      if (sameOptions(existing.options, queueOptions)) return existing.local;
-      throw new Error(`QueueNameExists: a queue named ${name} already exists with different attributes`);
-    }
+    if (!isValidQueueName(name)) throw new Error(`Invalid queue name "${name}": 1-80 alphanumerics, hyphens and underscores (no FIFO queues)`);
+    if (queues.has(name)) throw new Error(`A local queue named ${name} already exists`);
     // AWS: VisibilityTimeout defaults to 30 s and may be 0 to 12 hours.
     const visibilityTimeoutSeconds = queueOptions.visibilityTimeoutSeconds ?? 30;
     if (!Number.isInteger(visibilityTimeoutSeconds) || visibilityTimeoutSeconds < 0 || visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {
@@ -149,29 +137,28 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
     }
     const local: LocalQueue = {
       name,
-      url: `${endpoint}/${accountId}/${name}`,
-      arn: `arn:aws:sqs:${region}:${accountId}:${name}`,
+      url: `${endpoint}/${LOCAL_ACCOUNT_ID}/${name}`,
+      arn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${name}`,
     };
     let runtime: QueueRuntime | undefined;
     const queue = new MessageQueue({
-      ...local,
+      name,
+      arn: local.arn,
       visibilityTimeoutSeconds,
-      delaySeconds: 0,
       messageRetentionSeconds: DEFAULT_RETENTION_SECONDS,
-      createdAt: Date.now(),
-      ...(target === undefined || maxReceiveCount === undefined ? {} : { redrive: { deadLetterQueue: target.runtime.queue, maxReceiveCount } }),
+      ...(target === undefined || maxReceiveCount === undefined ? {} : { redrive: { deadLetterQueue: target.queue, maxReceiveCount } }),
       onMessagesAdded: () => runtime?.changed(),
     });
     runtime = new QueueRuntime(queue);
-    queues.set(name, { runtime, options: { ...queueOptions }, local });
+    queues.set(name, runtime);
     log(`[sqs] queue ${name}: ${local.url}`);
     return local;
   };
 
   const queueNamed = (name: string): QueueRuntime => {
-    const entry = queues.get(name);
-    if (entry === undefined) throw new Error(`No local queue named ${name}`);
-    return entry.runtime;
+    const runtime = queues.get(name);
+    if (runtime === undefined) throw new Error(`No local queue named ${name}`);
+    return runtime;
   };
 
   let stopping: Promise<void> | undefined;
@@ -179,7 +166,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
     // Consumers first, while the endpoint still answers: in-flight invocations may send messages.
     await Promise.all(mappings.map((mapping) => mapping.stop()));
     // Releases long polls; they answer with no messages.
-    for (const { runtime } of queues.values()) runtime.close();
+    for (const runtime of queues.values()) runtime.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await Promise.allSettled([...inFlight]);

@@ -3,15 +3,7 @@
  * override) and consumed through event source mappings with capturing handlers.
  */
 import { createHash } from 'node:crypto';
-import {
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-  SendMessageBatchCommand,
-  SendMessageCommand,
-} from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { FunctionConfig, LambdaHandler } from '../../../local/lambda/invoke';
 import { type LocalQueue, type SqsServer, startSqsServer } from '../../../local/queue/sqs-server';
@@ -68,6 +60,7 @@ beforeAll(async () => {
   queues.doomed = server.createQueue('doomed', { visibilityTimeoutSeconds: 1, maxReceiveCount: 2, deadLetterQueue: 'doomed-dlq' });
   queues.plain = server.createQueue('plain');
   queues.windowed = server.createQueue('windowed');
+  queues.receiving = server.createQueue('receiving');
   server.addEventSource('delayed', delayed.config);
   server.addEventSource('flaky', flaky.config);
   server.addEventSource('partial', partial.config, { reportBatchItemFailures: true });
@@ -180,34 +173,25 @@ describe('function errors and redelivery', () => {
 
     expect(server.depth('doomed')).toBe(0);
     expect(doomed.invocations.map((invocation) => invocation.event.Records[0].attributes.ApproximateReceiveCount)).toEqual(['1', '2']);
-    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.doomedDlq.url, MessageSystemAttributeNames: ['All'] }));
-    expect(received.Messages?.map((message) => [message.MessageId, message.Body, message.Attributes?.DeadLetterQueueSourceArn])).toEqual([
-      [sent.MessageId, 'poison', queues.doomed.arn],
-    ]);
+    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.doomedDlq.url }));
+    expect(received.Messages?.map((message) => [message.MessageId, message.Body])).toEqual([[sent.MessageId, 'poison']]);
   });
 });
 
-describe('the queue API', () => {
-  it('receives, hides, counts and deletes messages', async () => {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'plain' }));
-    expect(QueueUrl).toBe(`${server.endpoint}/000000000000/plain`);
-    await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 })).then((drained) =>
-      Promise.all((drained.Messages ?? []).map((message) => sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle })))),
-    );
+describe('the queue API the adapters and tests use', () => {
+  it('hands a received message to no other receive while it is in flight', async () => {
+    const QueueUrl = queues.receiving.url;
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'one' }));
     await sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: 'two' }));
 
-    const counted = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
-    const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
-    const afterReceive = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: received.Messages?.[0].ReceiptHandle }));
+    const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl }));
+    const rest = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
+    const none = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10 }));
 
-    expect(counted.Attributes).toEqual({ ApproximateNumberOfMessages: '2' });
-    expect(received.Messages?.map((message) => message.Body)).toEqual(['one']);
-    expect(afterReceive.Attributes).toEqual({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '1' });
-    expect(server.depth('plain')).toBe(1);
+    expect(first.Messages?.map((message) => message.Body)).toEqual(['one']);
+    expect(rest.Messages?.map((message) => message.Body)).toEqual(['two']);
+    expect(none.Messages).toBeUndefined();
+    expect(server.depth('receiving')).toBe(2);
   });
 
   it('answers a long poll as soon as a message arrives', async () => {
@@ -226,7 +210,6 @@ describe('the queue API', () => {
     await expect(sqs.send(new SendMessageCommand({ QueueUrl: `${server.endpoint}/000000000000/nope`, MessageBody: 'x' }))).rejects.toThrow(
       expect.objectContaining({ name: 'QueueDoesNotExist' }),
     );
-    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'nope' }))).rejects.toThrow(expect.objectContaining({ name: 'QueueDoesNotExist' }));
   });
 
   it('rejects DelaySeconds above 900 with InvalidParameterValue and stores nothing', async () => {
@@ -236,5 +219,27 @@ describe('the queue API', () => {
       expect.objectContaining({ name: 'InvalidParameterValue' }),
     );
     expect(server.depth('plain')).toBe(depth);
+  });
+
+  it('fails an invalid batch entry on its own and sends the others', async () => {
+    const depth = server.depth('plain');
+
+    const sent = await sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queues.plain.url,
+        Entries: [
+          { Id: 'ok', MessageBody: 'fine' },
+          { Id: 'late', MessageBody: 'too late', DelaySeconds: 901 },
+        ],
+      }),
+    );
+
+    expect(sent.Successful?.map((entry) => entry.Id)).toEqual(['ok']);
+    expect(sent.Failed).toEqual([expect.objectContaining({ Id: 'late', SenderFault: true, Code: 'InvalidParameterValue' })]);
+    expect(server.depth('plain')).toBe(depth + 1);
+  });
+
+  it('answers an operation it does not emulate with UnsupportedOperation', async () => {
+    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'plain' }))).rejects.toThrow(expect.objectContaining({ name: 'UnsupportedOperation' }));
   });
 });
