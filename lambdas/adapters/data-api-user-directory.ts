@@ -56,6 +56,16 @@ export class DataApiUserDirectory implements UserDirectory, LastSeenStore {
     return row === undefined ? null : { ...toUser(row), passwordHash: fieldString(row[4]) ?? '' };
   }
 
+  async replacePasswordHash(id: string, current: string, replacement: string): Promise<boolean> {
+    if (!isUserId(id)) return false;
+    const rows = await this.db.query('UPDATE users SET password_hash = :replacement WHERE id = :id AND password_hash = :current RETURNING id', {
+      id: Number(id),
+      current,
+      replacement,
+    });
+    return rows.length === 1;
+  }
+
   async findById(id: string): Promise<UserRecord | null> {
     if (!isUserId(id)) return null;
     const [row] = await this.db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = :id`, { id: Number(id) });

@@ -9,7 +9,8 @@ interface ScryptCost {
 
 /**
  * OWASP's scrypt floor: N=2^17, r=8, p=1 (128 MiB of memory per hash). Hashes made at the earlier
- * N=2^15 still verify: each stored hash carries its own parameters.
+ * N=2^15 still verify (each stored hash carries its own parameters) and are re-hashed at the next
+ * successful log-in (`needsRehash`).
  */
 export const DEFAULT_COST: ScryptCost = { N: 2 ** 17, r: 8, p: 1 };
 const KEY_LENGTH = 32;
@@ -34,6 +35,11 @@ export class ScryptPasswordHasher implements PasswordHasher {
     const key = await derive(password, salt, this.cost);
     const { N, r, p } = this.cost;
     return ['scrypt', N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
+  }
+
+  needsRehash(stored: string): boolean {
+    const [scheme, N, r, p] = stored.split('$');
+    return scheme !== 'scrypt' || Number(N) !== this.cost.N || Number(r) !== this.cost.r || Number(p) !== this.cost.p;
   }
 
   async verify(password: string, stored: string): Promise<boolean> {

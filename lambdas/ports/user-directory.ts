@@ -27,6 +27,12 @@ export interface UserDirectory {
   /** @throws NameTakenError when the name exists case-insensitively. */
   create(name: string, passwordHash: string): Promise<User>;
   findCredentials(name: string): Promise<Credentials | null>;
+  /**
+   * Compare-and-set of a user's password hash (a re-hash at a higher cost): replaces it only while
+   * it is still `current`, so a hash that changed since it was read is kept.
+   * @returns whether it was replaced.
+   */
+  replacePasswordHash(id: string, current: string, replacement: string): Promise<boolean>;
   findById(id: string): Promise<UserRecord | null>;
   /** Known users among `ids`, in no particular order; unknown ids are left out. */
   findMany(ids: readonly string[]): Promise<UserRecord[]>;

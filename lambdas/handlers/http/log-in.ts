@@ -8,6 +8,7 @@ import { userDirectory } from '../../shared/dependencies/database';
 import { logInLimiter } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { logger } from '../../shared/logger';
+import type { Credentials } from '../../ports';
 import { userJson } from './present';
 import { observability } from '../../middleware/observability';
 
@@ -17,6 +18,20 @@ import { observability } from '../../middleware/observability';
  */
 const decoyHash = passwordHasher().hash('decoy password, never matches');
 decoyHash.catch(() => undefined);
+
+/**
+ * A hash made at an older, cheaper cost is replaced by one at today's, now that the password is
+ * known. Best effort: if it cannot be stored, the next log-in tries again.
+ */
+const upgradeHash = async (credentials: Credentials, password: string): Promise<void> => {
+  if (!passwordHasher().needsRehash(credentials.passwordHash)) return;
+  try {
+    const replacement = await passwordHasher().hash(password);
+    await userDirectory().replacePasswordHash(credentials.id, credentials.passwordHash, replacement);
+  } catch (error) {
+    logger.warn('password hash not upgraded', { error: (error as Error).message });
+  }
+};
 
 /** Best effort: if the uncount fails, the attempt stays counted, which only errs on the safe side. */
 const giveBack = (admission: Admission): Promise<void> =>
@@ -31,6 +46,7 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
     const credentials = canonical === null ? null : await userDirectory().findCredentials(canonical);
     const valid = await passwordHasher().verify(password, credentials?.passwordHash ?? (await decoyHash));
     if (credentials === null || !valid) throw new InvalidCredentialsError('Wrong name or password');
+    await upgradeHash(credentials, password);
     const { passwordHash: _hash, ...user } = credentials;
     const { token, expiresAt } = await tokenService().issue(user);
     await giveBack(admission);

@@ -24,6 +24,12 @@ describe('ScryptPasswordHasher', () => {
     await expect(hasher.verify('pa55word!', stronger)).resolves.toBe(true);
   });
 
+  it('asks for a re-hash of hashes made at a cost other than its own, and only those', async () => {
+    const weaker = await new ScryptPasswordHasher({ N: 2 ** 9, r: 8, p: 1 }).hash('pa55word!');
+
+    expect([hasher.needsRehash(weaker), hasher.needsRehash(await hasher.hash('pa55word!')), hasher.needsRehash('md5$abc')]).toEqual([true, false, true]);
+  });
+
   it('refuses a malformed stored hash instead of throwing', async () => {
     await expect(hasher.verify('anything', 'md5$abc')).resolves.toBe(false);
   });

@@ -8,8 +8,15 @@ import { lambdaContext } from '../../helpers/lambda-context';
 
 const admit = jest.fn();
 const findCredentials = jest.fn();
+const replacePasswordHash = jest.fn();
 jest.mock('../../../lambdas/shared/dependencies/presence-table', () => ({ logInLimiter: () => ({ admit }) }));
-jest.mock('../../../lambdas/shared/dependencies/database', () => ({ userDirectory: () => ({ findCredentials }) }));
+jest.mock('../../../lambdas/shared/dependencies/database', () => ({ userDirectory: () => ({ findCredentials, replacePasswordHash }) }));
+// The service's current cost, cheap here: hashes made at N=2^10 are "old" ones it re-hashes.
+jest.mock('../../../lambdas/shared/dependencies/core', () => {
+  const { ScryptPasswordHasher } = jest.requireActual('../../../lambdas/adapters/scrypt-password-hasher');
+  const current = new ScryptPasswordHasher({ N: 2 ** 11, r: 8, p: 1 });
+  return { passwordHasher: () => current };
+});
 jest.mock('../../../lambdas/shared/dependencies/tokens', () => ({
   tokenService: () => ({ issue: async () => ({ token: 'a.b.c', expiresAt: 1_900_000_000_000 }) }),
 }));
@@ -27,6 +34,7 @@ let giveBack: jest.Mock;
 beforeEach(async () => {
   giveBack = jest.fn().mockResolvedValue(undefined);
   admit.mockReset().mockResolvedValue({ giveBack });
+  replacePasswordHash.mockReset().mockResolvedValue(true);
   findCredentials.mockReset().mockResolvedValue({ id: '1', name: 'alice', createdAt: 0, passwordHash: await cheap.hash('correct horse') });
 });
 
@@ -61,6 +69,34 @@ it('gives the attempt back when the user database fails, and answers 500', async
 
 it('still logs in when giving the attempt back fails', async () => {
   giveBack.mockRejectedValue(new Error('ECONNREFUSED'));
+
+  const result = await logIn('correct horse');
+
+  expect(result.statusCode).toBe(200);
+});
+
+it('re-hashes a password stored at an older cost on a successful log-in, replacing exactly that hash', async () => {
+  const { passwordHash: old } = await findCredentials();
+  findCredentials.mockResolvedValue({ id: '1', name: 'alice', createdAt: 0, passwordHash: old });
+
+  const result = await logIn('correct horse');
+
+  expect(result.statusCode).toBe(200);
+  expect(replacePasswordHash).toHaveBeenCalledWith('1', old, expect.stringMatching(/^scrypt\$2048\$8\$1\$/));
+  const [, , upgraded] = replacePasswordHash.mock.calls[0];
+  await expect(new ScryptPasswordHasher().verify('correct horse', upgraded)).resolves.toBe(true);
+});
+
+it('re-hashes nothing after a wrong password, or when the hash is already at the current cost', async () => {
+  await logIn('wrong horse');
+  findCredentials.mockResolvedValue({ id: '1', name: 'alice', createdAt: 0, passwordHash: await new ScryptPasswordHasher({ N: 2 ** 11, r: 8, p: 1 }).hash('correct horse') });
+  await logIn('correct horse');
+
+  expect(replacePasswordHash).not.toHaveBeenCalled();
+});
+
+it('still logs in when the re-hash cannot be stored', async () => {
+  replacePasswordHash.mockRejectedValue(Object.assign(new Error('Communications link failure'), { name: 'DatabaseErrorException' }));
 
   const result = await logIn('correct horse');
 
