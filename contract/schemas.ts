@@ -46,7 +46,7 @@ export const idListSchema = (field = 'userIds') =>
     v.transform((ids) => [...new Set(ids)]),
   );
 
-/** The sign-up rule for names; log-in and its limit also key on it (lambdas/domain/validation.ts canonicalName). */
+/** The sign-up rule for names; log-in and its limit also key on it (validation.ts canonicalName). */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
 export const NameSchema = v.pipe(v.string(NAME_MESSAGE), v.regex(NAME_PATTERN, NAME_MESSAGE), v.description('3-32 characters of A-Z a-z 0-9 _ . -; unique ignoring case'));
 export const PasswordSchema = v.pipe(v.string(PASSWORD_MESSAGE), ...codePoints(8, 128, PASSWORD_MESSAGE), v.description('8-128 characters'));

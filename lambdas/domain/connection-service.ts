@@ -5,7 +5,7 @@
 import { type PresenceChange, type PresenceState, type PresenceView, type Status, closeLease, closeLeaseIfUnrenewed, isLive, openLease, renewLease, setManualStatus } from './presence';
 import type { PresenceService } from './presence-service';
 import type { Clock, ConnectionRegistry, GraceTimer, PresenceStore, UserDirectory } from '../ports';
-import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from './protocol';
+import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../contract/protocol';
 
 export interface SubscribeResult {
   readonly presences: readonly PresenceView[];

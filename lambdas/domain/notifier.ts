@@ -16,7 +16,7 @@
  *   neither be queued for retry nor its connection closed.
  */
 import { forEachLimited } from './concurrency';
-import { changeJson } from './protocol';
+import { changeJson } from './present';
 import { type BackoffPolicy, backoffDelay } from './retry';
 import type {
   ConnectionGateway,

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { DEFAULTS, ENV } from '../../shared/environment';
-import type { ConfigReply } from '../../domain/protocol';
+import type { ConfigReply } from '../../../contract/protocol';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
 import { numberEnv, requireEnv } from '../../shared/config';
 import { heartbeatSeconds, once } from '../../shared/dependencies/core';

@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { UnauthorizedError } from '../../domain/errors';
-import { type MeReply, presenceJson } from '../../domain/protocol';
+import type { MeReply } from '../../../contract/protocol';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService, presenceStore } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { userJson } from './present';
+import { presenceJson, userJson } from '../../domain/present';
 import { observability } from '../../middleware/observability';
 
 /**

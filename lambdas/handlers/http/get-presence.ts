@@ -1,6 +1,6 @@
 import middy from '@middy/core';
-import { presenceJson } from '../../domain/protocol';
-import { parseIdList } from '../../domain/validation';
+import { presenceJson } from '../../domain/present';
+import { parseIdList } from '../../../contract/validation';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';

@@ -1,12 +1,11 @@
 import middy from '@middy/core';
 import { NotFoundError } from '../../domain/errors';
-import { presenceJson } from '../../domain/protocol';
-import { parseIdParam } from '../../domain/validation';
+import { parseIdParam } from '../../../contract/validation';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { userJson } from './present';
+import { presenceJson, userJson } from '../../domain/present';
 import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {

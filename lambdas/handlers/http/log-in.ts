@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { InvalidCredentialsError } from '../../domain/errors';
 import { type Admission, impossibleNameKey } from '../../domain/log-in-limit';
-import { canonicalName, parseJsonBody, parseLogin } from '../../domain/validation';
+import { canonicalName, parseJsonBody, parseLogin } from '../../../contract/validation';
 import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
 import { passwordHasher } from '../../shared/dependencies/core';
 import { userDirectory } from '../../shared/dependencies/database';
@@ -9,7 +9,7 @@ import { logInLimiter } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { logger } from '../../shared/logger';
 import type { Credentials } from '../../ports';
-import { userJson } from './present';
+import { userJson } from '../../domain/present';
 import { observability } from '../../middleware/observability';
 
 /**

@@ -1,11 +1,10 @@
 import middy from '@middy/core';
-import { presenceJson } from '../../domain/protocol';
-import { parseSearchQuery } from '../../domain/validation';
+import { parseSearchQuery } from '../../../contract/validation';
 import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { userJson } from './present';
+import { presenceJson, userJson } from '../../domain/present';
 import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {

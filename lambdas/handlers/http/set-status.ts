@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { setManualStatus } from '../../domain/presence';
-import { parseJsonBody, parseStatus } from '../../domain/validation';
+import { parseJsonBody, parseStatus } from '../../../contract/validation';
 import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { knownUsers } from '../../shared/dependencies/database';

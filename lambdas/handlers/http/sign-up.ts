@@ -1,10 +1,10 @@
 import middy from '@middy/core';
-import { parseAccount, parseJsonBody } from '../../domain/validation';
+import { parseAccount, parseJsonBody } from '../../../contract/validation';
 import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
 import { passwordHasher } from '../../shared/dependencies/core';
 import { userDirectory } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { userJson } from './present';
+import { userJson } from '../../domain/present';
 import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {

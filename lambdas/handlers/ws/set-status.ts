@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
-import { parseClientFrame } from '../../domain/validation';
+import { parseClientFrame } from '../../../contract/validation';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
-import { presenceJson } from '../../domain/protocol';
-import { parseClientFrame } from '../../domain/validation';
+import { presenceJson } from '../../domain/present';
+import { parseClientFrame } from '../../../contract/validation';
 import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { userDirectory } from '../../shared/dependencies/database';

@@ -1,6 +1,6 @@
-import { InvalidRequestError } from '../../../lambdas/domain/errors';
-import { requestIdOf } from '../../../lambdas/domain/protocol';
-import { parseClientFrame } from '../../../lambdas/domain/validation';
+import { InvalidRequestError } from '../../lambdas/domain/errors';
+import { requestIdOf } from '../../contract/protocol';
+import { parseClientFrame } from '../../contract/validation';
 
 describe('parseClientFrame', () => {
   it('parses a subscribe, collapsing duplicate ids and keeping the requestId', () => {

@@ -1,12 +1,11 @@
 /**
  * The messages of the public contract (HTTP bodies and WebSocket frames) on the server side: their
- * types, inferred from the one schema source (contract/schemas.ts), and how domain values become
- * wire objects. No schema library here: handlers that only answer (notify, sweep, connect...) do
- * not bundle it; parsing is in validation.ts.
+ * types, inferred from the one schema source (schemas.ts), and the wire's own rules (times, frame
+ * objects, request ids). No schema library here: handlers that only answer (notify, sweep,
+ * connect...) do not bundle it; parsing is in validation.ts, domain values become wire objects in
+ * lambdas/domain/present.ts.
  */
-import { MAX_REQUEST_ID_LENGTH } from '../../contract/limits';
-import type { PresenceChangeJson, PresenceJson } from '../../contract/schemas';
-import type { PresenceChange, PresenceView } from './presence';
+import { MAX_REQUEST_ID_LENGTH } from './limits';
 
 export type {
   ClientAction,
@@ -22,24 +21,14 @@ export type {
   Session,
   UserJson,
   UserWithPresence,
-} from '../../contract/schemas';
-export type { Config as ConfigReply, Me as MeReply } from '../../contract/schemas';
-export { MAX_FRAME_BYTES, MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../contract/limits';
+} from './schemas';
+export type { Config as ConfigReply, Me as MeReply } from './schemas';
+export { MAX_FRAME_BYTES, MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from './limits';
 
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export const iso = (ms: number): string => new Date(ms).toISOString();
-
-/** A reader's view as the contract's Presence object. */
-export const presenceJson = (view: PresenceView): PresenceJson => ({
-  userId: view.userId,
-  status: view.status,
-  lastSeen: view.lastSeen === null ? null : iso(view.lastSeen),
-});
-
-/** A decided change as it is pushed in `presence` events. */
-export const changeJson = (change: PresenceChange): PresenceChangeJson => ({ ...presenceJson(change), changedAt: iso(change.changedAt) });
 
 /** The frame as JSON, when it is a JSON object; otherwise null. */
 export const parseFrameObject = (body: string | undefined): Record<string, unknown> | null => {

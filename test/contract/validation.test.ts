@@ -1,6 +1,6 @@
-import { InvalidRequestError } from '../../../lambdas/domain/errors';
-import { isUserId } from '../../../lambdas/domain/user-id';
-import { parseAccount, parseIdList, parseIdParam, parseJsonBody, parseSearchQuery, parseStatus } from '../../../lambdas/domain/validation';
+import { InvalidRequestError } from '../../lambdas/domain/errors';
+import { isUserId } from '../../lambdas/domain/user-id';
+import { parseAccount, parseIdList, parseIdParam, parseJsonBody, parseSearchQuery, parseStatus } from '../../contract/validation';
 
 describe('parseAccount', () => {
   it.each(['ab', 'a'.repeat(33), 'al ice', 'alice!', 'ålice', ''])('refuses the name %j', (name) => {

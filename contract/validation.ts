@@ -1,9 +1,10 @@
 /**
- * Input rules of the public contract: the schemas of contract/schemas.ts applied to HTTP bodies,
+ * Input rules of the public contract: the schemas of schemas.ts applied to HTTP bodies,
  * query strings and WebSocket frames, returning the parsed value or throwing InvalidRequestError
  * with a message a client developer can act on.
  */
 import * as v from 'valibot';
+import { InvalidRequestError } from '../lambdas/domain/errors';
 import {
   ClientFrameSchema,
   IdParamSchema,
@@ -13,10 +14,9 @@ import {
   PresenceQuerySchema,
   SearchQuerySchema,
   SignUpBodySchema,
+  type Status,
   StatusSchema,
-} from '../../contract/schemas';
-import { InvalidRequestError } from './errors';
-import type { Status } from './presence';
+} from './schemas';
 import { isObject, parseFrameObject } from './protocol';
 
 /** The value `schema` makes of `input`, or InvalidRequestError with the contract's message for the first thing wrong. */
