@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, safeDecode } from '../../shared/http-server';
+import { isWellFormedConnectionId } from './ids';
 
 /** What the management API needs from one open connection of the WebSocket emulation. */
 export interface ManagedConnection {
@@ -34,11 +35,6 @@ export interface ConnectionsApiOptions {
 export const MAX_POST_BYTES = 128 * 1024;
 // AWS: a post to a client whose buffer is full is refused with 429 LimitExceededException; locally "full" is over 128 KB unread.
 export const MAX_CLIENT_BUFFER_BYTES = 128 * 1024;
-
-// AWS: connection ids look like `GgCJcFJGoAMCJ8w=` (16 chars of the base64 alphabet ending in `=`); anything else is malformed.
-const CONNECTION_ID = /^[A-Za-z0-9+/_-]{15}=$/;
-
-export const isWellFormedConnectionId = (id: string): boolean => CONNECTION_ID.test(id);
 
 // AWS: the API's host serves `/{stage}/@connections/{id}`; SDKs may send `@` percent-encoded.
 const PATH = /^\/([^/]+)\/(?:@|%40)connections\/([^/]+)$/i;

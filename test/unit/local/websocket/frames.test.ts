@@ -1,4 +1,4 @@
-import { frameSizeWatcher } from '../../../local/api-gateway/websocket';
+import { frameSizeWatcher } from '../../../../local/api-gateway/websocket/frames';
 
 /** A masked client frame (RFC 6455 §5.2) with a payload of `length` bytes. */
 const frame = (length: number, fin = true): Buffer => {

@@ -6,8 +6,8 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiGatewayManagementApiClient, LimitExceededException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ApiGatewayConnectionGateway } from '../../../lambdas/adapters/api-gateway-connection-gateway';
-import { type ManagedConnection, handleConnectionsRequest } from '../../../local/api-gateway/websocket/connections-api';
+import { ApiGatewayConnectionGateway } from '../../../../lambdas/adapters/api-gateway-connection-gateway';
+import { type ManagedConnection, handleConnectionsRequest } from '../../../../local/api-gateway/websocket/connections-api';
 
 const ID = 'GgCJcFJGoAMCJ8w=';
 let server: Server;

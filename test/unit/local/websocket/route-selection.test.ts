@@ -2,7 +2,7 @@
  * WebSocket route selection as API Gateway documents it (WSM-01): exact, case-sensitive match of the
  * evaluated route selection expression, `$default` for everything else.
  */
-import { evaluateRouteSelectionExpression, selectRoute } from '../../../local/api-gateway/websocket';
+import { evaluateRouteSelectionExpression, selectRoute } from '../../../../local/api-gateway/websocket/route-selection';
 
 const ACTION = '$request.body.action';
 const withDefault = new Set(['heartbeat', 'subscribe', '5', 'true', '[a, b]', '$default']);
