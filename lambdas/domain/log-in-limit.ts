@@ -11,9 +11,9 @@ import { RateLimitedError } from './errors';
 import type { AttemptCounter } from '../ports';
 
 export interface LogInLimits {
-  /** Attempts per name and client address per window. */
+  /** Attempts per name and client address in any window-long span. */
   readonly perAddress: number;
-  /** Attempts per name across all addresses per window. */
+  /** Attempts per name across all addresses in any window-long span. */
   readonly perName: number;
 }
 

@@ -2,7 +2,7 @@
 export type Taken =
   | {
       readonly allowed: true;
-      /** Uncounts the attempt, in the window it was counted in (e.g. a log-in that succeeded is no failure). */
+      /** Uncounts the attempt (e.g. a log-in that succeeded is no failure). */
       readonly giveBack: () => Promise<void>;
     }
   | {
@@ -11,10 +11,10 @@ export type Taken =
       readonly retryAfterMs: number;
     };
 
-/** Counts attempts per key in 15-minute-style windows (e.g. log-ins per name and address). */
+/** Counts attempts per key over a sliding window (e.g. log-ins per name and address in any 15 minutes). */
 export interface AttemptCounter {
   /**
-   * Counts one attempt for `key` if fewer than `limit` are counted in the current window: the
+   * Counts one attempt for `key` if fewer than `limit` were counted in the last window-long span: the
    * check and the count are one atomic step, so parallel callers can never pass it together.
    */
   take(key: string, limit: number): Promise<Taken>;

@@ -1,6 +1,7 @@
 /**
- * The log-in attempt counter against DynamoDB Local: its conditional ADD really is one atomic
- * step, so parallel takes never pass the limit together.
+ * The log-in attempt counter against DynamoDB Local: a sliding window (at most `limit` attempts in
+ * any window-long span, not per fixed window, which let twice the limit through across a window's
+ * edge), whose check and count are one atomic step, so parallel takes never pass the limit together.
  */
 import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -16,8 +17,17 @@ let doc: DynamoDBDocumentClient;
 let now: number;
 
 const counter = (tableName = TABLE) => new DynamoDbAttemptCounter(doc, tableName, { prefix: 'test', windowMs: WINDOW_MS, clock: () => now });
-const attemptsOf = async (key: string, at: number) =>
-  (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `RL#test#${key}`, sk: String(Math.floor(at / WINDOW_MS)) } }))).Item?.attempts;
+const takeMany = async (key: string, limit: number, count: number) => {
+  const results = [];
+  for (let i = 0; i < count; i += 1) results.push(await counter().take(key, limit));
+  return results;
+};
+const allowed = (results: readonly { allowed: boolean }[]) => results.filter((taken) => taken.allowed).length;
+/** The attempts the store holds for `key` (their moments), whatever the layout. */
+const storedAttempts = async (key: string): Promise<number> => {
+  const { Item } = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `RL#test#${key}`, sk: 'attempts' }, ConsistentRead: true }));
+  return (Item?.at as number[] | undefined)?.length ?? 0;
+};
 
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal();
@@ -31,41 +41,62 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  now = 1_800_000_000_000 + 60_000;
+  // One minute into a 15-minute window of the clock, as the old fixed windows counted them.
+  now = Math.floor(1_800_000_000_000 / WINDOW_MS) * WINDOW_MS + 60_000;
 });
 
 it('lets exactly the limit through when 40 takes arrive at once, and counts no refused one', async () => {
   const results = await Promise.all(Array.from({ length: 40 }, () => counter().take('parallel', 10)));
 
-  expect(results.filter((taken) => taken.allowed)).toHaveLength(10);
-  expect(await attemptsOf('parallel', now)).toBe(10);
+  expect(allowed(results)).toBe(10);
+  expect(await storedAttempts('parallel')).toBe(10);
 });
 
-it('says how long until the window ends', async () => {
-  for (let i = 0; i < 2; i += 1) await counter().take('wait', 2);
+it('lets no more than the limit through in any window-long span, also across the edge of a clock window', async () => {
+  now += WINDOW_MS - 61_000; // one second before the old fixed window ended
+  const before = await takeMany('edge', 10, 10);
+  now += 2_000; // one second after
+
+  const after = await takeMany('edge', 10, 10);
+
+  expect([allowed(before), allowed(after)]).toEqual([10, 0]);
+});
+
+it('says how long until the oldest attempt leaves the window', async () => {
+  await counter().take('wait', 2);
+  now += 5_000;
+  await counter().take('wait', 2);
+  now += 1_000;
 
   const refused = await counter().take('wait', 2);
 
-  expect(refused).toEqual({ allowed: false, retryAfterMs: WINDOW_MS - 60_000 });
+  expect(refused).toEqual({ allowed: false, retryAfterMs: WINDOW_MS - 6_000 });
 });
 
-it('starts afresh in the next window', async () => {
-  for (let i = 0; i < 2; i += 1) await counter().take('next', 2);
-  now += WINDOW_MS;
+it('has room for one more as soon as the oldest attempt is a window old, and only one', async () => {
+  await counter().take('slide', 2);
+  now += 5_000;
+  await counter().take('slide', 2);
+  now += WINDOW_MS - 5_000;
 
-  expect((await counter().take('next', 2)).allowed).toBe(true);
+  const results = await Promise.all(Array.from({ length: 10 }, () => counter().take('slide', 2)));
+
+  expect(allowed(results)).toBe(1);
+  expect(await storedAttempts('slide')).toBe(2);
 });
 
-it('gives an attempt back in the window it was taken in, even after that window ended', async () => {
-  const taken = await counter().take('back', 5);
-  const takenAt = now;
-  await counter().take('back', 5);
-  now += WINDOW_MS;
-  await counter().take('back', 5);
+it('gives back exactly the attempt it counted, even after others were counted', async () => {
+  const first = await counter().take('back', 3);
+  now += 1_000;
+  await counter().take('back', 3);
+  await counter().take('back', 3);
 
-  if (taken.allowed) await taken.giveBack();
+  if (first.allowed) await first.giveBack();
+  if (first.allowed) await first.giveBack();
 
-  expect([await attemptsOf('back', takenAt), await attemptsOf('back', now)]).toEqual([1, 1]);
+  expect(await storedAttempts('back')).toBe(2);
+  now += WINDOW_MS - 500; // the first would have left the window by now anyway; the others not
+  expect(allowed(await takeMany('back', 3, 2))).toBe(1);
 });
 
 it('fails with the store error when the table is unreachable', async () => {

@@ -7,6 +7,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDbAttemptCounter } from '../../../lambdas/adapters/dynamodb-attempt-counter';
 import { DynamoDbConnectionRegistry, connectionKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbPresenceStore, userKey } from '../../../lambdas/adapters/dynamodb-presence-store';
 import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
@@ -67,3 +68,21 @@ it.each([
 
   expect(ddb.commandCalls(UpdateCommand).length).toBeLessThanOrEqual(20);
 }, 60_000);
+
+it('gives up on a log-in attempt counter whose full list keeps changing, after a bounded number of compare-and-sets', async () => {
+  const window = 15 * 60_000;
+  let round = 0;
+  // Every call loses: the list it saw is replaced by another full one with a moment just expired.
+  ddb.on(UpdateCommand).callsFake(() => {
+    round += 1;
+    throw new ConditionalCheckFailedException({
+      message: 'The conditional request failed',
+      $metadata: {},
+      Item: { at: { L: [{ N: String(1_000 - window - round) }, { N: '2000' }] } },
+    });
+  });
+  const counter = new DynamoDbAttemptCounter(doc, TABLE, { prefix: 'login', windowMs: window, clock: () => 1_000 });
+
+  await expect(counter.take('alice', 2)).rejects.toThrow(/kept changing/);
+  expect(ddb.commandCalls(UpdateCommand).length).toBeLessThanOrEqual(8);
+});
