@@ -68,4 +68,23 @@ describe('JwtTokenService', () => {
   it('refuses garbage', async () => {
     await expect(service().verify('not.a.jwt')).rejects.toThrow(UnauthorizedError);
   });
+
+  it.each([
+    ['no name', { name: undefined }],
+    ['a name that is not text', { name: 42 }],
+    ['no issue time', { iat: undefined }],
+  ])('refuses a token signed with the right key but with %s', async (_case, overrides) => {
+    const token = await new SignJWT(claims(overrides)).setProtectedHeader({ alg: 'HS256' }).sign(key);
+
+    await expect(service().verify(token)).rejects.toThrow(UnauthorizedError);
+  });
+
+  it('fails as the key store failed, not as a refused token (a 500, not the 401 that tells a client its token is dead), when the signing key cannot be read', async () => {
+    const outage = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const { token } = await service().issue(user);
+    const unreadable = new JwtTokenService(() => Promise.reject(outage), { ttlSeconds: 3600, clock: () => T0 });
+
+    await expect(unreadable.verify(token)).rejects.toBe(outage);
+    await expect(unreadable.issue(user)).rejects.toBe(outage);
+  });
 });
