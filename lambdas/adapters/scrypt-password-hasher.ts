@@ -23,6 +23,10 @@ const derive = (password: string, salt: Buffer, cost: ScryptCost): Promise<Buffe
     );
   });
 
+/** Parameters scrypt accepts: N a power of two above 1, r and p positive integers. */
+const isCost = ({ N, r, p }: ScryptCost): boolean =>
+  N > 1 && Number.isInteger(Math.log2(N)) && Number.isSafeInteger(r) && r > 0 && Number.isSafeInteger(p) && p > 0;
+
 /**
  * Memory-hard password hashing with node:crypto scrypt. The stored form carries its parameters
  * (`scrypt$N$r$p$salt$hash`), so the cost can be raised later without breaking old hashes.
@@ -44,9 +48,10 @@ export class ScryptPasswordHasher implements PasswordHasher {
 
   async verify(password: string, stored: string): Promise<boolean> {
     const [scheme, N, r, p, salt, hash] = stored.split('$');
-    if (scheme !== 'scrypt' || salt === undefined || hash === undefined) return false;
+    const cost = { N: Number(N), r: Number(r), p: Number(p) };
+    if (scheme !== 'scrypt' || salt === undefined || hash === undefined || !isCost(cost)) return false;
     const expected = Buffer.from(hash, 'base64url');
-    const key = await derive(password, Buffer.from(salt, 'base64url'), { N: Number(N), r: Number(r), p: Number(p) });
+    const key = await derive(password, Buffer.from(salt, 'base64url'), cost);
     return key.length === expected.length && timingSafeEqual(key, expected);
   }
 }

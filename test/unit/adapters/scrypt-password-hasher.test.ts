@@ -33,6 +33,14 @@ describe('ScryptPasswordHasher', () => {
   it('refuses a malformed stored hash instead of throwing', async () => {
     await expect(hasher.verify('anything', 'md5$abc')).resolves.toBe(false);
   });
+
+  it.each([
+    ['a cost that is not a number', 'scrypt$abc$8$1$c2FsdA$aGFzaA'],
+    ['N not a power of two', 'scrypt$1000$8$1$c2FsdA$aGFzaA'],
+    ['r of zero', 'scrypt$1024$0$1$c2FsdA$aGFzaA'],
+  ])('refuses a stored hash with %s instead of throwing', async (_case, stored) => {
+    await expect(hasher.verify('anything', stored)).resolves.toBe(false);
+  });
 });
 
 describe('ScryptPasswordHasher at its default cost', () => {
