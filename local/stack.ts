@@ -29,7 +29,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb/dynamodb-loca
 import { type StreamPoller, startStreamPoller } from './dynamodb/stream-poller';
 import { createTables } from './dynamodb/tables';
 import { FaultSwitchboard, faultsEndpoint } from './faults';
-import { CONCURRENT_INVOCATIONS_ENV, type FunctionConfig, type LambdaHandler, invoke } from './lambda/invoke';
+import { CONCURRENT_INVOCATIONS_ENV, type FunctionConfig, type LambdaHandler } from './lambda/invoke';
 import { MetricsRecorder, metricsEndpoint, tapStdout } from './metrics';
 import { type LocalQueue, type SqsServer, startSqsServer } from './queue/sqs-server';
 import { startSchedule } from './scheduler/schedule';
@@ -248,10 +248,10 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
       name: 'queue consumers',
       start: async () => {
         for (const [name, spec] of Object.entries(queues) as [keyof typeof queues, (typeof queues)[keyof typeof queues]][]) {
-          // Skipped AWS behaviour: the mapping's MaximumConcurrency (`maxConcurrency`); the local mapping runs at most five batches at once.
           need('sqs').addEventSource((parts.queues[name] as LocalQueue).name, loadHandler(spec.handler), {
             batchSize: spec.batchSize,
             reportBatchItemFailures: spec.reportBatchItemFailures,
+            ...('maxConcurrency' in spec ? { maxConcurrency: spec.maxConcurrency } : {}),
           });
         }
       },
@@ -262,12 +262,11 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
         const pollers: StreamPoller[] = [];
         try {
           for (const consumer of streamConsumers) {
-            const fn = loadHandler(consumer.handler);
             pollers.push(
               await startStreamPoller({
                 endpoint: need('dynamo').endpoint,
                 tableName: TABLE_NAMES[consumer.table],
-                handler: (event) => invoke(fn, event),
+                fn: loadHandler(consumer.handler),
                 batchSize: consumer.batchSize,
                 maximumRetryAttempts: consumer.retryAttempts,
                 bisectBatchOnFunctionError: consumer.bisectBatchOnError,

@@ -8,19 +8,20 @@
  * poller runs are not delivered, as on AWS for writes made before a mapping exists.
  */
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { type BatchOutcome, type BatchSource, EventSourceMapping } from '../lambda/event-source-mapping';
+import type { FunctionConfig } from '../lambda/invoke';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import {
-  interpretBatchResponse,
+  lowestSequenceNumber,
   matchesAnyFilter,
   parseFilterPatterns,
   rewriteArn,
-  toLambdaRecord,
+  toDynamoDBRecord,
   usesNumericOperator,
   UnknownStreamEventError,
-  type BatchOutcome,
   type RawStreamRecord,
-  type RecordContext,
+  type StreamRecordContext,
 } from './stream-records';
 
 export interface StreamMappingOptions {
@@ -50,7 +51,7 @@ export interface StreamMappingOptions {
 export interface StreamPollerOptions extends StreamMappingOptions {
   endpoint: string;
   tableName: string;
-  handler: (event: DynamoDBStreamEvent) => Promise<unknown>;
+  fn: FunctionConfig;
   log?: (line: string) => void;
 }
 
@@ -97,8 +98,12 @@ interface ShardState {
   pending: DynamoDBRecord[];
   /** Size of the next batch; smaller than batchSize after a bisect. */
   batchLimit: number;
+  /** Pending records handed out for the batch being gathered. */
+  offered: number;
   /** Failed invocations of the current batch since the checkpoint last moved. */
   attempts: number;
+  /** GetRecords failures in a row. */
+  readFailures: number;
   endOfShard: boolean;
 }
 
@@ -106,17 +111,15 @@ const API_VERSION_TARGET = { dynamodb: 'DynamoDB_20120810', streams: 'DynamoDBSt
 const MAX_BACKOFF_MS = 5_000;
 
 class ShardPoller {
-  private readonly batchSize: number;
   private readonly maximumRetryAttempts: number;
   private readonly pollIntervalMs: number;
   private readonly patterns: ReturnType<typeof parseFilterPatterns>;
   private readonly log: (line: string) => void;
+  private readonly mapping: EventSourceMapping;
+  private readonly batchSize: number;
   private readonly shards = new Map<string, ShardState>();
-  private readonly workers = new Set<Promise<void>>();
-  private readonly sleepers = new Set<() => void>();
   private streamArn = '';
-  private context!: RecordContext;
-  private stopped = false;
+  private context!: StreamRecordContext;
   private fatalError: unknown;
   private warnedTtlNormalisation = false;
   private discovery?: Promise<void>;
@@ -130,6 +133,12 @@ class ShardPoller {
     this.maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    // ESM-02: no batching window (MaximumBatchingWindowInSeconds is skipped locally): a batch is delivered as soon as it is read.
+    this.mapping = new EventSourceMapping(
+      options.fn,
+      { batchSize: this.batchSize, maximumBatchingWindowMs: 0, reportBatchItemFailures: options.reportBatchItemFailures === true },
+      this.log,
+    );
     // FLT-05: invalid patterns fail when the mapping is created, not at the first record.
     this.patterns = parseFilterPatterns(options.filters ?? []);
     for (const pattern of this.patterns) {
@@ -168,10 +177,8 @@ class ShardPoller {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.wakeSleepers();
+    await this.mapping.stop();
     await this.discovery;
-    while (this.workers.size > 0) await Promise.all([...this.workers]);
     if (this.fatalError !== undefined) throw this.fatalError;
   }
 
@@ -186,7 +193,9 @@ class ShardPoller {
       initialPosition,
       pending: [],
       batchLimit: this.batchSize,
+      offered: 0,
       attempts: 0,
+      readFailures: 0,
       endOfShard: false,
     };
     this.shards.set(state.id, state);
@@ -195,22 +204,28 @@ class ShardPoller {
 
   /** ESM-08: a shard starts only once its parent is fully processed (or has aged out of the stream). */
   private schedule(): void {
-    if (this.stopped) return;
+    if (!this.mapping.running) return;
     for (const shard of this.shards.values()) {
       if (shard.status !== 'waiting') continue;
       const parent = shard.parentId === undefined ? undefined : this.shards.get(shard.parentId);
       if (parent !== undefined && parent.status !== 'done') continue;
       shard.status = 'running';
-      const worker = this.runShard(shard).finally(() => this.workers.delete(worker));
-      this.workers.add(worker);
+      // ESM-01: one batch at a time per shard, in order (ParallelizationFactor 1; a larger one is skipped locally).
+      void this.mapping.addLane(this.shardSource(shard), 1).then(() => {
+        if (!this.ended(shard)) return;
+        // ESM-08: a closed shard (NextShardIterator null) ends; its children may start now.
+        shard.status = 'done';
+        this.log(`[stream-poller] ${this.options.tableName}: shard ${shard.id} closed and fully processed`);
+        this.schedule();
+      });
     }
   }
 
   private async discoverLoop(): Promise<void> {
     const interval = Math.max(1_000, this.pollIntervalMs * 4);
-    while (!this.stopped) {
-      await this.sleep(interval);
-      if (this.stopped) return;
+    while (this.mapping.running) {
+      await this.mapping.sleep(interval);
+      if (!this.mapping.running) return;
       try {
         for (const shard of await this.describeShards()) {
           // ESM-08: shards that appear after the mapping started (children, rollovers) are read from their start.
@@ -223,31 +238,54 @@ class ShardPoller {
     }
   }
 
-  private async runShard(shard: ShardState): Promise<void> {
-    let failures = 0;
-    while (!this.stopped) {
-      try {
-        if (shard.pending.length === 0) {
-          if (shard.endOfShard) break;
-          const read = await this.readRecords(shard);
-          failures = 0;
-          // ESM-02: no batching window; idle shards are polled every pollIntervalMs.
-          if (read === 0 && !shard.endOfShard) await this.sleep(this.pollIntervalMs);
-          continue;
-        }
-        await this.deliverBatch(shard);
-      } catch (error) {
-        if (error instanceof UnknownStreamEventError) return this.fail(error);
-        failures += 1;
-        this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${(error as Error).message}`);
-        await this.sleep(Math.min(MAX_BACKOFF_MS, this.pollIntervalMs * 2 ** failures));
+  private ended(shard: ShardState): boolean {
+    return shard.endOfShard && shard.pending.length === 0;
+  }
+
+  /** The shard as the mapping core sees it: records in stream order, settled by checkpoint. */
+  private shardSource(shard: ShardState): BatchSource<DynamoDBRecord> {
+    return {
+      receive: (max, maxBytes) => this.receive(shard, max, maxBytes),
+      // ESM-01: Lambda polls each shard about 4 times a second (pollIntervalMs) while it is idle.
+      waitForRecords: (deadline) => this.mapping.sleep(deadline === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, deadline - Date.now())),
+      ended: () => this.ended(shard),
+      id: (record) => record.dynamodb?.SequenceNumber as string,
+      size: (record) => record.dynamodb?.SizeBytes ?? 0,
+      event: (batch) => ({ Records: batch }),
+      settle: (batch, outcome) => this.settle(shard, batch, outcome),
+    };
+  }
+
+  /** The next pending records not yet in the batch being gathered, reading the shard once they are all out. */
+  private async receive(shard: ShardState, max: number, maxBytes: number): Promise<DynamoDBRecord[]> {
+    const room = Math.min(max, shard.batchLimit - shard.offered);
+    if (room <= 0) return [];
+    try {
+      // Records filtered out move the iterator on too: read again until some are pending or the shard is idle.
+      while (shard.offered >= shard.pending.length && !shard.endOfShard && this.mapping.running) {
+        const read = await this.readRecords(shard);
+        shard.readFailures = 0;
+        if (read === 0) break;
       }
+    } catch (error) {
+      if (error instanceof UnknownStreamEventError) {
+        this.fail(error);
+        return [];
+      }
+      shard.readFailures += 1;
+      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${(error as Error).message}`);
+      await this.mapping.sleep(Math.min(MAX_BACKOFF_MS, this.pollIntervalMs * 2 ** shard.readFailures));
+      return [];
     }
-    if (this.stopped) return;
-    // ESM-08: a closed shard (NextShardIterator null) ends; its children may start now.
-    shard.status = 'done';
-    this.log(`[stream-poller] ${this.options.tableName}: shard ${shard.id} closed and fully processed`);
-    this.schedule();
+    const records: DynamoDBRecord[] = [];
+    let bytes = 0;
+    for (const record of shard.pending.slice(shard.offered, shard.offered + room)) {
+      bytes += record.dynamodb?.SizeBytes ?? 0;
+      if (records.length > 0 && bytes > maxBytes) break;
+      records.push(record);
+    }
+    shard.offered += records.length;
+    return records;
   }
 
   /** One GetRecords call; returns how many records it read (delivered or filtered out). */
@@ -282,7 +320,7 @@ class ShardPoller {
     shard.iterator = result.NextShardIterator ?? undefined;
     shard.endOfShard = result.NextShardIterator === null || result.NextShardIterator === undefined;
     for (const raw of records) {
-      const { record, normalisedTtlDelete } = toLambdaRecord(raw, this.context);
+      const { record, normalisedTtlDelete } = toDynamoDBRecord(raw, this.context);
       if (normalisedTtlDelete && !this.warnedTtlNormalisation) {
         this.warnedTtlNormalisation = true;
         this.log(
@@ -298,56 +336,50 @@ class ShardPoller {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Invocation and error handling (ESM-01, ESM-03, ESM-04, ESM-05)
+  // Outcomes (ESM-03, ESM-04, ESM-05)
 
-  private async deliverBatch(shard: ShardState): Promise<void> {
-    const batch = shard.pending.slice(0, shard.batchLimit);
-    const sequenceNumbers = batch.map((record) => record.dynamodb?.SequenceNumber as string);
-    let outcome: BatchOutcome;
-    let functionError = false;
-    try {
-      // LAM-01: the event and the result travel as JSON, as through the Lambda service.
-      const response = await this.options.handler(jsonTransport({ Records: batch }) as DynamoDBStreamEvent);
-      outcome = interpretBatchResponse(jsonTransport(response), sequenceNumbers, this.options.reportBatchItemFailures === true);
-    } catch (error) {
-      functionError = true;
-      outcome = { kind: 'failure', reason: `function error: ${(error as Error)?.message ?? String(error)}` };
-    }
-
+  private async settle(shard: ShardState, batch: readonly DynamoDBRecord[], outcome: BatchOutcome): Promise<void> {
+    shard.offered = 0;
     if (outcome.kind === 'success') {
       this.checkpoint(shard, batch.length);
       return;
     }
 
     let failed = batch;
+    let reason: string;
     if (outcome.kind === 'partial') {
-      const from = sequenceNumbers.indexOf(outcome.fromSequenceNumber);
-      if (from > 0) {
+      // ESM-04: the lowest reported sequence number wins; everything from it on is retried.
+      const from = lowestSequenceNumber(outcome.failedIds) as string;
+      const index = batch.findIndex((record) => record.dynamodb?.SequenceNumber === from);
+      if (index > 0) {
         // ESM-04: checkpoint just before the lowest failed record; [INF] progress restarts the retry count.
-        this.checkpoint(shard, from);
-        failed = batch.slice(from);
+        this.checkpoint(shard, index);
+        failed = batch.slice(index);
       }
       // ESM-05: with bisect as well, AWS splits at that record and retries only the rest, which this already does.
+      reason = `partial failure from ${from}`;
     } else if (this.options.bisectBatchOnFunctionError === true && batch.length > 1) {
       // ESM-03: bisect on failure; splitting does not count towards the retry quota.
       shard.batchLimit = Math.ceil(batch.length / 2);
       this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: batch of ${batch.length} failed (${outcome.reason}); bisecting`);
-      await this.sleep(this.pollIntervalMs);
+      await this.mapping.sleep(this.pollIntervalMs);
       return;
+    } else {
+      reason = outcome.reason;
     }
 
     shard.attempts += 1;
-    const reason = outcome.kind === 'partial' ? `partial failure from ${outcome.fromSequenceNumber}` : outcome.reason;
+    // Skipped AWS behaviour: MaximumRecordAgeInSeconds; locally a failing record is retried until maximumRetryAttempts, whatever its age.
     // ESM-03: -1 retries forever, blocking the shard; otherwise 1 invocation + maximumRetryAttempts retries.
     if (this.maximumRetryAttempts >= 0 && shard.attempts > this.maximumRetryAttempts) {
       this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${failed.length} record(s) discarded after ${shard.attempts} attempt(s) (${reason})`);
-      await this.sendToOnFailure(shard, failed, shard.attempts, functionError);
+      await this.sendToOnFailure(shard, failed, shard.attempts, outcome.kind === 'failure' && outcome.functionError === true);
       this.checkpoint(shard, failed.length);
       return;
     }
     this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: batch of ${failed.length} failed (${reason}); retrying`);
     // [INF] Lambda documents no delay between stream retries; one poll interval keeps a failing handler from spinning.
-    await this.sleep(this.pollIntervalMs);
+    await this.mapping.sleep(this.pollIntervalMs);
   }
 
   /** The first `count` pending records are done: drop them and reset the per-batch state. */
@@ -358,7 +390,7 @@ class ShardPoller {
   }
 
   /** ESM-03: the on-failure destination gets metadata only (DDBStreamBatchInfo), never the records. */
-  private async sendToOnFailure(shard: ShardState, records: DynamoDBRecord[], invokeCount: number, functionError: boolean): Promise<void> {
+  private async sendToOnFailure(shard: ShardState, records: readonly DynamoDBRecord[], invokeCount: number, functionError: boolean): Promise<void> {
     if (this.options.onFailure === undefined) return;
     const first = records[0]?.dynamodb;
     const last = records[records.length - 1]?.dynamodb;
@@ -387,7 +419,7 @@ class ShardPoller {
       },
     };
     try {
-      await this.options.onFailure(jsonTransport(info));
+      await this.options.onFailure(info);
     } catch (error) {
       this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: on-failure destination failed: ${(error as Error).message}`);
     }
@@ -398,8 +430,7 @@ class ShardPoller {
       this.fatalError = error;
       this.log(`[stream-poller] ${this.options.tableName}: FATAL, polling stopped: ${(error as Error).message}`);
     }
-    this.stopped = true;
-    this.wakeSleepers();
+    void this.mapping.stop();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -453,30 +484,6 @@ class ShardPoller {
     return json as T;
   }
 
-  // -------------------------------------------------------------------------------------------
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stopped) return resolve();
-      const wake = (): void => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, ms);
-      this.sleepers.add(wake);
-    });
-  }
-
-  private wakeSleepers(): void {
-    for (const wake of [...this.sleepers]) wake();
-  }
-}
-
-/** LAM-01: what survives a trip through JSON (undefined stays undefined, as an empty Lambda response). */
-function jsonTransport(value: unknown): unknown {
-  const text = JSON.stringify(value);
-  return text === undefined ? undefined : JSON.parse(text);
 }
 
 /** `2019-11-14T00:13:19Z`, the format of DDBStreamBatchInfo's arrival times. */

@@ -1,9 +1,10 @@
 /**
  * Pure pieces of the stream poller: DynamoDB Streams wire records -> Lambda records, TTL-delete
- * normalisation, sequence-number arithmetic, `FilterCriteria` matching and the interpretation of a
- * handler's `ReportBatchItemFailures` response. No I/O here, so all of it is unit-tested.
+ * normalisation, sequence-number arithmetic and `FilterCriteria` matching. No I/O here, so all of
+ * it is unit-tested.
  */
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
+import type { RecordContext } from '../lambda/event-source-mapping';
 
 /** A record as `GetRecords` puts it on the wire (awsJson 1.0: member names, epoch seconds, base64 blobs). */
 export interface RawStreamRecord {
@@ -44,10 +45,8 @@ const CREATION_TIME_SLACK_SECONDS = 60;
 /** What AWS puts in `userIdentity` for deletes made by the TTL process (TTL-01). */
 export const TTL_SERVICE_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
-export interface RecordContext {
-  /** The stream ARN as the Lambda event shows it (real region/account, not DynamoDB Local's). */
-  readonly eventSourceARN: string;
-  readonly awsRegion: string;
+/** The stream ARN as the Lambda event shows it (real region/account, not DynamoDB Local's), and the table's TTL. */
+export interface StreamRecordContext extends RecordContext {
   /** The table's TTL attribute when TTL is enabled; undefined: TTL disabled, so no TTL deletes exist. */
   readonly ttlAttribute?: string;
 }
@@ -62,7 +61,7 @@ export interface ConvertedRecord {
  * Turns a `GetRecords` wire record into the record a Lambda handler receives (DDB-01, DDB-04).
  * Throws {@link UnknownStreamEventError} for an unknown `eventName` that is not a TTL delete.
  */
-export function toLambdaRecord(raw: RawStreamRecord, context: RecordContext): ConvertedRecord {
+export function toDynamoDBRecord(raw: RawStreamRecord, context: StreamRecordContext): ConvertedRecord {
   const ttlDelete = !LAMBDA_EVENT_NAMES.has(raw.eventName ?? '');
   if (ttlDelete && !isTtlDeleteShape(raw, context.ttlAttribute)) throw new UnknownStreamEventError(raw);
   const userIdentity = ttlDelete
@@ -122,54 +121,14 @@ export function compareSequenceNumbers(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/** ESM-04: where a stream retries from after a partial failure: the lowest sequence number reported. */
+export function lowestSequenceNumber(sequenceNumbers: readonly string[]): string | undefined {
+  return sequenceNumbers.reduce<string | undefined>((lowest, id) => (lowest === undefined || compareSequenceNumbers(id, lowest) < 0 ? id : lowest), undefined);
+}
+
 function parseSequenceNumber(value: string): bigint {
   if (!/^\d+$/.test(value)) throw new Error(`Not a sequence number: ${JSON.stringify(value)}`);
   return BigInt(value);
-}
-
-// ---------------------------------------------------------------------------------------------
-// ReportBatchItemFailures
-
-export type BatchOutcome =
-  | { readonly kind: 'success' }
-  | { readonly kind: 'failure'; readonly reason: string }
-  /** Checkpoint before `fromSequenceNumber` and retry from it (it is a sequence number of the batch). */
-  | { readonly kind: 'partial'; readonly fromSequenceNumber: string };
-
-/**
- * ESM-04: how Lambda reads a stream handler's (JSON-transported) return value. Only consulted when the
- * mapping has `FunctionResponseTypes: ["ReportBatchItemFailures"]`; otherwise any return is a success.
- */
-export function interpretBatchResponse(
-  response: unknown,
-  batchSequenceNumbers: readonly string[],
-  reportBatchItemFailures: boolean,
-): BatchOutcome {
-  // ESM-04: without the flag a normal return checkpoints the whole batch, batchItemFailures or not.
-  if (!reportBatchItemFailures) return { kind: 'success' };
-  // ESM-04: null/empty response or null/empty list = complete success.
-  if (response === null || response === undefined) return { kind: 'success' };
-  // [INF] a response that is not an object cannot be a StreamsEventResponse.
-  if (typeof response !== 'object' || Array.isArray(response)) return { kind: 'failure', reason: 'response is not an object' };
-  const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
-  if (failures === null || failures === undefined) return { kind: 'success' };
-  if (!Array.isArray(failures)) return { kind: 'failure', reason: 'batchItemFailures is not a list' };
-  if (failures.length === 0) return { kind: 'success' };
-  let lowest: string | undefined;
-  for (const failure of failures) {
-    const id = typeof failure === 'object' && failure !== null ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
-    // ESM-04: empty-string or null itemIdentifier, or a misspelt key, fails the whole batch.
-    if (typeof id !== 'string' || id === '') {
-      return { kind: 'failure', reason: `invalid batch item failure ${JSON.stringify(failure)}` };
-    }
-    // [VERIFY] AWS behaviour for a well-formed id that is not in the batch is undocumented; fail the batch rather than skip records.
-    if (!batchSequenceNumbers.includes(id)) {
-      return { kind: 'failure', reason: `itemIdentifier ${JSON.stringify(id)} is not a sequence number of this batch` };
-    }
-    if (lowest === undefined || compareSequenceNumbers(id, lowest) < 0) lowest = id;
-  }
-  // ESM-04: the lowest reported sequence number wins; everything from it on is retried.
-  return { kind: 'partial', fromSequenceNumber: lowest as string };
 }
 
 // ---------------------------------------------------------------------------------------------

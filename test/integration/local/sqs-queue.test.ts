@@ -50,6 +50,22 @@ const partial = recorder('partial-consumer', (_call, event): SQSBatchResponse =>
 const doomed = recorder('doomed-consumer', () => new Error('always fails'));
 const windowed = recorder('windowed-consumer', () => undefined);
 
+/** A consumer that takes `ms` per batch and remembers how many batches it ever ran at once. */
+const slow = (name: string, ms: number) => {
+  let running = 0;
+  const seen = { handled: 0, mostAtOnce: 0 };
+  const config = fn(name, async (event) => {
+    running += 1;
+    seen.mostAtOnce = Math.max(seen.mostAtOnce, running);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    running -= 1;
+    seen.handled += (event as SQSEvent).Records.length;
+  });
+  return { seen, config };
+};
+const capped = slow('capped-consumer', 300);
+const uncapped = slow('uncapped-consumer', 300);
+
 beforeAll(async () => {
   server = await startSqsServer({ port: 0 });
   sqs = new SQSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -66,6 +82,10 @@ beforeAll(async () => {
   server.addEventSource('partial', partial.config, { reportBatchItemFailures: true });
   server.addEventSource('doomed', doomed.config);
   server.addEventSource('windowed', windowed.config, { maximumBatchingWindowMs: 400 });
+  queues.capped = server.createQueue('capped');
+  queues.uncapped = server.createQueue('uncapped');
+  server.addEventSource('capped', capped.config, { batchSize: 1, maxConcurrency: 2 });
+  server.addEventSource('uncapped', uncapped.config, { batchSize: 1 });
 });
 
 afterAll(async () => {
@@ -130,6 +150,27 @@ describe('batching', () => {
     await waitFor(() => server.depth('windowed') === 0, 2_000);
 
     expect(windowed.invocations.map((invocation) => invocation.event.Records.map((record) => record.body))).toEqual([['first', 'second']]);
+  });
+});
+
+describe('concurrency', () => {
+  const sendTen = (queue: LocalQueue) =>
+    sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `m${i}`, MessageBody: `m${i}` })) }));
+
+  it('runs at most MaximumConcurrency batches at once', async () => {
+    await sendTen(queues.capped);
+
+    await waitFor(() => capped.seen.handled === 10, 5_000);
+
+    expect(capped.seen.mostAtOnce).toBe(2);
+  });
+
+  it('runs five batches at once without MaximumConcurrency, as Lambda\'s first pollers do', async () => {
+    await sendTen(queues.uncapped);
+
+    await waitFor(() => uncapped.seen.handled === 10, 5_000);
+
+    expect(uncapped.seen.mostAtOnce).toBe(5);
   });
 });
 

@@ -14,6 +14,7 @@ import capturedRecords from '../../fixtures/dynamodb-local-stream-records.json';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { startStreamPoller, type StreamMappingOptions, type StreamPoller } from '../../../local/dynamodb/stream-poller';
 import { createTables } from '../../../local/dynamodb/tables';
+import type { FunctionConfig, LambdaHandler } from '../../../local/lambda/invoke';
 import { eventually } from '../../helpers/eventually';
 
 let dynamo: DynamoDbLocal;
@@ -59,6 +60,8 @@ interface Collected {
   readonly poller: StreamPoller;
 }
 
+const fn = (handler: LambdaHandler): FunctionConfig => ({ name: 'stream-consumer', handler, timeoutSeconds: 60, memoryMb: 128 });
+
 /** Starts a poller whose handler records every invocation, then defers to `respond`. */
 async function collect(
   table: string,
@@ -78,10 +81,10 @@ async function collect(
     endpoint,
     tableName: table,
     log: (line) => logs.push(line),
-    handler: async (event) => {
-      invocations.push(event.Records);
-      return respond(event, invocations.length);
-    },
+    fn: fn(async (event) => {
+      invocations.push((event as DynamoDBStreamEvent).Records);
+      return respond(event as DynamoDBStreamEvent, invocations.length);
+    }),
   });
   running.push(poller);
   return { invocations, logs, failures, poller };
@@ -539,7 +542,7 @@ describe('startStreamPoller: refusing bad mappings', () => {
     }));
 
     // Act
-    const starting = startStreamPoller({ endpoint: dynamo.endpoint, tableName: table, handler: async () => undefined, log: () => undefined });
+    const starting = startStreamPoller({ endpoint: dynamo.endpoint, tableName: table, fn: fn(async () => undefined), log: () => undefined });
 
     // Assess
     await expect(starting).rejects.toThrow(/has no stream enabled/);
@@ -554,7 +557,7 @@ describe('startStreamPoller: refusing bad mappings', () => {
       endpoint: dynamo.endpoint,
       tableName: table,
       filters: [{ eventName: [{ 'starts-with': 'INS' }] }],
-      handler: async () => undefined,
+      fn: fn(async () => undefined),
       log: () => undefined,
     });
 

@@ -3,7 +3,8 @@
  * how it reads a function's batch response (ReportBatchItemFailures).
  */
 import type { ReceivedMessage } from '../../../local/queue/message-queue';
-import { interpretBatchResponse, toLambdaRecord } from '../../../local/queue/sqs-event';
+import { interpretBatchResponse } from '../../../local/lambda/event-source-mapping';
+import { toSQSRecord } from '../../../local/queue/sqs-event';
 
 const IDS = ['m1', 'm2', 'm3'];
 
@@ -21,7 +22,7 @@ describe('interpretBatchResponse', () => {
   it('keeps only the reported messages', () => {
     const outcome = interpretBatchResponse({ batchItemFailures: [{ itemIdentifier: 'm2' }, { itemIdentifier: 'm3' }] }, IDS, true);
 
-    expect(outcome).toEqual({ kind: 'partial', failedMessageIds: new Set(['m2', 'm3']) });
+    expect(outcome).toEqual({ kind: 'partial', failedIds: ['m2', 'm3'] });
   });
 
   it.each([
@@ -40,7 +41,7 @@ describe('interpretBatchResponse', () => {
   });
 });
 
-describe('toLambdaRecord', () => {
+describe('toSQSRecord', () => {
   const message: ReceivedMessage = {
     messageId: 'id-1',
     receiptHandle: 'handle-1',
@@ -60,7 +61,7 @@ describe('toLambdaRecord', () => {
   const context = { eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q', awsRegion: 'us-east-1' };
 
   it('maps a message with attributes to lower-camel Lambda attributes and string system attributes', () => {
-    expect(toLambdaRecord(message, context)).toEqual({
+    expect(toSQSRecord(message, context)).toEqual({
       messageId: 'id-1',
       receiptHandle: 'handle-1',
       body: '{"a":1}',
@@ -83,14 +84,14 @@ describe('toLambdaRecord', () => {
   });
 
   it('leaves md5OfMessageAttributes out for a message without attributes', () => {
-    const record = toLambdaRecord({ ...message, attributes: {}, md5OfMessageAttributes: undefined }, context);
+    const record = toSQSRecord({ ...message, attributes: {}, md5OfMessageAttributes: undefined }, context);
 
     expect('md5OfMessageAttributes' in record).toBe(false);
     expect(record.messageAttributes).toEqual({});
   });
 
   it('names the source queue of a dead-lettered message', () => {
-    const record = toLambdaRecord({ ...message, deadLetterQueueSourceArn: 'arn:aws:sqs:us-east-1:000000000000:source' }, context);
+    const record = toSQSRecord({ ...message, deadLetterQueueSourceArn: 'arn:aws:sqs:us-east-1:000000000000:source' }, context);
 
     expect(record.attributes.DeadLetterQueueSourceArn).toBe('arn:aws:sqs:us-east-1:000000000000:source');
   });

@@ -1,20 +1,21 @@
 import ttlCapture from '../../fixtures/dynamodb-local-ttl-record.json';
 import userCapture from '../../fixtures/dynamodb-local-stream-records.json';
+import { interpretBatchResponse } from '../../../local/lambda/event-source-mapping';
 import {
   compareSequenceNumbers,
-  interpretBatchResponse,
   InvalidFilterPatternError,
   matchesAnyFilter,
   matchesPattern,
   parseFilterPatterns,
   rewriteArn,
-  toLambdaRecord,
+  lowestSequenceNumber,
+  toDynamoDBRecord,
   UnknownStreamEventError,
   type RawStreamRecord,
-  type RecordContext,
+  type StreamRecordContext,
 } from '../../../local/dynamodb/stream-records';
 
-const context: RecordContext = {
+const context: StreamRecordContext = {
   eventSourceARN: 'arn:aws:dynamodb:eu-west-1:123456789012:table/presence/stream/2026-11-28T04:16:08.000',
   awsRegion: 'eu-west-1',
   ttlAttribute: 'ttl',
@@ -33,12 +34,12 @@ function variant(record: RawStreamRecord, changes: Partial<RawStreamRecord>, dat
   return copy;
 }
 
-describe('toLambdaRecord', () => {
+describe('toDynamoDBRecord', () => {
   it('turns the captured DynamoDB Local TTL delete into what AWS sends: REMOVE with the service identity', () => {
     // Prepare: the raw record captured from DynamoDB Local (eventName UNKNOWN_TO_SDK_VERSION, no userIdentity).
 
     // Act
-    const { record, normalisedTtlDelete } = toLambdaRecord(ttlRecord, context);
+    const { record, normalisedTtlDelete } = toDynamoDBRecord(ttlRecord, context);
 
     // Assess
     expect({ record, normalisedTtlDelete }).toEqual({
@@ -60,7 +61,7 @@ describe('toLambdaRecord', () => {
     // Prepare: captured INSERT (with B and BS attributes), MODIFY, REMOVE.
 
     // Act
-    const records = [insertRecord, modifyRecord, removeRecord].map((raw) => toLambdaRecord(raw, context));
+    const records = [insertRecord, modifyRecord, removeRecord].map((raw) => toDynamoDBRecord(raw, context));
 
     // Assess
     expect(records.map(({ record, normalisedTtlDelete }) => ({
@@ -87,7 +88,7 @@ describe('toLambdaRecord', () => {
     const wire = variant(ttlRecord, { eventName: 'REMOVE', userIdentity: { PrincipalId: 'dynamodb.amazonaws.com', Type: 'Service' } });
 
     // Act
-    const { record, normalisedTtlDelete } = toLambdaRecord(wire, context);
+    const { record, normalisedTtlDelete } = toDynamoDBRecord(wire, context);
 
     // Assess
     expect({ userIdentity: record.userIdentity, normalisedTtlDelete }).toEqual({
@@ -110,7 +111,7 @@ describe('toLambdaRecord', () => {
     // Prepare: the case's record and context.
 
     // Act
-    const convert = () => toLambdaRecord(raw as RawStreamRecord, recordContext as RecordContext);
+    const convert = () => toDynamoDBRecord(raw as RawStreamRecord, recordContext as StreamRecordContext);
 
     // Assess
     expect(convert).toThrow(UnknownStreamEventError);
@@ -156,6 +157,22 @@ describe('compareSequenceNumbers', () => {
   });
 });
 
+describe('lowestSequenceNumber', () => {
+  it.each([
+    ['several, reported in any order', ['99999999999999999999999', '100000000000000000002', '9007199254740993000000'], '100000000000000000002'],
+    ['lengths that text order would rank the other way', ['100000000000000000000', '99999999999999999999'], '99999999999999999999'],
+    ['none', [], undefined],
+  ])('picks the lowest of %s, compared as numbers', (_case, sequenceNumbers, expected) => {
+    // Prepare: the case's sequence numbers.
+
+    // Act
+    const lowest = lowestSequenceNumber(sequenceNumbers);
+
+    // Assess
+    expect(lowest).toBe(expected);
+  });
+});
+
 describe('interpretBatchResponse', () => {
   const batch = ['100000000000000000001', '100000000000000000002', '9007199254740993000000', '99999999999999999999999'];
 
@@ -165,12 +182,12 @@ describe('interpretBatchResponse', () => {
     ['an empty response', {}, true, { kind: 'success' }],
     ['a null list', { batchItemFailures: null }, true, { kind: 'success' }],
     ['an empty list', { batchItemFailures: [] }, true, { kind: 'success' }],
-    ['one identifier', { batchItemFailures: [{ itemIdentifier: batch[2] }] }, true, { kind: 'partial', fromSequenceNumber: batch[2] }],
+    ['one identifier', { batchItemFailures: [{ itemIdentifier: batch[2] }] }, true, { kind: 'partial', failedIds: [batch[2]] }],
     [
-      'several identifiers (lowest wins, compared as numbers)',
+      'several identifiers (in batch order)',
       { batchItemFailures: [{ itemIdentifier: batch[3] }, { itemIdentifier: batch[1] }, { itemIdentifier: batch[2] }] },
       true,
-      { kind: 'partial', fromSequenceNumber: batch[1] },
+      { kind: 'partial', failedIds: [batch[1], batch[2], batch[3]] },
     ],
     ['an empty-string identifier', { batchItemFailures: [{ itemIdentifier: '' }] }, true, { kind: 'failure', reason: expect.any(String) }],
     ['a null identifier', { batchItemFailures: [{ itemIdentifier: null }] }, true, { kind: 'failure', reason: expect.any(String) }],
@@ -191,9 +208,9 @@ describe('interpretBatchResponse', () => {
 });
 
 describe('FilterCriteria matching', () => {
-  const { record: ttlDelete } = toLambdaRecord(ttlRecord, context);
-  const { record: insert } = toLambdaRecord(insertRecord, context);
-  const { record: userRemove } = toLambdaRecord(removeRecord, context);
+  const { record: ttlDelete } = toDynamoDBRecord(ttlRecord, context);
+  const { record: insert } = toDynamoDBRecord(insertRecord, context);
+  const { record: userRemove } = toDynamoDBRecord(removeRecord, context);
 
   it.each([
     ['exact string', { eventName: ['INSERT'] }, insert, true],
