@@ -22,10 +22,12 @@ import { PresenceTable, type PresenceView } from './presence-table';
  */
 export interface WebSocketLike {
   readonly readyState: number;
+  // biome-ignore-start lint/suspicious/noExplicitAny: the browser's WebSocket and ws type these events differently; both must fit
   onopen: ((event: any) => void) | null;
   onmessage: ((event: any) => void) | null;
   onclose: ((event: any) => void) | null;
   onerror: ((event: any) => void) | null;
+  // biome-ignore-end lint/suspicious/noExplicitAny: see above
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -272,7 +274,7 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
     }
     if (added.length === 0) return { unknown: [] };
     for (const id of added) this.watchList.add(id);
-    const links = [this.primary, this.candidate].filter((link): link is Link => link !== null && link.open);
+    const links = [this.primary, this.candidate].filter((link): link is Link => link?.open === true);
     const results = await Promise.all(links.map((link) => this.subscribe(link, added).catch(ignoreConnectionLoss)));
     return { unknown: [...new Set(results.flatMap((result) => result.unknown))] };
   }
@@ -282,7 +284,7 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
     const removed = [...new Set(userIds)].filter((id) => this.watchList.delete(id));
     if (removed.length === 0) return;
     for (const id of removed) this.table.delete(id);
-    const links = [this.primary, this.candidate].filter((link): link is Link => link !== null && link.open);
+    const links = [this.primary, this.candidate].filter((link): link is Link => link?.open === true);
     await Promise.all(
       links.map(async (link) => {
         for (const id of removed) {

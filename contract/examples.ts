@@ -51,5 +51,3 @@ export const examples = {
   } satisfies ServerFrame,
   ErrorFrame: { type: 'error', requestId: 'r2', code: 'invalid_request', message: 'userIds must list 1-100 user ids' } satisfies ServerFrame,
 } as const;
-
-export type ExampleName = keyof typeof examples;

@@ -96,6 +96,7 @@ export const SearchQuerySchema = v.object({
     v.minLength(1, 'q is required, 1-32 characters'),
     v.maxLength(32, 'q is required, 1-32 characters'),
     // No name holds NUL, and PostgreSQL refuses it in text: refused here, before any query.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is the character this refuses
     v.regex(/^[^\u0000]*$/, 'q must not contain NUL'),
     v.description('name prefix, ignoring case'),
   ),

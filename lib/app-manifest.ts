@@ -166,8 +166,6 @@ export const deployHandlers = {
   migrate: { entry: 'lambdas/handlers/deploy/migrate.ts', memoryMb: 256, timeoutSeconds: 300, uses: ['database'] },
 } as const satisfies Record<string, HandlerSpec>;
 
-export type DeployHandlerName = keyof typeof deployHandlers;
-
 export interface WebSocketRouteSpec {
   /** `$connect`, `$disconnect`, `$default` or the value of the frame's `action`. */
   readonly routeKey: string;
@@ -313,8 +311,6 @@ export const queues = {
     urlEnv: ENV.sweepQueueUrl,
   },
 } as const satisfies Record<string, QueueSpec>;
-
-export type QueueName = keyof typeof queues;
 
 /** The sweep planner's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */
 export const schedules = [{ handler: 'sweep', everyMinutes: 1 }] as const satisfies readonly { handler: HandlerName; everyMinutes: number }[];

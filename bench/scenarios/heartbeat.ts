@@ -7,7 +7,7 @@
 import { diff, type Counts } from '../lib/meter';
 import { BenchSocket } from '../lib/socket';
 import { mapLimited, median, sleep } from '../lib/stats';
-import { type Row, type Scenario } from './types';
+import type { Row, Scenario } from './types';
 
 const sum = (counts: Counts, match: (key: string) => boolean, field: 'calls' | 'rru' | 'wru' | 'gsiWru'): number =>
   Object.entries(counts)

@@ -12,7 +12,7 @@ import { presenceStore, sweepSettings } from '../../lambdas/shared/dependencies/
 import type { Sweeper } from '../../lambdas/domain/sweeper';
 import { diff } from '../lib/meter';
 import { mapLimited, median, now } from '../lib/stats';
-import { type Row, type Scenario } from './types';
+import type { Row, Scenario } from './types';
 
 export const sweep: Scenario = async ({ bench, quick, log }) => {
   const params = quick ? { users: 300, runs: 1 } : { users: 1_000, runs: 3 };

@@ -45,7 +45,7 @@ export const toSqlTimestamp = (ms: number): string => new Date(ms).toISOString()
 export const fromSqlTimestamp = (text: string): number => {
   const [date, time = '00:00:00'] = text.split(' ');
   const [whole, fraction = ''] = time.split('.');
-  return Date.parse(`${date}T${whole}.${(fraction + '000').slice(0, 3)}Z`);
+  return Date.parse(`${date}T${whole}.${`${fraction}000`.slice(0, 3)}Z`);
 };
 
 const toParameter = (name: string, value: ParamValue): SqlParameter => {
@@ -127,5 +127,3 @@ export const fieldNumber = (field: Field | undefined): number | null => {
   if (field === undefined || field.isNull) return null;
   return field.longValue ?? field.doubleValue ?? null;
 };
-
-export const fieldBoolean = (field: Field | undefined): boolean | null => (field?.isNull ? null : (field?.booleanValue ?? null));

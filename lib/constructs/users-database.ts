@@ -110,7 +110,7 @@ export class UsersDatabase extends Construct implements DataApiDatabase {
       deletionProtection,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
     });
-    // Generated credentials always produce a secret.
+    // biome-ignore lint/style/noNonNullAssertion: generated credentials always produce a secret
     this.secret = this.cluster.secret!;
     // A snapshot restore needs the master password: the secret stays as long as the data does
     // (the generated secret itself, not the `cluster.secret` attachment in front of it).

@@ -73,7 +73,8 @@ describe('the documented examples against the local stack', () => {
     const problems: string[] = [];
     const validateEvent = wsAjv.compile({ $ref: `${ASYNCAPI}#/${pointer('components', 'schemas', wsMessages.presence.schema)}` });
     for (const example of wsExamples) {
-      const reply = await (socket.send(example.send), socket.next((frame) => frame?.requestId === (example.send as { requestId: string }).requestId));
+      socket.send(example.send);
+      const reply = await socket.next((frame) => frame?.requestId === (example.send as { requestId: string }).requestId);
       const validate = wsAjv.compile({ $ref: `${ASYNCAPI}#/${pointer('components', 'schemas', wsMessages[example.replyMessage].schema)}` });
       if (!validate(reply)) problems.push(`${example.name}: ${JSON.stringify(reply)}: ${(validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`).join('; ')}`);
       if (example.event === true) {

@@ -67,7 +67,7 @@ describe('correlation', () => {
       written.push(String(chunk));
       return true;
     });
-    let response;
+    let response: Awaited<ReturnType<typeof http.call>>;
     try {
       response = await http.call('GET', '/users?q=ev', { token: user.body.token });
     } finally {
