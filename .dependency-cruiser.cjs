@@ -37,11 +37,20 @@ module.exports = {
       to: { pathNot: ['^client/', '^contract/'] },
     },
     {
+      name: 'client-reaches-nothing-of-the-service',
+      severity: 'error',
+      comment: 'Not even through the contract: the client bundle must not pull in service code or the schema library.',
+      from: { path: '^client/', pathNot: '^client/build\\.mjs$' },
+      to: { path: ['^(lambdas|local|lib)/', '^node_modules/'], reachable: true },
+    },
+    {
       name: 'contract-imports-only-valibot',
       severity: 'error',
-      comment: 'The wire contract is shared by the service, the client and the specs: it depends on nothing of theirs.',
+      comment:
+        'The wire contract is shared by the service, the client and the specs: it imports valibot and, for the error ' +
+        'its validation throws, lambdas/domain/errors.ts (typed errors live in one place), nothing else of theirs.',
       from: { path: '^contract/' },
-      to: { pathNot: ['^contract/', '^node_modules/valibot/'] },
+      to: { pathNot: ['^contract/', '^node_modules/valibot/', '^lambdas/domain/errors\\.ts$'] },
     },
     {
       name: 'no-test-code-in-the-product',
