@@ -20,9 +20,15 @@ import { type MetricName, count } from '../shared/metrics';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
-export interface AuthenticatedContext extends Context {
-  principal: Principal;
-}
+/** Per invocation (Lambda passes each its own context); what middy keeps on `request.internal` a handler cannot see. */
+const principals = new WeakMap<Context, Principal>();
+
+/** Who sent this request, as {@link authenticate} verified it (middy calls handlers with (event, context) only). */
+export const principalOf = (context: Context): Principal => {
+  const principal = principals.get(context);
+  if (principal === undefined) throw new Error('No principal: the handler does not use authenticate()');
+  return principal;
+};
 
 export const json = (statusCode: number, body: unknown): HttpResult => ({
   statusCode,
@@ -95,7 +101,7 @@ export const httpBody = (options: HttpBodyOptions = {}): MiddlewareObj<HttpEvent
 
 const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
 
-/** Verifies `Authorization: Bearer <jwt>` and puts the principal on the context. */
+/** Verifies `Authorization: Bearer <jwt>` and keeps the principal for the handler ({@link principalOf}). */
 export const authenticate = (options: {
   readonly tokens: () => TokenService;
   /** Where the route would create presence: refuse a signed token whose user does not exist. */
@@ -109,7 +115,7 @@ export const authenticate = (options: {
     if (options.users !== undefined && !(await options.users().exists(principal.userId))) {
       throw new UnauthorizedError('The token belongs to no existing user');
     }
-    (request.context as AuthenticatedContext).principal = principal;
+    principals.set(request.context, principal);
     logger.appendKeys({ userId: principal.userId });
   },
 });

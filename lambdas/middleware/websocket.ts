@@ -31,43 +31,68 @@ export interface WebSocketResult {
   readonly body?: string;
 }
 
-export interface WebSocketContext extends Context {
-  connectionId: string;
-  userId: string;
-  /** The lease renewal this frame started; resolves to when the lease now ends (ms). */
-  leaseRenewal: Promise<number>;
-}
+/**
+ * What the WebSocket middlewares know of one request, kept on middy's `request.internal` (shared by
+ * the middlewares, gone with the request). Handlers, which middy calls with (event, context)
+ * only, read it with {@link webSocketRequest}.
+ */
+export type WebSocketRequest = {
+  readonly connectionId: string;
+  readonly userId: string;
+  /** The lease renewal this frame started (message routes); resolves to when the lease now ends (ms). */
+  leaseRenewal?: Promise<number>;
+};
+
+const requests = new WeakMap<Context, WebSocketRequest>();
+
+/** This invocation's connection and user (and lease renewal), as {@link webSocketIdentity} found them. */
+export const webSocketRequest = (context: Context): WebSocketRequest => {
+  const request = requests.get(context);
+  if (request === undefined) throw new Error('No WebSocket identity: the handler does not use webSocketIdentity()');
+  return request;
+};
+
+/** The lease renewal {@link leaseRenewal} started for this frame; resolves to when the lease now ends (ms). */
+export const leaseRenewalOf = (context: Context): Promise<number> => {
+  const renewal = webSocketRequest(context).leaseRenewal;
+  if (renewal === undefined) throw new Error('No lease renewal: the handler does not use leaseRenewal()');
+  return renewal;
+};
 
 export const frame = (message: ServerFrame): WebSocketResult => ({ statusCode: 200, body: JSON.stringify(message) });
 
-/** Puts the connection's user on the context. A connection without one was never authorized. */
-export const webSocketIdentity = (): MiddlewareObj<WebSocketEvent, WebSocketResult, Error, Context> => ({
+/** Puts the connection's user on the request. A connection without one was never authorized. */
+export const webSocketIdentity = (): MiddlewareObj<WebSocketEvent, WebSocketResult, Error, Context, { webSocket?: WebSocketRequest }> => ({
   before: async (request) => {
     const { connectionId, authorizer } = request.event.requestContext;
     const userId = authorizer?.userId ?? authorizer?.principalId;
     if (userId === undefined || userId === '') throw new Error('WebSocket event without an authorized user');
-    Object.assign(request.context, { connectionId, userId });
+    request.internal.webSocket = { connectionId, userId };
+    requests.set(request.context, request.internal.webSocket);
   },
 });
 
-/** Every frame renews its connection's lease, in parallel with the frame's own work. */
-export const leaseRenewal = (options: { readonly touch: (connectionId: string, userId: string) => Promise<number> }): MiddlewareObj<WebSocketEvent, WebSocketResult, Error, Context> => {
-  const settle = async (context: Context) => {
+/** Every frame renews its connection's lease, in parallel with the frame's own work. Uses after {@link webSocketIdentity}. */
+export const leaseRenewal = (options: {
+  readonly touch: (connectionId: string, userId: string) => Promise<number>;
+}): MiddlewareObj<WebSocketEvent, WebSocketResult, Error, Context, { webSocket?: WebSocketRequest }> => {
+  const settle = async (webSocket: WebSocketRequest | undefined) => {
     try {
-      await (context as WebSocketContext).leaseRenewal;
+      await webSocket?.leaseRenewal;
     } catch (error) {
       logger.error('lease renewal failed', { error: (error as Error).message });
     }
   };
   return {
     before: async (request) => {
-      const context = request.context as WebSocketContext;
-      context.leaseRenewal = options.touch(context.connectionId, context.userId);
+      const webSocket = request.internal.webSocket;
+      if (webSocket === undefined) throw new Error('leaseRenewal() needs webSocketIdentity() before it');
+      webSocket.leaseRenewal = options.touch(webSocket.connectionId, webSocket.userId);
       // The frame's handler may fail before awaiting it: never leave a rejection unhandled.
-      context.leaseRenewal.catch(() => undefined);
+      webSocket.leaseRenewal.catch(() => undefined);
     },
-    after: async (request) => settle(request.context),
-    onError: async (request) => settle(request.context),
+    after: async (request) => settle(request.internal.webSocket),
+    onError: async (request) => settle(request.internal.webSocket),
   };
 };
 

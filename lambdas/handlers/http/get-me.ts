@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { UnauthorizedError } from '../../domain/errors';
 import type { MeReply } from '../../../contract/protocol';
-import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
+import { type HttpEvent, type HttpResult, authenticate, httpErrors, json, principalOf } from '../../middleware/http';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService, presenceStore } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
@@ -15,7 +15,7 @@ import { observability } from '../../middleware/observability';
  * dead token (stop retrying) from a network failure (retry).
  */
 const lambdaHandler = async (_event: HttpEvent, context: Context): Promise<HttpResult> => {
-  const { userId } = (context as AuthenticatedContext).principal;
+  const { userId } = principalOf(context);
   const user = await userDirectory().findById(userId);
   if (user === null) throw new UnauthorizedError('The token belongs to no existing user');
   const [[view], state] = await Promise.all([presenceService().views([user]), presenceStore().load(userId)]);

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { effectiveStatus, renewLease } from '../../domain/presence';
-import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
+import { type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json, principalOf } from '../../middleware/http';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { knownUsers } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
@@ -11,7 +11,7 @@ import { observability } from '../../middleware/observability';
 export const HTTP_LEASE_ID = 'http';
 
 const lambdaHandler = async (_event: HttpEvent, context: Context): Promise<HttpResult> => {
-  const { userId } = (context as AuthenticatedContext).principal;
+  const { userId } = principalOf(context);
   const service = presenceService();
   const { state, now } = await service.apply(userId, (current, at, policy) => renewLease(current, HTTP_LEASE_ID, 'http', at, policy));
   const lease = state.leases[HTTP_LEASE_ID];

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { setManualStatus } from '../../domain/presence';
 import { parseJsonBody, parseStatus } from '../../../contract/validation';
-import { type AuthenticatedContext, type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json } from '../../middleware/http';
+import { type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json, principalOf } from '../../middleware/http';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { knownUsers } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
@@ -10,7 +10,7 @@ import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   const status = parseStatus(parseJsonBody(event.body).status);
-  const { userId } = (context as AuthenticatedContext).principal;
+  const { userId } = principalOf(context);
   await presenceService().apply(userId, (state, now, policy) => setManualStatus(state, status, now, policy));
   return json(200, { status });
 };

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, webSocketIdentity } from '../../middleware/websocket';
+import { type WebSocketEvent, type WebSocketResult, webSocketIdentity, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { count } from '../../shared/metrics';
 import { observability } from '../../middleware/observability';
@@ -9,7 +9,7 @@ const connectionService = connectionServiceWith({}, 'wsConnect');
 
 /** `$connect` (after the authorizer): register the connection and open its lease. Nothing may be posted to it yet. */
 const lambdaHandler = async (_event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
-  const { connectionId, userId } = context as WebSocketContext;
+  const { connectionId, userId } = webSocketRequest(context);
   await connectionService().connect(connectionId, userId);
   count('ConnectionsOpened');
   return { statusCode: 200 };

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, webSocketIdentity } from '../../middleware/websocket';
+import { type WebSocketEvent, type WebSocketResult, webSocketIdentity, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
 import { count } from '../../shared/metrics';
@@ -14,7 +14,7 @@ const connectionService = connectionServiceWith({ graceTimer }, 'wsDisconnect');
  * closes, a cold start, throttling).
  */
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
-  const { connectionId, userId } = context as WebSocketContext;
+  const { connectionId, userId } = webSocketRequest(context);
   await connectionService().disconnect(connectionId, userId, event.requestContext.requestTimeEpoch);
   count('ConnectionsClosed');
   return { statusCode: 200 };

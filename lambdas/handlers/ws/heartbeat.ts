@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../../contract/validation';
-import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { type WebSocketEvent, type WebSocketResult, frame, leaseRenewalOf } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';
 
@@ -9,7 +9,7 @@ import { messageRoute } from './route';
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const request = parseClientFrame(event.body);
   if (request.action !== 'heartbeat') throw new InvalidRequestError('Expected a heartbeat frame');
-  const leaseEndsAt = await (context as WebSocketContext).leaseRenewal;
+  const leaseEndsAt = await leaseRenewalOf(context);
   return frame({ type: 'heartbeat', requestId: request.requestId, leaseExpiresAt: new Date(leaseEndsAt).toISOString() });
 };
 

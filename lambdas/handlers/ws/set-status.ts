@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../../contract/validation';
-import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { type WebSocketEvent, type WebSocketResult, frame, leaseRenewalOf, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';
 
@@ -11,8 +11,8 @@ const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<W
   const request = parseClientFrame(event.body);
   if (request.action !== 'setStatus') throw new InvalidRequestError('Expected a setStatus frame');
   // The lease renewal of this frame runs first, so a reconnecting client setting "online" is online at once.
-  await (context as WebSocketContext).leaseRenewal;
-  await connectionService().setStatus((context as WebSocketContext).userId, request.status);
+  await leaseRenewalOf(context);
+  await connectionService().setStatus(webSocketRequest(context).userId, request.status);
   return frame({ type: 'status', requestId: request.requestId, status: request.status });
 };
 

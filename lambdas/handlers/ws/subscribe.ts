@@ -2,7 +2,7 @@ import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
 import { presenceJson } from '../../domain/present';
 import { parseClientFrame } from '../../../contract/validation';
-import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { type WebSocketEvent, type WebSocketResult, frame, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { userDirectory } from '../../shared/dependencies/database';
 import { messageRoute } from './route';
@@ -12,7 +12,7 @@ const connectionService = connectionServiceWith({ directory: userDirectory }, 'w
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const request = parseClientFrame(event.body);
   if (request.action !== 'subscribe') throw new InvalidRequestError('Expected a subscribe frame');
-  const { presences, unknown } = await connectionService().subscribe((context as WebSocketContext).connectionId, request.userIds);
+  const { presences, unknown } = await connectionService().subscribe(webSocketRequest(context).connectionId, request.userIds);
   return frame({ type: 'subscribed', requestId: request.requestId, presences: presences.map(presenceJson), unknown });
 };
 

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../../contract/validation';
-import { type WebSocketContext, type WebSocketEvent, type WebSocketResult, frame } from '../../middleware/websocket';
+import { type WebSocketEvent, type WebSocketResult, frame, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';
 
@@ -10,7 +10,7 @@ const connectionService = connectionServiceWith({}, 'wsUnsubscribe');
 const lambdaHandler = async (event: WebSocketEvent, context: Context): Promise<WebSocketResult> => {
   const request = parseClientFrame(event.body);
   if (request.action !== 'unsubscribe') throw new InvalidRequestError('Expected an unsubscribe frame');
-  await connectionService().unsubscribe((context as WebSocketContext).connectionId, request.userIds);
+  await connectionService().unsubscribe(webSocketRequest(context).connectionId, request.userIds);
   return frame({ type: 'unsubscribed', requestId: request.requestId, userIds: request.userIds });
 };
 
