@@ -15,7 +15,7 @@ export interface Connection extends ConnectionIdentity {
 }
 
 // Guessed texts for server-initiated closes; only DELETE's is observed (boto3#3789: 1000 "Connection Closed Normally").
-export const DELETED: CloseReason = { code: 1000, reason: 'Connection Closed Normally' };
+const DELETED: CloseReason = { code: 1000, reason: 'Connection Closed Normally' };
 export const GOING_AWAY: CloseReason = { code: 1001, reason: 'Going away' };
 const TOO_BIG: CloseReason = { code: 1009, reason: 'Message too big' };
 // AWS: binary frames are not supported; the connection is closed with 1003.

@@ -32,9 +32,9 @@ export interface ConnectionsApiOptions {
 }
 
 // AWS: PostToConnection `Data` is limited to the 128 KB message payload size.
-export const MAX_POST_BYTES = 128 * 1024;
+const MAX_POST_BYTES = 128 * 1024;
 // AWS: a post to a client whose buffer is full is refused with 429 LimitExceededException; locally "full" is over 128 KB unread.
-export const MAX_CLIENT_BUFFER_BYTES = 128 * 1024;
+const MAX_CLIENT_BUFFER_BYTES = 128 * 1024;
 
 // AWS: the API's host serves `/{stage}/@connections/{id}`; SDKs may send `@` percent-encoded.
 const PATH = /^\/([^/]+)\/(?:@|%40)connections\/([^/]+)$/i;

@@ -30,7 +30,7 @@ export interface WebSocketRequestContext {
 }
 
 export type Headers = Record<string, string>;
-export type MultiValueHeaders = Record<string, string[]>;
+type MultiValueHeaders = Record<string, string[]>;
 
 export interface WebSocketConnectEvent {
   readonly headers: Headers;
