@@ -1,7 +1,9 @@
 /**
  * A DynamoDB Streams poller that feeds a handler the way a Lambda event source mapping does
- * (emulation-fidelity.md §6-9: DDB-*, ESM-*, FLT-*, TTL-*). It reads `GetRecords` raw over HTTP, so the
- * handler sees Lambda's wire shapes (epoch-seconds timestamps, base64 blobs) rather than SDK objects.
+ * (emulation-fidelity.md §6-9: DDB-*, ESM-*, FLT-*, TTL-*): the shards, their checkpoints and
+ * filters, and what a failed batch means for a shard. Gathering batches, invoking and reading the
+ * answer are the shared core's (local/lambda/event-source-mapping.ts); `GetRecords` is read raw
+ * (streams-api.ts), so the handler sees Lambda's wire shapes rather than SDK objects.
  *
  * Starting position: `LATEST` by default, as the local runtime keeps no checkpoints. With a persistent
  * data directory that means a restart never replays old records (ESM-07); records written while no
@@ -20,9 +22,9 @@ import {
   toDynamoDBRecord,
   usesNumericOperator,
   UnknownStreamEventError,
-  type RawStreamRecord,
   type StreamRecordContext,
 } from './stream-records';
+import { type ShardDescription, StreamsApi, StreamsApiError } from './streams-api';
 
 export interface StreamMappingOptions {
   /** Records per invocation; default 100 (AWS default). */
@@ -60,29 +62,11 @@ export interface StreamPoller {
   stop(): Promise<void>;
 }
 
-/** An error answer of the DynamoDB (Streams) API, named as the SDK would name it. */
-export class StreamsApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly statusCode: number,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'StreamsApiError';
-  }
-}
-
 /** Starts polling every shard of the table's stream; resolves once the starting positions are fixed. */
 export async function startStreamPoller(options: StreamPollerOptions): Promise<StreamPoller> {
   const poller = new ShardPoller(options);
   await poller.start();
   return { stop: () => poller.stop() };
-}
-
-interface ShardDescription {
-  ShardId: string;
-  ParentShardId?: string;
-  SequenceNumberRange?: { StartingSequenceNumber?: string; EndingSequenceNumber?: string };
 }
 
 interface ShardState {
@@ -107,7 +91,6 @@ interface ShardState {
   endOfShard: boolean;
 }
 
-const API_VERSION_TARGET = { dynamodb: 'DynamoDB_20120810', streams: 'DynamoDBStreams_20120810' };
 const MAX_BACKOFF_MS = 5_000;
 
 class ShardPoller {
@@ -118,6 +101,7 @@ class ShardPoller {
   private readonly mapping: EventSourceMapping;
   private readonly batchSize: number;
   private readonly shards = new Map<string, ShardState>();
+  private readonly api: StreamsApi;
   private streamArn = '';
   private context!: StreamRecordContext;
   private fatalError: unknown;
@@ -125,6 +109,7 @@ class ShardPoller {
   private discovery?: Promise<void>;
 
   constructor(private readonly options: StreamPollerOptions) {
+    this.api = new StreamsApi(options.endpoint);
     this.batchSize = options.batchSize ?? 100;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
       throw new Error(`batchSize must be 1..10000, got ${options.batchSize}`);
@@ -149,27 +134,20 @@ class ShardPoller {
   }
 
   async start(): Promise<void> {
-    const { tableName } = this.options;
-    const described = await this.call<{ Table?: { LatestStreamArn?: string; StreamSpecification?: { StreamEnabled?: boolean } } }>(
-      'dynamodb', 'DescribeTable', { TableName: tableName });
-    const arn = described.Table?.LatestStreamArn;
-    if (arn === undefined || described.Table?.StreamSpecification?.StreamEnabled !== true) {
-      throw new Error(`Table ${tableName} has no stream enabled`);
-    }
-    this.streamArn = arn;
+    const arn = (this.streamArn = await this.api.streamArn(this.options.tableName));
     const region = this.options.region ?? LOCAL_REGION;
     this.context = {
       eventSourceARN: rewriteArn(arn, region, this.options.accountId ?? LOCAL_ACCOUNT_ID),
       awsRegion: region,
-      ttlAttribute: this.options.ttlAttribute ?? (await this.describeTtlAttribute()),
+      ttlAttribute: this.options.ttlAttribute ?? (await this.api.ttlAttribute(this.options.tableName)),
     };
     const startingPosition = this.options.startingPosition ?? 'LATEST';
-    for (const shard of await this.describeShards()) {
+    for (const shard of await this.api.shards(this.streamArn)) {
       const state = this.addShard(shard, startingPosition);
       if (startingPosition === 'LATEST') {
         // ESM-07: LATEST means "from now": closed shards hold only the past, open ones get their iterator now.
         if (shard.SequenceNumberRange?.EndingSequenceNumber !== undefined) state.status = 'done';
-        else state.iterator = await this.getShardIterator(state.id, { ShardIteratorType: 'LATEST' });
+        else state.iterator = await this.api.shardIterator(arn, state.id, { ShardIteratorType: 'LATEST' });
       }
     }
     this.schedule();
@@ -227,7 +205,7 @@ class ShardPoller {
       await this.mapping.sleep(interval);
       if (!this.mapping.running) return;
       try {
-        for (const shard of await this.describeShards()) {
+        for (const shard of await this.api.shards(this.streamArn)) {
           // ESM-08: shards that appear after the mapping started (children, rollovers) are read from their start.
           if (!this.shards.has(shard.ShardId)) this.addShard(shard, 'TRIM_HORIZON');
         }
@@ -290,15 +268,16 @@ class ShardPoller {
 
   /** One GetRecords call; returns how many records it read (delivered or filtered out). */
   private async readRecords(shard: ShardState): Promise<number> {
-    shard.iterator ??= await this.getShardIterator(
+    shard.iterator ??= await this.api.shardIterator(
+      this.streamArn,
       shard.id,
       shard.lastRead === undefined
         ? { ShardIteratorType: shard.initialPosition }
         : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: shard.lastRead },
     );
-    let result: { Records?: RawStreamRecord[]; NextShardIterator?: string | null };
+    let result: Awaited<ReturnType<StreamsApi['records']>>;
     try {
-      result = await this.call('streams', 'GetRecords', { ShardIterator: shard.iterator, Limit: this.batchSize });
+      result = await this.api.records(shard.iterator, this.batchSize);
     } catch (error) {
       if (error instanceof StreamsApiError && error.code === 'ExpiredIteratorException') {
         // ESM-08: iterators expire after 15 min; re-acquire after the last record read.
@@ -432,58 +411,6 @@ class ShardPoller {
     }
     void this.mapping.stop();
   }
-
-  // -------------------------------------------------------------------------------------------
-  // The DynamoDB and DynamoDB Streams APIs, spoken raw (DDB-04)
-
-  private async describeTtlAttribute(): Promise<string | undefined> {
-    const ttl = await this.call<{ TimeToLiveDescription?: { TimeToLiveStatus?: string; AttributeName?: string } }>(
-      'dynamodb', 'DescribeTimeToLive', { TableName: this.options.tableName });
-    return ttl.TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED' ? ttl.TimeToLiveDescription.AttributeName : undefined;
-  }
-
-  private async describeShards(): Promise<ShardDescription[]> {
-    const shards: ShardDescription[] = [];
-    let exclusiveStartShardId: string | undefined;
-    do {
-      const page = await this.call<{ StreamDescription: { Shards?: ShardDescription[]; LastEvaluatedShardId?: string } }>(
-        'streams', 'DescribeStream', { StreamArn: this.streamArn, ExclusiveStartShardId: exclusiveStartShardId });
-      shards.push(...(page.StreamDescription.Shards ?? []));
-      exclusiveStartShardId = page.StreamDescription.LastEvaluatedShardId;
-    } while (exclusiveStartShardId !== undefined);
-    return shards;
-  }
-
-  private async getShardIterator(shardId: string, position: { ShardIteratorType: string; SequenceNumber?: string }): Promise<string> {
-    const result = await this.call<{ ShardIterator: string }>('streams', 'GetShardIterator', {
-      StreamArn: this.streamArn,
-      ShardId: shardId,
-      ...position,
-    });
-    return result.ShardIterator;
-  }
-
-  private async call<T>(service: keyof typeof API_VERSION_TARGET, operation: string, body: object): Promise<T> {
-    const response = await fetch(this.options.endpoint, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `${API_VERSION_TARGET[service]}.${operation}`,
-        // DynamoDB Local requires an Authorization header but does not verify signatures.
-        authorization: 'AWS4-HMAC-SHA256 Credential=local/20000101/local/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    const json = (text === '' ? {} : JSON.parse(text)) as Record<string, unknown>;
-    if (!response.ok) {
-      const type = String(json.__type ?? 'UnknownError');
-      throw new StreamsApiError(type.slice(type.lastIndexOf('#') + 1), String(json.message ?? json.Message ?? text), response.status);
-    }
-    return json as T;
-  }
-
 }
 
 /** `2019-11-14T00:13:19Z`, the format of DDBStreamBatchInfo's arrival times. */
