@@ -16,7 +16,7 @@ export interface FaultSwitch {
 }
 
 /** A body the switchboard cannot apply; the request changes nothing. */
-export class FaultRequestError extends Error {}
+class FaultRequestError extends Error {}
 
 const POSITIONS: readonly string[] = ['up', 'down'];
 
@@ -53,7 +53,7 @@ export class FaultSwitchboard {
   }
 }
 
-export const FAULTS_PATH = '/local/faults';
+const FAULTS_PATH = '/local/faults';
 
 const json = (status: number, body: object): StaticResponse => ({
   status,

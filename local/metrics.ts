@@ -131,7 +131,7 @@ export const tapStdout = (recorder: MetricsRecorder): (() => void) => {
   };
 };
 
-export const METRICS_PATH = '/local/metrics';
+const METRICS_PATH = '/local/metrics';
 
 const json = (status: number, body: object): StaticResponse => ({
   status,

@@ -71,7 +71,7 @@ export const isPostgresError = (error: unknown): error is PostgresErrorFields =>
  * Hint and Position are observed in real AWS messages; Detail and Where are included because PgJDBC prints
  * them by default (logServerErrorDetail=true) — whether AWS turns Detail off is unconfirmed [VERIFY].
  */
-export const postgresErrorMessage = (error: PostgresErrorFields): string => {
+const postgresErrorMessage = (error: PostgresErrorFields): string => {
   const lines = [`${error.severity ?? 'ERROR'}: ${error.message}`];
   if (error.detail) lines.push(`  Detail: ${error.detail}`);
   if (error.hint) lines.push(`  Hint: ${error.hint}`);

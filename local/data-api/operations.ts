@@ -1,10 +1,11 @@
 /**
- * The five Data API operations the SDK sends (RDP table), validated the way the Aurora
- * Serverless v2 / provisioned Data API validates them, and run on the PGlite session.
+ * The Data API operations the service calls (ExecuteStatement and the three transaction calls),
+ * validated the way the Aurora Serverless v2 / provisioned Data API validates them, and run on the
+ * PGlite session.
  */
 import { badRequest, databaseError, fromPostgresError, isPostgresError, validationError } from './errors';
 import { type BoundParameters, type WireParameter, bindParameters } from './parameters';
-import { type OutField, type ResultSetOptions, toColumnMetadata, toFormattedRecords, toRecords } from './results';
+import { toRecords } from './results';
 import type { Executor, PgSession, RawResult } from './session';
 import { bindNamedParameters, splitStatements } from './sql-params';
 
@@ -21,13 +22,8 @@ interface ExecuteRequest extends TargetRequest {
   readonly parameters?: readonly WireParameter[];
   readonly includeResultMetadata?: boolean;
   readonly continueAfterTimeout?: boolean;
-  readonly resultSetOptions?: ResultSetOptions;
+  readonly resultSetOptions?: unknown;
   readonly formatRecordsAs?: string;
-}
-
-interface BatchRequest extends TargetRequest {
-  readonly sql?: unknown;
-  readonly parameterSets?: readonly (readonly WireParameter[])[];
 }
 
 export type Operation = (request: Record<string, unknown>) => Promise<object>;
@@ -109,70 +105,40 @@ const query = async (executor: Executor, sql: PreparedSql, parameters: BoundPara
   return result;
 };
 
-const executeResponse = (result: RawResult, request: ExecuteRequest, executor: Executor): object => {
-  const options = request.resultSetOptions ?? {};
+const executeResponse = (result: RawResult, executor: Executor): object => {
   // AWS: generatedFields is empty for PostgreSQL, which uses RETURNING instead (RES-01).
   if (result.columns.length === 0) return { numberOfRecordsUpdated: result.affectedRows, generatedFields: [] };
   // AWS: statements that return rows report 0 updated records, INSERT … RETURNING included (RES-01, seen on v1) [VERIFY v2].
-  if (request.formatRecordsAs === 'JSON') {
-    // AWS: with JSON, records and columnMetadata are left out (RES-06).
-    return { numberOfRecordsUpdated: 0, formattedRecords: toFormattedRecords(result.rows, result.columns, executor.types, options) };
+  return { numberOfRecordsUpdated: 0, records: toRecords(result.rows, result.columns, executor.types) };
+};
+
+// Skipped AWS behaviour: the result options the service never asks for: columnMetadata (RES-01), formattedRecords (RES-06)
+// and resultSetOptions (RES-02); asking for one is refused rather than answered in the wrong shape.
+const refuseResultOptions = (request: ExecuteRequest): void => {
+  if (request.includeResultMetadata === true) throw badRequest('includeResultMetadata is not emulated by the local Data API.');
+  if (request.formatRecordsAs !== undefined && request.formatRecordsAs !== 'NONE') {
+    throw badRequest(`formatRecordsAs ${String(request.formatRecordsAs)} is not emulated by the local Data API.`);
   }
-  const records: OutField[][] = toRecords(result.rows, result.columns, executor.types, options);
-  // AWS: columnMetadata only with includeResultMetadata (RES-01).
-  if (request.includeResultMetadata !== true) return { numberOfRecordsUpdated: 0, records };
-  return { numberOfRecordsUpdated: 0, records, columnMetadata: toColumnMetadata(result.columns, executor.types) };
+  if (request.resultSetOptions !== undefined && request.resultSetOptions !== null) throw badRequest('resultSetOptions is not emulated by the local Data API.');
 };
 
 const transactionIdOf = (request: TargetRequest): string | undefined =>
   request.transactionId === undefined || request.transactionId === null ? undefined : requireTransactionId(request);
 
-/** Checks shared by ExecuteStatement and BatchExecuteStatement; a call in a transaction uses that transaction's database. */
-const checkStatementTarget = (request: TargetRequest, database: string): string | undefined => {
-  requireArns(request);
-  rejectSchema(request);
-  const transactionId = transactionIdOf(request);
-  if (transactionId === undefined) requireDatabase(request, database);
-  return transactionId;
-};
-
-const FORMATS = new Set([undefined, 'NONE', 'JSON']);
-
 export const executeStatement =
   (session: PgSession, database: string): Operation =>
   async (raw) => {
     const request = raw as ExecuteRequest;
-    const transactionId = checkStatementTarget(request, database);
-    if (!FORMATS.has(request.formatRecordsAs)) throw badRequest(`Invalid formatRecordsAs ${String(request.formatRecordsAs)}`);
+    requireArns(request);
+    rejectSchema(request);
+    const transactionId = transactionIdOf(request);
+    // A call in a transaction uses that transaction's database.
+    if (transactionId === undefined) requireDatabase(request, database);
+    refuseResultOptions(request);
     const sql = prepareSql(request.sql);
     const parameters = bindParameters(sql.names, request.parameters);
     // AWS: statements time out after 45 s unless continueAfterTimeout (RES-07); knowingly skipped, PGlite cannot cancel a running query.
-    return run(session, transactionId, async (executor) => executeResponse(await query(executor, sql, parameters), request, executor));
-  };
-
-const runBatch = async (executor: Executor, sql: PreparedSql, sets: readonly BoundParameters[]): Promise<void> => {
-  for (const parameters of sets) await executor.query(sql.text, parameters.values, parameters.types);
-};
-
-export const batchExecuteStatement =
-  (session: PgSession, database: string): Operation =>
-  async (raw) => {
-    const request = raw as BatchRequest;
-    const transactionId = checkStatementTarget(request, database);
-    const sql = prepareSql(request.sql);
-    // AWS: without parameterSets the statement was not executed (TXN-07, seen on v1) [VERIFY v2].
-    if (request.parameterSets === undefined || request.parameterSets.length === 0) return { updateResults: [] };
-    if (!Array.isArray(request.parameterSets)) throw badRequest('parameterSets must be a list of lists');
-    const sets = request.parameterSets.map((set) => bindParameters(sql.names, set));
-    await run(session, transactionId, async (executor) => {
-      if (transactionId !== undefined) return runBatch(executor, sql, sets);
-      // PgJDBC sends an autocommit batch with one Sync, so Postgres runs it as one implicit transaction [INF].
-      await executor.query('BEGIN');
-      await runBatch(executor, sql, sets);
-      await executor.query('COMMIT');
-    });
-    // AWS: one updateResults entry per parameter set; generatedFields is empty for PostgreSQL (TXN-07).
-    return { updateResults: sets.map(() => ({ generatedFields: [] })) };
+    return run(session, transactionId, async (executor) => executeResponse(await query(executor, sql, parameters), executor));
   };
 
 export const beginTransaction =

@@ -77,7 +77,7 @@ const setMembers = (field: WireField): string[] =>
     .map(([key]) => key);
 
 /** One parameter as Postgres text plus the type OID it binds as. */
-export const bindValue = (parameter: WireParameter): BoundValue => {
+const bindValue = (parameter: WireParameter): BoundValue => {
   const field = parameter.value;
   const members = field === undefined ? [] : setMembers(field);
   if (field === undefined || members.length !== 1) {

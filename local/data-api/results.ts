@@ -1,17 +1,12 @@
 /**
- * Turns Postgres text output into Data API result shapes: `records` of `Field` unions,
- * `columnMetadata`, and `formattedRecords` (RES-01..06). Values arrive as the text Postgres
+ * Turns Postgres text output into the Data API's `records` of `Field` unions (RES-01..04).
+ * Values arrive as the text Postgres
  * prints (PGlite's own JS parsers are bypassed), so nothing is lost to JS Dates or numbers
  * before the Data API's own formatting rules apply.
  */
 import { types as pgliteTypes } from '@electric-sql/pglite';
-import { badRequest, unsupportedResult } from './errors';
+import { unsupportedResult } from './errors';
 import type { PgType, TypeCatalog } from './type-catalog';
-
-export interface ResultSetOptions {
-  readonly decimalReturnType?: string;
-  readonly longReturnType?: string;
-}
 
 /** A response `Field`: exactly one member, as the SDK's union deserializer requires (RDP-02). */
 export type OutField =
@@ -28,17 +23,6 @@ export type OutArray =
   | { readonly doubleValues: (number | string | null)[] }
   | { readonly booleanValues: (boolean | null)[] }
   | { readonly stringValues: (string | null)[] };
-
-export interface OutColumnMetadata {
-  readonly name: string;
-  readonly label: string;
-  readonly typeName: string;
-  readonly type: number;
-  readonly arrayBaseColumnType: number;
-  readonly isSigned: boolean;
-  readonly isCurrency: boolean;
-  readonly isCaseSensitive: boolean;
-}
 
 export interface RawColumn {
   readonly name: string;
@@ -86,7 +70,7 @@ const doubleOf = (text: string, type: PgType): number | string => {
   return type.name === 'float4' ? Math.fround(Number(text)) : Number(text);
 };
 
-// Longs beyond 2^53 lose precision here, as they do in the SDK's JSON.parse; longReturnType STRING avoids it (RDP-03).
+// Longs beyond 2^53 lose precision here, as they do in the SDK's JSON.parse (RDP-03).
 const longOf = (text: string): number => Number(text);
 
 const TIMESTAMPTZ = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d+)?([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?$/;
@@ -98,7 +82,7 @@ const pad = (value: number, width = 2) => String(value).padStart(width, '0');
  * zeros in the fraction (RES-03). The session runs in UTC, but a `SET LOCAL TimeZone` in a transaction would
  * change the printed offset, so the offset is applied rather than cut off. BC dates and infinity pass through.
  */
-export const timestamptzToUtc = (text: string): string => {
+const timestamptzToUtc = (text: string): string => {
   const match = TIMESTAMPTZ.exec(text);
   if (match === null) return text;
   const [, year, month, day, hour, minute, second, fraction = '', sign, offH, offM = '0', offS = '0'] = match;
@@ -116,16 +100,15 @@ export const timestamptzToUtc = (text: string): string => {
 const base64OfBytea = (text: string): string => Buffer.from(text.startsWith('\\x') ? text.slice(2) : text, 'hex').toString('base64');
 
 /** A scalar as the Data API's `Field`. */
-const scalarField = (text: string, type: PgType, kind: Kind, options: ResultSetOptions): OutField => {
+const scalarField = (text: string, type: PgType, kind: Kind): OutField => {
   switch (kind) {
     case 'long':
-      return options.longReturnType === 'STRING' ? { stringValue: text } : { longValue: longOf(text) };
+      return { longValue: longOf(text) };
     case 'double':
       return { doubleValue: doubleOf(text, type) };
     case 'decimal':
-      // AWS: DECIMAL comes back as a string unless decimalReturnType is DOUBLE_OR_LONG (RES-02).
-      if (options.decimalReturnType !== 'DOUBLE_OR_LONG') return { stringValue: text };
-      return /^-?\d+$/.test(text) ? { longValue: longOf(text) } : { doubleValue: doubleOf(text, type) };
+      // AWS: DECIMAL comes back as a string (RES-02).
+      return { stringValue: text };
     case 'bool':
       return { booleanValue: text === 't' };
     case 'blob':
@@ -143,112 +126,29 @@ const parseArrayText = (text: string, type: PgType): unknown[] =>
   pgliteTypes.arrayParser(text, (element: string) => element, type.oid) as unknown[];
 
 /** AWS: 1-D arrays come back as `arrayValue` with the element-typed list; deeper arrays are unsupported (RES-02). */
-const arrayField = (text: string, type: PgType, catalog: TypeCatalog, options: ResultSetOptions): OutField => {
+const arrayField = (text: string, type: PgType, catalog: TypeCatalog): OutField => {
   const elements = parseArrayText(text, type);
   if (elements.some((element) => Array.isArray(element))) throw unsupported(type);
   const elementType = catalog.get(type.element);
   const elementKind = kindOf(elementType);
   const values = (elements as (string | null)[]).map((element) =>
-    element === null ? null : scalarField(element, elementType, elementKind, options),
+    element === null ? null : scalarField(element, elementType, elementKind),
   );
   const member = <T>(pick: (field: OutField) => T) => values.map((field) => (field === null ? null : pick(field)));
-  if (elementKind === 'long' && options.longReturnType !== 'STRING') {
-    return { arrayValue: { longValues: member((field) => (field as { longValue: number }).longValue) } };
-  }
+  if (elementKind === 'long') return { arrayValue: { longValues: member((field) => (field as { longValue: number }).longValue) } };
   if (elementKind === 'double') return { arrayValue: { doubleValues: member((field) => (field as { doubleValue: number }).doubleValue) } };
   if (elementKind === 'bool') return { arrayValue: { booleanValues: member((field) => (field as { booleanValue: boolean }).booleanValue) } };
   return { arrayValue: { stringValues: member((field) => String(Object.values(field)[0])) } };
 };
 
 /** One value as a `Field`. */
-export const toField = (text: string | null, type: PgType, catalog: TypeCatalog, options: ResultSetOptions): OutField => {
+const toField = (text: string | null, type: PgType, catalog: TypeCatalog): OutField => {
   if (text === null) return { isNull: true };
   const kind = kindOf(type);
-  return kind === 'array' ? arrayField(text, type, catalog, options) : scalarField(text, type, kind, options);
+  return kind === 'array' ? arrayField(text, type, catalog) : scalarField(text, type, kind);
 };
 
-export const toRecords = (
-  rows: readonly (readonly (string | null)[])[],
-  columns: readonly RawColumn[],
-  catalog: TypeCatalog,
-  options: ResultSetOptions,
-): OutField[][] => {
+export const toRecords = (rows: readonly (readonly (string | null)[])[], columns: readonly RawColumn[], catalog: TypeCatalog): OutField[][] => {
   const columnTypes = columns.map((column) => catalog.get(column.dataTypeID));
-  return rows.map((row) => row.map((text, index) => toField(text, columnTypes[index], catalog, options)));
-};
-
-// java.sql.Types codes, as PgJDBC reports them in ResultSetMetaData (RES-05).
-const JDBC_TYPES: Readonly<Record<string, number>> = {
-  bool: -7,
-  int2: 5,
-  int4: 4,
-  int8: -5,
-  oid: -5,
-  float4: 7,
-  float8: 8,
-  numeric: 2,
-  bpchar: 1,
-  char: 1,
-  varchar: 12,
-  text: 12,
-  name: 12,
-  date: 91,
-  time: 92,
-  timetz: 92,
-  timestamp: 93,
-  timestamptz: 93,
-  bytea: -2,
-};
-const JDBC_ARRAY = 2003;
-const JDBC_OTHER = 1111;
-
-// PgJDBC reports every type case sensitive except numbers, booleans, bit strings and date/time types.
-const CASE_INSENSITIVE = new Set(['oid', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'bool', 'bit', 'varbit', 'date', 'time', 'timetz', 'timestamp', 'timestamptz', 'interval']);
-
-const jdbcType = (type: PgType): number => JDBC_TYPES[type.name] ?? (kindOf(type) === 'array' ? JDBC_ARRAY : JDBC_OTHER);
-
-/**
- * AWS: columnMetadata is returned only with includeResultMetadata (RES-01). Emulated: name, label, typeName, type,
- * arrayBaseColumnType and the sign/currency/case flags; nullable, precision, scale, schemaName, tableName and
- * isAutoIncrement are knowingly left out (they need the table's catalog, and the handlers do not read them).
- */
-export const toColumnMetadata = (columns: readonly RawColumn[], catalog: TypeCatalog): OutColumnMetadata[] =>
-  columns.map((column) => {
-    const type = catalog.get(column.dataTypeID);
-    const kind = kindOf(type);
-    return {
-      name: column.name,
-      label: column.name,
-      typeName: type.name,
-      type: jdbcType(type),
-      arrayBaseColumnType: kind === 'array' ? jdbcType(catalog.get(type.element)) : 0,
-      isSigned: kind === 'long' || kind === 'double' || kind === 'decimal',
-      isCurrency: type.name === 'money',
-      isCaseSensitive: !CASE_INSENSITIVE.has(type.name),
-    };
-  });
-
-/** A `Field` as a plain JSON value for `formattedRecords` (RES-06). */
-const jsonValue = (field: OutField): unknown => {
-  if ('isNull' in field) return null;
-  if ('arrayValue' in field) return Object.values(field.arrayValue)[0];
-  return Object.values(field)[0];
-};
-
-/**
- * AWS: formatRecordsAs JSON returns `formattedRecords`, a JSON string of objects keyed by column label; numbers,
- * booleans and nulls are native, decimals strings (unless DOUBLE_OR_LONG), blobs base64 (RES-06). Duplicate labels
- * are an error on AWS; the exact exception is unconfirmed [VERIFY].
- */
-export const toFormattedRecords = (
-  rows: readonly (readonly (string | null)[])[],
-  columns: readonly RawColumn[],
-  catalog: TypeCatalog,
-  options: ResultSetOptions,
-): string => {
-  const labels = columns.map((column) => column.name);
-  const duplicate = labels.find((label, index) => labels.indexOf(label) !== index);
-  if (duplicate !== undefined) throw badRequest(`The result set contains a duplicate column label "${duplicate}"; alias the columns.`);
-  const records = toRecords(rows, columns, catalog, options);
-  return JSON.stringify(records.map((record) => Object.fromEntries(record.map((field, index) => [labels[index], jsonValue(field)]))));
+  return rows.map((row) => row.map((text, index) => toField(text, columnTypes[index], catalog)));
 };

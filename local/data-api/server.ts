@@ -8,14 +8,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from 'node:ht
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 import { DataApiError, badRequest, databaseResuming, databaseUnavailable, internalError, unknownOperation } from './errors';
-import {
-  type Operation,
-  batchExecuteStatement,
-  beginTransaction,
-  commitTransaction,
-  executeStatement,
-  rollbackTransaction,
-} from './operations';
+import { type Operation, beginTransaction, commitTransaction, executeStatement, rollbackTransaction } from './operations';
 import { PgSession } from './session';
 
 export interface DataApiServer {
@@ -103,11 +96,11 @@ export async function startDataApi(options: DataApiOptions = {}): Promise<DataAp
     transactionMaxAgeMs: 24 * 60 * 60_000,
   });
   // AWS: v2 does not support the deprecated ExecuteSql; it and any other path answer UnknownOperationException here.
+  // Skipped AWS behaviour: BatchExecuteStatement (the service never calls it) answers UnknownOperationException too.
   // AWS: requests are SigV4-signed; signatures are knowingly not checked (RDP-05).
   // AWS: responses over 1 MiB fail ("Database response exceeded size limit"); knowingly not enforced (RES-07).
   const operations: Record<string, Operation> = {
     '/Execute': executeStatement(session, database),
-    '/BatchExecute': batchExecuteStatement(session, database),
     '/BeginTransaction': beginTransaction(session, database),
     '/CommitTransaction': commitTransaction(session),
     '/RollbackTransaction': rollbackTransaction(session),

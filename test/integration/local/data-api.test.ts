@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
   BadRequestException,
-  BatchExecuteStatementCommand,
   BeginTransactionCommand,
   CommitTransactionCommand,
   DatabaseErrorException,
@@ -180,24 +179,13 @@ describe('local Data API (in memory)', () => {
       );
     });
 
-    it('returns columnMetadata only when includeResultMetadata is set (RES-01)', async () => {
+    it('returns records without columnMetadata, and refuses the result options it does not emulate (RES-01, RES-02, RES-06)', async () => {
       const plain = await db.execute('SELECT id, label FROM every_type');
-      const described = await db.execute('SELECT id, label FROM every_type', { includeResultMetadata: true });
 
       expect(plain.columnMetadata).toBeUndefined();
-      expect(described.columnMetadata).toEqual([
-        expect.objectContaining({ name: 'id', label: 'id', typeName: 'int8' }),
-        expect.objectContaining({ name: 'label', label: 'label', typeName: 'text' }),
-      ]);
-    });
-
-    it('returns formattedRecords as a JSON string, without records, when formatRecordsAs is JSON (RES-06)', async () => {
-      const output = await db.execute('SELECT id, amount, flag, label, missing FROM every_type', { formatRecordsAs: 'JSON' });
-
-      expect(output.records).toBeUndefined();
-      expect(JSON.parse(output.formattedRecords ?? 'null')).toEqual([
-        { id: 1, amount: '12345678901234567890.0123456789', flag: true, label: 'hello', missing: null },
-      ]);
+      await expect(db.execute('SELECT 1', { includeResultMetadata: true })).rejects.toBeInstanceOf(BadRequestException);
+      await expect(db.execute('SELECT 1', { formatRecordsAs: 'JSON' })).rejects.toBeInstanceOf(BadRequestException);
+      await expect(db.execute('SELECT 1', { resultSetOptions: { longReturnType: 'STRING' } })).rejects.toBeInstanceOf(BadRequestException);
     });
 
     it('reports numberOfRecordsUpdated for writes and 0 for reads (RES-01)', async () => {
@@ -288,21 +276,6 @@ describe('local Data API (in memory)', () => {
       );
 
       expect(await countRows(db, 'hits')).toBe(20);
-    });
-
-    it('runs a batch once per parameter set (TXN-07)', async () => {
-      await db.execute('CREATE TABLE batch (n int8)');
-
-      const output = await db.client.send(
-        new BatchExecuteStatementCommand({
-          ...db.target,
-          sql: 'INSERT INTO batch VALUES (:n)',
-          parameterSets: [1, 2, 3].map((n) => [{ name: 'n', value: { longValue: n } }]),
-        }),
-      );
-
-      expect(output.updateResults).toHaveLength(3);
-      expect(await countRows(db, 'batch')).toBe(3);
     });
 
     it('can create and use pg_trgm', async () => {
