@@ -2,7 +2,7 @@
  * What happens when WebSocket connections open, talk and close: their leases, their watch lists,
  * and the grace timer that suppresses flaps.
  */
-import { type PresenceChange, type PresenceState, type PresenceView, type Status, closeLease, closeLeaseIfUnrenewed, isLive, openLease, renewLease, setManualStatus } from './presence';
+import { type PresenceChange, type PresenceState, type PresenceView, type Status, closeLeaseIfUnrenewed, isLive, openLease, renewLease, setManualStatus } from './presence';
 import type { PresenceService } from './presence-service';
 import type { Clock, ConnectionRegistry, GraceTimer, PresenceStore, UserDirectory } from '../ports';
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../contract/protocol';
@@ -34,16 +34,15 @@ export class ConnectionService {
   /**
    * `$disconnect`, a 410 from API Gateway for a connection still registered, or the sweeper:
    * forget the connection (its watches end with it: they are no longer listed after its 2-hour
-   * limit, and posts to it get a 410 until then) and close its lease. Safe to repeat. When it was the user's last connection the grace starts, and
-   * the timer re-checks the user when it ends.
+   * limit, and posts to it get a 410 until then) and close its lease. Safe to repeat. Closes of
+   * one user's devices at once do not race (see PresenceService.close). When it was the user's
+   * last connection the grace starts, and the timer re-checks the user when it ends.
    * @param closedAt when the connection was last known alive (default: now).
    * @returns the visible change it caused, if any.
    */
   async disconnect(connectionId: string, userId: string, closedAt?: number): Promise<PresenceChange | null> {
     await this.deps.registry.remove(connectionId);
-    const { state, change } = await this.deps.presence.apply(userId, (current, now, policy) =>
-      closeLease(current, connectionId, now, policy, closedAt ?? now),
-    );
+    const { state, change } = await this.deps.presence.close(userId, connectionId, closedAt);
     await this.armGrace(userId, state, change);
     return change;
   }

@@ -6,6 +6,8 @@ import {
   type PresencePolicy,
   type PresenceState,
   type PresenceView,
+  closeLease,
+  quickClose,
   view,
 } from './presence';
 import type { Clock, PresenceStore, ReadOptions, UserRecord } from '../ports';
@@ -22,6 +24,9 @@ export interface Applied {
   /** Read-decide-write rounds it took: more than 1 when another writer won a version race. */
   readonly attempts: number;
 }
+
+/** One round on the state read: what it wrote (or found nothing to write). */
+type Round = (current: PresenceState, now: number) => Promise<{ readonly state: PresenceState; readonly change: PresenceChange | null }>;
 
 /**
  * Applies presence commands with optimistic concurrency: read the user's state, run the pure
@@ -45,6 +50,31 @@ export class PresenceService {
 
   /** @throws RetriesExhaustedError when other writers keep winning the version race. */
   async apply(userId: string, command: Command): Promise<Applied> {
+    return this.rounds(userId, (current, now) => this.write(command(current, now, this.deps.policy)));
+  }
+
+  /**
+   * Closes a lease ({@link closeLease}). While another live lease stays, the store only marks this
+   * one closed ({@link quickClose}): closes of one user's devices do not race each other. The
+   * last live lease's close is decided and written under the version check as usual.
+   * @param closedAt when the connection was last known alive (default: now).
+   * @throws RetriesExhaustedError when other writers keep winning the version race.
+   */
+  async close(userId: string, leaseId: string, closedAt?: number): Promise<Applied> {
+    const { policy, store } = this.deps;
+    return this.rounds(userId, async (current, now) => {
+      const quick = quickClose(current, leaseId, now, policy, closedAt ?? now);
+      if (quick === null) return this.write(closeLease(current, leaseId, now, policy, closedAt ?? now));
+      return { state: await store.markClosed(userId, quick), change: null };
+    });
+  }
+
+  private async write(outcome: Outcome): Promise<{ state: PresenceState; change: PresenceChange | null }> {
+    if (!outcome.dirty) return { state: outcome.state, change: null };
+    return { state: await this.deps.store.save(outcome.state, outcome.change), change: outcome.change };
+  }
+
+  private async rounds(userId: string, round: Round): Promise<Applied> {
     // A lost race hands back the state that won (when the store can), so the next round needs no read.
     let known: PresenceState | undefined;
     return retry(
@@ -52,11 +82,9 @@ export class PresenceService {
         const current = known ?? (await this.deps.store.load(userId));
         known = undefined;
         const now = this.deps.clock();
-        const outcome = command(current, now, this.deps.policy);
-        if (!outcome.dirty) return this.applied({ state: outcome.state, change: null, now, attempts: attempt });
         try {
-          const saved = await this.deps.store.save(outcome.state, outcome.change);
-          return this.applied({ state: saved, change: outcome.change, now, attempts: attempt });
+          const { state, change } = await round(current, now);
+          return this.applied({ state, change, now, attempts: attempt });
         } catch (error) {
           if (error instanceof ConcurrentUpdateError && error.current !== undefined) known = error.current as PresenceState;
           throw error;
@@ -88,7 +116,6 @@ export class PresenceService {
       return seen;
     });
   }
-
 }
 
 const latest = (a: number | null, b: number | null): number | null => {

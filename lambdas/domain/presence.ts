@@ -8,7 +8,9 @@
  *   until its deadline, which every read checks (DynamoDB TTL is only garbage collection);
  * - the user's own setting (`manual`): `offline` means "appear offline everywhere";
  * - `announced`: the status last decided and pushed to subscribers, with `changedAt`;
- * - `pendingSince`: the moment the last lease closed, while the offline grace runs.
+ * - `pendingSince`: the moment the last lease closed, while the offline grace runs;
+ * - `lastClosedAt`: the latest moment a closed lease's connection was last alive, so the grace
+ *   starts from the last device to go, whichever close is applied last.
  *
  * A user is online when manual is `online` and a lease is live, or the grace after their last
  * lease closed has not run out yet (flap suppression). Every command ends in {@link decide}, which
@@ -45,6 +47,14 @@ export interface PresenceState {
   readonly lastSeen: number | null;
   readonly leases: Readonly<Record<string, Lease>>;
   readonly pendingSince: number | null;
+  /** The latest moment a connection closed while the user was online was last alive; null once offline is announced. */
+  readonly lastClosedAt: number | null;
+  /**
+   * Leases closed by a {@link QuickClose} (the store marked them, without a versioned rewrite), by
+   * id: the moment each connection was last alive. They count as closed everywhere; every decided
+   * state folds them into `lastClosedAt`, so a decided state has none.
+   */
+  readonly closed: Readonly<Record<string, number>>;
 }
 
 export interface PresencePolicy {
@@ -95,6 +105,8 @@ export const emptyPresence = (userId: string): PresenceState => ({
   lastSeen: null,
   leases: {},
   pendingSince: null,
+  lastClosedAt: null,
+  closed: {},
 });
 
 const slackMs = (lease: Lease, policy: PresencePolicy): number => (lease.kind === 'ws' ? policy.renewAfterMs : 0);
@@ -117,14 +129,24 @@ export const effectiveStatus = (state: PresenceState, now: number, policy: Prese
   return inGrace(state, now, policy) ? 'online' : 'offline';
 };
 
+const latest = (a: number | null, b: number): number => (a === null ? b : Math.max(a, b));
+
 /**
  * When a user who was online is now offline, the last moment they were online: the last lease's
- * close (grace included), else the latest renewal among leases that ran out.
+ * close (grace included), else the latest renewal among leases that ran out or close.
  */
 const lastOnlineMoment = (state: PresenceState, now: number): number => {
   if (state.pendingSince !== null) return state.pendingSince;
-  const renewals = Object.values(state.leases).map((lease) => lease.renewedAt);
-  return renewals.length > 0 ? Math.min(now, Math.max(...renewals)) : now;
+  const moments = Object.values(state.leases).map((lease) => lease.renewedAt);
+  if (state.lastClosedAt !== null) moments.push(state.lastClosedAt);
+  return moments.length > 0 ? Math.min(now, Math.max(...moments)) : now;
+};
+
+/** The leases a store marked closed, counted into `lastClosedAt` like any other close. */
+const folded = (state: PresenceState): PresenceState => {
+  const moments = Object.values(state.closed);
+  if (moments.length === 0) return state;
+  return { ...state, closed: {}, lastClosedAt: latest(state.lastClosedAt, Math.max(...moments)) };
 };
 
 /**
@@ -148,7 +170,8 @@ const keptLeases = (state: PresenceState, now: number, policy: PresencePolicy): 
  * Settles `state` at `now`: drops HTTP leases that ran out, ends a finished grace, and records a
  * transition when the effective status differs from the announced one.
  */
-export const decide = (state: PresenceState, now: number, policy: PresencePolicy, input: PresenceState = state): Outcome => {
+export const decide = (given: PresenceState, now: number, policy: PresencePolicy, input: PresenceState = given): Outcome => {
+  const state = folded(given);
   const status = effectiveStatus(state, now, policy);
   const stillPending = status === 'online' && liveLeases(state, now, policy).length === 0 && state.manual === 'online';
   let next: PresenceState = {
@@ -160,7 +183,7 @@ export const decide = (state: PresenceState, now: number, policy: PresencePolicy
   if (status !== state.announced) {
     const lastSeen = status === 'online' ? null : state.manual === 'offline' ? now : lastOnlineMoment(state, now);
     const changedAt = nextChangedAt(state, now);
-    next = { ...next, announced: status, changedAt, lastSeen: lastSeen ?? state.lastSeen };
+    next = { ...next, announced: status, changedAt, lastSeen: lastSeen ?? state.lastSeen, lastClosedAt: status === 'offline' ? null : state.lastClosedAt };
     change = { userId: state.userId, status, lastSeen, changedAt };
   }
   return { state: next, dirty: change !== null || !sameState(next, input), change };
@@ -176,13 +199,18 @@ const sameLeases = (a: PresenceState['leases'], b: PresenceState['leases']): boo
   });
 };
 
+const sameClosed = (a: PresenceState['closed'], b: PresenceState['closed']): boolean =>
+  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([id, at]) => b[id] === at);
+
 const sameState = (a: PresenceState, b: PresenceState): boolean =>
   a.manual === b.manual &&
   a.announced === b.announced &&
   a.changedAt === b.changedAt &&
   a.lastSeen === b.lastSeen &&
   a.pendingSince === b.pendingSince &&
-  sameLeases(a.leases, b.leases);
+  a.lastClosedAt === b.lastClosedAt &&
+  sameLeases(a.leases, b.leases) &&
+  sameClosed(a.closed, b.closed);
 
 /**
  * Two steps on one user at one moment, written as one: the later step's change wins (subscribers
@@ -227,32 +255,85 @@ export const renewLease = (state: PresenceState, leaseId: string, kind: LeaseKin
 };
 
 /**
+ * The moment a closing connection was last alive. `closedAt` (the disconnect's own time, or the
+ * sweeper's last activity) counts only while the lease was still live then: a socket that closes
+ * after its lease ran out says nothing new.
+ */
+const lastAliveAt = (lease: Lease, closedAt: number, now: number, policy: PresencePolicy): number =>
+  isLive(lease, closedAt, policy) ? Math.min(Math.max(lease.renewedAt, closedAt), now) : lease.renewedAt;
+
+/**
  * A lease ended (WebSocket `$disconnect`, or the sweeper found it silent). Idempotent: closing an
  * unknown lease changes nothing, so duplicate and out-of-order disconnects are harmless.
  *
- * `closedAt` is when the connection was last known alive: the disconnect's own time, or (sweeper)
- * its last activity. It counts only while the lease was still live then: a socket that closes
- * after its lease ran out says nothing new. What ran out by `now` is settled first, with this
- * lease still counted, so the grace starts only from an effective `online` (a late `$disconnect`
- * never flips reads back online) and lastSeen never moves past what the lease allowed. When it
- * was the last live lease, the grace starts at that last moment (long past for the sweeper, so no
- * grace applies then).
+ * `closedAt` is when the connection was last known alive (see {@link lastAliveAt}). What ran out
+ * by `now` is settled first, with this lease still counted, so the grace starts only from an
+ * effective `online` (a late `$disconnect` never flips reads back online) and lastSeen never moves
+ * past what the leases allowed. When it was the last live lease, the grace starts at the latest
+ * moment any closed connection of the user was alive, whatever order the closes were applied in
+ * (long past for the sweeper, so no grace applies then).
  */
 export const closeLease = (state: PresenceState, leaseId: string, now: number, policy: PresencePolicy, closedAt: number = now): Outcome => {
   const closed = state.leases[leaseId];
   if (closed === undefined) return decide(state, now, policy);
-  const lastAlive = isLive(closed, closedAt, policy) ? Math.min(Math.max(closed.renewedAt, closedAt), now) : closed.renewedAt;
+  const lastAlive = lastAliveAt(closed, closedAt, now, policy);
   const known: PresenceState = { ...state, leases: { ...state.leases, [leaseId]: { ...closed, renewedAt: lastAlive } } };
   return andThen(
     decide(known, now, policy),
     (settled) => {
       const { [leaseId]: _closed, ...rest } = settled.leases;
       const remainingLive = Object.values(rest).some((lease) => isLive(lease, now, policy));
-      const startsGrace = !remainingLive && settled.announced === 'online' && settled.manual === 'online' && settled.pendingSince === null;
-      return decide({ ...settled, leases: rest, pendingSince: startsGrace ? lastAlive : settled.pendingSince }, now, policy);
+      const online = settled.announced === 'online' && settled.manual === 'online';
+      const lastClosedAt = online ? latest(settled.lastClosedAt, lastAlive) : settled.lastClosedAt;
+      const startsGrace = !remainingLive && online && settled.pendingSince === null;
+      return decide({ ...settled, leases: rest, lastClosedAt, pendingSince: startsGrace ? lastClosedAt : settled.pendingSince }, now, policy);
     },
     state,
   );
+};
+
+/**
+ * A close a store can apply as a mark on the one lease, without rewriting the user's item under a
+ * version check: what {@link quickClose} found.
+ */
+export interface QuickClose {
+  readonly leaseId: string;
+  /** The lease's last renewal as read: the mark applies to that very lease only. */
+  readonly renewedAt: number;
+  /** The moment its connection was last alive. */
+  readonly lastAlive: number;
+  /**
+   * Other leases live at the decision, latest deadline first. While any of them is still open the
+   * close changes nothing anybody sees; when none is, it may be the last live lease, which only the
+   * versioned {@link closeLease} may decide (it starts the grace).
+   */
+  readonly witnesses: readonly string[];
+}
+
+/**
+ * {@link closeLease} as a {@link QuickClose}, when that is all it does: the lease is live, another
+ * live lease stays, the user is online by their own setting and nothing else is due. Closes of
+ * one user's devices then never race each other on the item's version (a burst of n closes costs
+ * n writes, not n²/2), and the store's condition (lease unchanged, a witness still open) keeps the
+ * decision true when it lands. `null`: apply {@link closeLease} itself.
+ */
+export const quickClose = (state: PresenceState, leaseId: string, now: number, policy: PresencePolicy, closedAt: number = now): QuickClose | null => {
+  const lease = state.leases[leaseId];
+  if (lease === undefined || !isLive(lease, now, policy)) return null;
+  const current = folded(state);
+  if (current.manual !== 'online' || current.announced !== 'online' || decide(current, now, policy).dirty) return null;
+  const witnesses = liveLeases(current, now, policy)
+    .filter(([id]) => id !== leaseId)
+    .sort(([, a], [, b]) => leaseDeadline(b, policy) - leaseDeadline(a, policy))
+    .map(([id]) => id);
+  if (witnesses.length === 0) return null;
+  return { leaseId, renewedAt: lease.renewedAt, lastAlive: lastAliveAt(lease, closedAt, now, policy), witnesses };
+};
+
+/** The state a store holds once it applied a {@link QuickClose}. */
+export const markClosed = (state: PresenceState, close: QuickClose): PresenceState => {
+  const { [close.leaseId]: _closed, ...leases } = state.leases;
+  return { ...state, leases, closed: { ...state.closed, [close.leaseId]: close.lastAlive } };
 };
 
 /**

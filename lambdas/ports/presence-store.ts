@@ -1,4 +1,4 @@
-import type { Lease, PresenceChange, PresenceState } from '../domain/presence';
+import type { Lease, PresenceChange, PresenceState, QuickClose } from '../domain/presence';
 
 export interface ReadOptions {
   /** A strongly consistent read (DynamoDB: twice the read units): it sees every write acknowledged before it. */
@@ -23,4 +23,13 @@ export interface PresenceStore {
    * @throws ConcurrentUpdateError when somebody else wrote first.
    */
   save(state: PresenceState, change: PresenceChange | null): Promise<PresenceState>;
+  /**
+   * Marks one lease closed (the state becomes `markClosed(state, close)`, domain/presence.ts) if the lease is still the one read
+   * (same renewal, not closed) and one of `close.witnesses` is still open; a change of other
+   * leases or of the version is no conflict. Bumps the version, so a versioned write based on an
+   * earlier read fails and decides again.
+   * @returns the state stored afterwards.
+   * @throws ConcurrentUpdateError when that condition no longer holds.
+   */
+  markClosed(userId: string, close: QuickClose): Promise<PresenceState>;
 }

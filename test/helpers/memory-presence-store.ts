@@ -1,8 +1,8 @@
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors';
-import { type Lease, type PresenceChange, type PresenceState, emptyPresence } from '../../lambdas/domain/presence';
+import { type Lease, type PresenceChange, type PresenceState, type QuickClose, emptyPresence, markClosed } from '../../lambdas/domain/presence';
 import type { PresenceStore } from '../../lambdas/ports';
 
-/** The PresenceStore port in memory, with the same version check the DynamoDB adapter makes. */
+/** The PresenceStore port in memory, with the same conditions the DynamoDB adapter writes with. */
 export class MemoryPresenceStore implements PresenceStore {
   readonly states = new Map<string, PresenceState>();
   readonly changes: PresenceChange[] = [];
@@ -27,6 +27,18 @@ export class MemoryPresenceStore implements PresenceStore {
     this.states.set(state.userId, next);
     this.writes += 1;
     if (change !== null) this.changes.push(change);
+    return next;
+  }
+
+  async markClosed(userId: string, close: QuickClose): Promise<PresenceState> {
+    const state = this.states.get(userId) ?? emptyPresence(userId);
+    const witnessed = close.witnesses.some((id) => state.leases[id] !== undefined);
+    if (state.leases[close.leaseId]?.renewedAt !== close.renewedAt || !witnessed) {
+      throw new ConcurrentUpdateError(`lease ${close.leaseId} of ${userId} changed or is the last`, { current: state });
+    }
+    const next = { ...markClosed(state, close), version: state.version + 1 };
+    this.states.set(userId, next);
+    this.writes += 1;
     return next;
   }
 }

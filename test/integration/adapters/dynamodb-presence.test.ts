@@ -10,8 +10,8 @@ import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
 import { ConcurrentUpdateError, TooManySubscriptionsError } from '../../../lambdas/domain/errors';
-import { effectiveStatus, emptyPresence, openLease, policyFromSeconds } from '../../../lambdas/domain/presence';
-import { PresenceService } from '../../../lambdas/domain/presence-service';
+import { type PresenceState, effectiveStatus, emptyPresence, markClosed, openLease, policyFromSeconds, quickClose, renewLease } from '../../../lambdas/domain/presence';
+import { type Applied, PresenceService } from '../../../lambdas/domain/presence-service';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
 import { localDocumentClient } from '../../helpers/dynamodb';
@@ -75,6 +75,59 @@ describe('DynamoDbPresenceStore', () => {
     expect(effectiveStatus(state, Date.now(), policy)).toBe('online');
   }, 60_000);
 
+  it('settles 10 devices of one user disconnecting at once in at most 2 store attempts each: offline once, lastSeen the last disconnect', async () => {
+    // The churn bench's unit of work: 10 devices of one user cut together. Writes to the user's
+    // item are counted below the adapter, at the SDK.
+    let time = Date.now();
+    const clock = () => time;
+    const writes = { sent: 0, conditionFailed: 0 };
+    const counted = localDocumentClient(dynamo.endpoint);
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (!/^(Put|Update)(Item)?Command$/.test(context.commandName ?? '')) return next(args);
+        const input = args.input as { Item?: { pk?: unknown }; Key?: { pk?: unknown } };
+        if (JSON.stringify((input.Item ?? input.Key)?.pk)?.includes('U#burst') !== true) return next(args);
+        writes.sent += 1;
+        try {
+          return await next(args);
+        } catch (error) {
+          if ((error as Error).name === 'ConditionalCheckFailedException') writes.conditionFailed += 1;
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'countPresenceWrites' },
+    );
+    const countedStore = new DynamoDbPresenceStore(counted, TABLE, { policy, sweepShards: 4, sweepBucketMs: 60_000, clock });
+    const applied: Applied[] = [];
+    const service = new PresenceService({ store: countedStore, policy, clock, onApplied: (each) => applied.push(each) });
+    const connections = new ConnectionService({
+      presence: service,
+      store: countedStore,
+      registry,
+      directory: { findMany: async () => [] },
+      graceTimer: { schedule: async () => undefined },
+      clock,
+    });
+    const devices = Array.from({ length: 10 }, (_, i) => `burst${i}AAAAAAAAA=`);
+    for (const id of devices) await connections.connect(id, 'burst');
+    const connectedAt = time;
+    time += 60_000;
+    // Device i was last alive 100 ms after device i-1; the latest starts first, so it is unlikely to be the last one applied.
+    const closedAt = (i: number) => connectedAt + 50_000 + i * 100;
+    applied.length = 0;
+    writes.sent = 0;
+
+    const results = await Promise.allSettled([...devices.keys()].reverse().map((i) => connections.disconnect(devices[i], 'burst', closedAt(i))));
+
+    counted.destroy();
+    expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
+    const offline = applied.flatMap(({ change }) => (change?.status === 'offline' ? [change] : []));
+    expect(offline).toEqual([expect.objectContaining({ status: 'offline', lastSeen: closedAt(9) })]);
+    expect(await store.load('burst')).toMatchObject({ announced: 'offline', lastSeen: closedAt(9), leases: {} });
+    expect(Math.max(...applied.map(({ attempts }) => attempts))).toBeLessThanOrEqual(2);
+    expect(writes.sent).toBeLessThanOrEqual(12);
+  }, 60_000);
+
   it('reads many users in one batch, leaving out those with nothing stored', async () => {
     const ids = Array.from({ length: 130 }, (_, i) => `many${i}`);
     await Promise.all(ids.slice(0, 120).map((id) => store.save(openLease(emptyPresence(id), 'c', 'http', Date.now(), policy).state, null)));
@@ -84,6 +137,92 @@ describe('DynamoDbPresenceStore', () => {
     expect(found.size).toBe(120);
     expect(found.get('many7')?.leases.c?.kind).toBe('http');
   }, 60_000);
+});
+
+describe('DynamoDbPresenceStore.markClosed', () => {
+  const T = Date.UTC(2026, 11, 5, 1, 0, 0);
+  const rawItem = async (userId: string) => (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `U#${userId}`, sk: 'STATE' }, ConsistentRead: true }))).Item;
+  const twoDevices = async (userId: string) => {
+    const online = openLease(emptyPresence(userId), 'a', 'ws', T, policy);
+    const one = await store.save(online.state, online.change);
+    return store.save(openLease(one, 'b', 'ws', T + 1_000, policy).state, null);
+  };
+  const quick = (state: PresenceState, leaseId: string, now: number) => {
+    const close = quickClose(state, leaseId, now, policy);
+    if (close === null) throw new Error(`no quick close of ${leaseId}`);
+    return close;
+  };
+
+  it('marks the lease closed, bumps the version and drops the change attribute, so the stream filter passes nothing', async () => {
+    const online = openLease(emptyPresence('mark1'), 'a', 'ws', T, policy);
+    const one = await store.save(online.state, online.change);
+    const two = openLease(one, 'b', 'ws', T + 1_000, policy);
+    // A write that carries a change (as the user's first connection's did) keeps it until the next write.
+    const state = await store.save(two.state, online.change);
+    expect((await rawItem('mark1'))?.change).toBeDefined();
+
+    const marked = await store.markClosed('mark1', quick(state, 'a', T + 5_000));
+
+    expect(marked).toEqual({ ...markClosed(state, quick(state, 'a', T + 5_000)), version: state.version + 1 });
+    expect(await store.load('mark1')).toEqual(marked);
+    expect((await rawItem('mark1'))?.change).toBeUndefined();
+    expect(await store.peekLease('mark1', 'a')).toBeNull();
+    expect(await store.peekLease('mark1', 'b')).toMatchObject({ kind: 'ws', renewedAt: T + 1_000 });
+  });
+
+  it('refuses the mark when no witness is open any more, handing back the item as it is', async () => {
+    const state = await twoDevices('mark2');
+    const closeA = quick(state, 'a', T + 5_000);
+    const afterB = await store.markClosed('mark2', quick(state, 'b', T + 5_000));
+
+    const lost = await store.markClosed('mark2', closeA).catch((error: unknown) => error);
+
+    expect(lost).toBeInstanceOf(ConcurrentUpdateError);
+    expect((lost as ConcurrentUpdateError).current).toEqual(afterB);
+  });
+
+  it('refuses the mark when the lease was renewed since it was read', async () => {
+    const state = await twoDevices('mark3');
+    const closeA = quick(state, 'a', T + 5_000);
+    await store.save(renewLease(state, 'a', 'ws', T + 80_000, policy).state, null);
+
+    await expect(store.markClosed('mark3', closeA)).rejects.toThrow(ConcurrentUpdateError);
+  });
+
+  it('makes a versioned write based on a read before the mark decide again, and that write folds the mark', async () => {
+    const state = await twoDevices('mark4');
+    await store.markClosed('mark4', quick(state, 'a', T + 5_000));
+
+    await expect(store.save(openLease(state, 'c', 'ws', T + 6_000, policy).state, null)).rejects.toThrow(ConcurrentUpdateError);
+    const service = new PresenceService({ store, policy, clock: () => T + 6_000 });
+    await service.apply('mark4', (current, now) => openLease(current, 'c', 'ws', now, policy));
+
+    expect(await store.load('mark4')).toMatchObject({ leases: { b: expect.anything(), c: expect.anything() }, closed: {}, lastClosedAt: T + 5_000 });
+    expect(Object.keys((await rawItem('mark4'))?.leases ?? {}).sort()).toEqual(['b', 'c']);
+  });
+
+  it('closes one of 60 devices with a condition DynamoDB accepts (an expression is limited to 4 KB)', async () => {
+    let many = emptyPresence('mark6');
+    for (let i = 0; i < 60; i += 1) many = openLease(many, `device-${i}-AAAAAAAAAAAA=`, 'ws', T + i, policy).state;
+    const state = await store.save(many, null);
+
+    const marked = await store.markClosed('mark6', quick(state, 'device-0-AAAAAAAAAAAA=', T + 5_000));
+
+    expect(Object.keys(marked.leases)).toHaveLength(59);
+    expect(marked.closed).toEqual({ 'device-0-AAAAAAAAAAAA=': T + 5_000 });
+  });
+
+  it('fails with the SDK error, not a version race, when DynamoDB does not answer', async () => {
+    const state = await twoDevices('mark5');
+    const unreachable = localDocumentClient('http://127.0.0.1:9', { maxAttempts: 1 });
+    const broken = new DynamoDbPresenceStore(unreachable, TABLE, { policy, sweepShards: 4, sweepBucketMs: 60_000 });
+
+    const failure = broken.markClosed('mark5', quick(state, 'a', T + 5_000));
+
+    await expect(failure).rejects.toThrow();
+    await expect(failure).rejects.not.toBeInstanceOf(ConcurrentUpdateError);
+    unreachable.destroy();
+  });
 });
 
 describe('DynamoDbSweepIndex', () => {

@@ -7,9 +7,11 @@ import {
   emptyPresence,
   isLive,
   leaseDeadline,
+  markClosed,
   nextCheckAt,
   openLease,
   policyFromSeconds,
+  quickClose,
   renewLease,
   setManualStatus,
   settle,
@@ -100,6 +102,80 @@ describe('several devices', () => {
     const again = closeLease(state, 'c1', s(2), noGrace);
 
     expect(again).toEqual({ state, dirty: false, change: null });
+  });
+});
+
+describe('several devices closing at once', () => {
+  const quick = (state: PresenceState, leaseId: string, now: number, closedAt?: number) => {
+    const close = quickClose(state, leaseId, now, policy, closedAt);
+    if (close === null) throw new Error(`no quick close of ${leaseId}`);
+    return close;
+  };
+  const three = () =>
+    run([(st) => openLease(st, 'a', 'ws', s(0), policy), (st) => openLease(st, 'b', 'ws', s(0), policy), (st) => openLease(st, 'c', 'ws', s(1), policy)]).state;
+
+  it('takes lastSeen from the last device to go, whatever order the closes are applied in', () => {
+    // c went last (12 s) but its $disconnect ran first; a's (10 s) ran last.
+    const { changes } = run([(st) => closeLease(st, 'c', s(20), policy, s(12)), (st) => closeLease(st, 'b', s(20), policy, s(11)), (st) => closeLease(st, 'a', s(20), policy, s(10))], three());
+
+    expect(changes.at(-1)).toEqual({ userId: '42', status: 'offline', lastSeen: s(12), changedAt: s(20) });
+  });
+
+  it('takes lastSeen from a closed device when the last one goes silent instead (the sweeper finds its lease ran out)', () => {
+    const { state } = run([(st) => closeLease(st, 'a', s(100), policy), (st) => closeLease(st, 'c', s(100), policy, s(90))], three());
+
+    const outcome = settle(state, s(300), policy);
+
+    expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(100), changedAt: s(300) });
+    expect(outcome.state.lastClosedAt).toBeNull();
+  });
+
+  it('closes a lease that leaves another live one as a mark on that lease alone, witnessed by the others, latest deadline first', () => {
+    const state = three();
+
+    expect(quickClose(state, 'a', s(5), policy, s(4))).toEqual({ leaseId: 'a', renewedAt: s(0), lastAlive: s(4), witnesses: ['c', 'b'] });
+  });
+
+  it('leaves to the versioned close the last live lease, a lease not live, a user appearing offline, and a user with something else due', () => {
+    const lone = run([(st) => openLease(st, 'a', 'ws', s(0), policy)]).state;
+    const withExpired = run([(st) => openLease(st, 'old', 'ws', s(0), policy), (st) => openLease(st, 'new', 'ws', s(200), policy)]).state;
+    const appearingOffline = setManualStatus(three(), 'offline', s(2), policy).state;
+    const staleHttp = run([(st) => openLease(st, 'a', 'ws', s(0), policy), (st) => openLease(st, 'b', 'ws', s(0), policy), (st) => openLease(st, 'h', 'http', s(0), policy)]).state;
+
+    expect(quickClose(lone, 'a', s(5), policy)).toBeNull();
+    expect(quickClose(lone, 'unknown', s(5), policy)).toBeNull();
+    expect(quickClose(withExpired, 'old', s(230), policy)).toBeNull();
+    expect(quickClose(withExpired, 'new', s(230), policy)).toBeNull();
+    expect(quickClose(appearingOffline, 'a', s(5), policy)).toBeNull();
+    // The HTTP lease ran out at 150 s: dropping it is a write the mark cannot make.
+    expect(quickClose(staleHttp, 'a', s(160), policy)).toBeNull();
+    expect(quickClose(staleHttp, 'a', s(140), policy)).not.toBeNull();
+  });
+
+  it('ends, once the marks are folded, in the state the versioned close would write', () => {
+    const state = three();
+    const marked = markClosed(state, quick(state, 'b', s(5), s(4)));
+    const twice = markClosed(marked, quick(marked, 'a', s(6)));
+    const versioned = run([(st) => closeLease(st, 'b', s(5), policy, s(4)), (st) => closeLease(st, 'a', s(6), policy)], state).state;
+
+    expect(settle(twice, s(6), policy)).toEqual({ state: versioned, dirty: true, change: null });
+    expect(view(twice, s(6), policy)).toEqual({ userId: '42', status: 'online', lastSeen: null });
+    expect(nextCheckAt(settle(twice, s(6), policy).state, policy)).toBe(s(151));
+  });
+
+  it('counts marked leases as closed: the last lease starts the grace from the latest of them, and a settle folds them', () => {
+    const state = three();
+    const marked = markClosed(markClosed(state, quick(state, 'b', s(9), s(9))), {
+      leaseId: 'a',
+      renewedAt: s(0),
+      lastAlive: s(8),
+      witnesses: ['c'],
+    });
+
+    const last = closeLease(marked, 'c', s(10), policy, s(7));
+
+    expect(last.state).toMatchObject({ pendingSince: s(9), leases: {}, closed: {} });
+    expect(settle(last.state, s(13), policy).change).toEqual({ userId: '42', status: 'offline', lastSeen: s(9), changedAt: s(13) });
   });
 });
 
