@@ -4,6 +4,7 @@
  * cut (the contract), however late each `$disconnect` runs. The full 1,000-connection cut is
  * `npm run bench -- churn`.
  */
+import { forEachLimited } from '../../lambdas/domain/concurrency';
 import { type TestStack, api, startTestStack } from '../helpers/local-stack';
 import { TestSocket } from '../helpers/ws-client';
 
@@ -29,7 +30,9 @@ afterAll(async () => {
 }, 30_000);
 
 it(`${USERS * DEVICES} connections cut at once: every user offline, lastSeen within 2 s of the cut`, async () => {
-  const users = await Promise.all(Array.from({ length: USERS }, (_, n) => account(`churn-${n}`)));
+  // Four sign-ups at a time (scrypt runs on libuv's 4 threads): 20 at once can pass the 15 s sign-up timeout on a busy machine.
+  const users: { id: string; token: string }[] = [];
+  await forEachLimited(Array.from({ length: USERS }, (_, n) => n), 4, async (n) => void users.push(await account(`churn-${n}`)));
   const observer = await TestSocket.open(env.stack.wsUrl, (await account('churn-observer')).token);
   sockets.push(observer);
   await observer.request({ action: 'subscribe', userIds: users.map((u) => u.id) });
