@@ -21,7 +21,7 @@ import {
   remoteIp,
 } from './events';
 import { MAX_MESSAGE_BYTES } from './frames';
-import { newConnectionId } from './ids';
+import { awsStyleId } from './ids';
 
 export interface HandshakeOptions {
   readonly config: WebSocketConfig;
@@ -124,7 +124,7 @@ export const createUpgrade = ({ config, pool, stopping, defaultHost, disconnect 
 
     const request = readHandshake(req, url);
     const pending: ConnectionIdentity = {
-      id: newConnectionId(),
+      id: awsStyleId(),
       connectedAt: Date.now(),
       sourceIp: remoteIp(req),
       userAgent: req.headers['user-agent'] ?? '',
