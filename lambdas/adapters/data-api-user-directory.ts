@@ -1,4 +1,4 @@
-import { DatabaseUnavailableError, InvalidRequestError, NameTakenError } from '../domain/errors';
+import { DatabaseUnavailableError, InvalidRequestError, NameTakenError, assertIsError } from '../domain/errors';
 import { isUserId } from '../domain/user-id';
 import type { Credentials, LastSeen, LastSeenStore, User, UserDirectory, UserRecord, UserRecordPage } from '../ports';
 import { type DataApi, type Row, fieldNumber, fieldString, fromSqlTimestamp } from './data-api';
@@ -40,8 +40,9 @@ export class DataApiUserDirectory implements UserDirectory, LastSeenStore {
       );
       return toUser(row);
     } catch (error) {
+      assertIsError(error);
       // AWS: a unique violation surfaces as DatabaseErrorException whose message ends "SQLState: 23505".
-      if ((error as Error).name === 'DatabaseErrorException' && /SQLState: 23505/.test((error as Error).message)) {
+      if (error.name === 'DatabaseErrorException' && /SQLState: 23505/.test(error.message)) {
         throw new NameTakenError('That name is taken', { cause: error });
       }
       throw error;

@@ -66,3 +66,13 @@ export class ConcurrentUpdateError<T = unknown> extends DomainError {
     this.current = options?.current;
   }
 }
+
+/**
+ * Narrows a caught value to an Error, for code that reads its `message` or `name`. Everything this
+ * code and the AWS SDK throw is one; anything else (a thrown string) is a bug, rethrown as it is.
+ * An Error from another realm (Node's own errors inside Jest's VM) is one too: the check is on the
+ * built-in tag, not only the prototype chain.
+ */
+export function assertIsError(value: unknown): asserts value is Error {
+  if (!(value instanceof Error) && Object.prototype.toString.call(value) !== '[object Error]') throw value;
+}

@@ -15,6 +15,7 @@
  *   read or its further pages could not be queued, or, last resort, when a failed post could
  *   neither be queued for retry nor its connection closed.
  */
+import { assertIsError } from './errors';
 import { forEachLimited } from './concurrency';
 import { changeJson } from './present';
 import { type BackoffPolicy, backoffDelay } from './retry';
@@ -202,7 +203,8 @@ export class Notifier {
       try {
         pages[index] = { index, task, page: await this.deps.registry.watcherPage(task.change.userId, task.after, this.pageSize) };
       } catch (error) {
-        onFailure(task, index, error as Error);
+        assertIsError(error);
+        onFailure(task, index, error);
       }
     });
     return pages.filter((page): page is ReadPage => page !== undefined);
@@ -215,8 +217,9 @@ export class Notifier {
     try {
       unqueued = await this.deps.fanOut.enqueue(tasks);
     } catch (error) {
+      assertIsError(error);
       unqueued = tasks;
-      this.deps.log?.('fan-out pages could not be queued', { pages: tasks.length, error: (error as Error).message });
+      this.deps.log?.('fan-out pages could not be queued', { pages: tasks.length, error: error.message });
     }
     report.pagesQueued += tasks.length - unqueued.length;
     return unqueued;
@@ -231,8 +234,9 @@ export class Notifier {
       try {
         result = await this.deps.gateway.post(frame.connectionId, { type: 'presence', presences: frame.changes.map(changeJson) });
       } catch (error) {
+        assertIsError(error);
         result = 'other';
-        this.deps.log?.('post failed', { connectionId: frame.connectionId, error: (error as Error).message });
+        this.deps.log?.('post failed', { connectionId: frame.connectionId, error: error.message });
       }
       if (result === 'delivered') {
         report.framesPosted += 1;
@@ -246,7 +250,8 @@ export class Notifier {
       } else if (result === 'gone') {
         report.postsFailed.gone += 1;
         await this.deps.onGone(frame.connectionId, frame.userId).catch((error: unknown) => {
-          this.deps.log?.('cleanup after a 410 failed', { connectionId: frame.connectionId, error: (error as Error).message });
+          assertIsError(error);
+          this.deps.log?.('cleanup after a 410 failed', { connectionId: frame.connectionId, error: error.message });
         });
       } else {
         report.postsFailed[result] += 1;
@@ -272,8 +277,9 @@ export class Notifier {
       try {
         unqueued = new Set(await this.deps.retries.schedule(next.map((entry) => entry.retry)));
       } catch (error) {
+        assertIsError(error);
         unqueued = new Set(next.map((entry) => entry.retry));
-        this.deps.log?.('retries could not be queued', { retries: next.length, error: (error as Error).message });
+        this.deps.log?.('retries could not be queued', { retries: next.length, error: error.message });
       }
       report.retriesQueued += next.length - unqueued.size;
       toClose.push(...next.filter((entry) => unqueued.has(entry.retry)).map((entry) => entry.frame));
@@ -287,8 +293,9 @@ export class Notifier {
         await this.deps.gateway.close(connectionId);
         report.connectionsClosed += 1;
       } catch (error) {
+        assertIsError(error);
         unresolved.push(...(byConnection.get(connectionId) ?? []));
-        this.deps.log?.('close failed', { connectionId, error: (error as Error).message });
+        this.deps.log?.('close failed', { connectionId, error: error.message });
       }
     });
     return unresolved;

@@ -6,6 +6,7 @@
  * to catch up. Shards are independent: each can be swept by its own worker.
  */
 import { forEachLimited } from './concurrency';
+import { assertIsError } from './errors';
 import type { ConnectionService } from './connection-service';
 import { type Lease, reviveLease, settle } from './presence';
 import type { PresenceService } from './presence-service';
@@ -114,8 +115,9 @@ export class Sweeper {
       report.backlogAgeMs = Math.max(0, now - (complete + 1) * bucketMs);
       if (complete !== (mark ?? from - 1)) await this.deps.index.advance(shard, complete);
     } catch (error) {
+      assertIsError(error);
       report.shardsFailed += 1;
-      this.deps.log?.('sweeping a shard failed', { shard, error: (error as Error).message, errorName: (error as Error).name });
+      this.deps.log?.('sweeping a shard failed', { shard, error: error.message, errorName: error.name });
     }
     return report;
   }
@@ -128,8 +130,9 @@ export class Sweeper {
         await forEachLimited(userIds, SWEEP_CONCURRENCY, (userId) => this.sweepIsolated(userId, now, report));
       }
     } catch (error) {
+      assertIsError(error);
       report.slotsFailed += 1;
-      this.deps.log?.('reading the sweep index failed', { bucket, shard, error: (error as Error).message, errorName: (error as Error).name });
+      this.deps.log?.('reading the sweep index failed', { bucket, shard, error: error.message, errorName: error.name });
       return false;
     }
     report.slotsRead += 1;
@@ -142,8 +145,9 @@ export class Sweeper {
     try {
       await this.sweepUser(userId, now, report);
     } catch (error) {
+      assertIsError(error);
       report.usersFailed += 1;
-      this.deps.log?.('sweeping a user failed', { userId, error: (error as Error).message, errorName: (error as Error).name });
+      this.deps.log?.('sweeping a user failed', { userId, error: error.message, errorName: error.name });
     }
   }
 
@@ -166,9 +170,10 @@ export class Sweeper {
         try {
           await this.deps.gateway.close(connectionId);
         } catch (error) {
+          assertIsError(error);
           // The user is offline already; the socket stays open until API Gateway's idle timeout
           // (10 min after its last frame) unless the client speaks again, which opens a new lease.
-          this.deps.log?.('closing a silent connection failed', { connectionId, error: (error as Error).message });
+          this.deps.log?.('closing a silent connection failed', { connectionId, error: error.message });
         }
         report.connectionsClosed += 1;
       }

@@ -58,7 +58,7 @@ export const errorResponse = (error: unknown): HttpResult => {
   if (metric !== undefined) count(metric[1]);
   for (const [type, status, code] of ERROR_CODES) {
     if (!(error instanceof type)) continue;
-    const response = json(status, { error: { code, message: (error as Error).message } });
+    const response = json(status, { error: { code, message: error.message } });
     if (error instanceof RateLimitedError) response.headers = { ...response.headers, 'retry-after': String(error.retryAfterSeconds) };
     return response;
   }

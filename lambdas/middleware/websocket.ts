@@ -6,7 +6,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError } from '../domain/errors';
+import { DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError, assertIsError } from '../domain/errors';
 import { type ErrorCode, MAX_FRAME_BYTES, type ServerFrame, parseFrameObject, requestIdOf } from '../../contract/protocol';
 import { logger } from '../shared/logger';
 import { count } from '../shared/metrics';
@@ -80,7 +80,8 @@ export const leaseRenewal = (options: {
     try {
       await webSocket?.leaseRenewal;
     } catch (error) {
-      logger.error('lease renewal failed', { error: (error as Error).message });
+      assertIsError(error);
+      logger.error('lease renewal failed', { error: error.message });
     }
   };
   return {
@@ -123,7 +124,7 @@ export const webSocketErrors = (): MiddlewareObj<WebSocketEvent, WebSocketResult
       type: 'error',
       ...(requestId === undefined ? {} : { requestId }),
       code: match?.[1] ?? 'internal',
-      message: match === undefined ? 'Something went wrong on our side; please try again' : (request.error as Error).message,
+      message: match === undefined || request.error === null ? 'Something went wrong on our side; please try again' : request.error.message,
     });
   },
 });

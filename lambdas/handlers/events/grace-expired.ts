@@ -4,6 +4,7 @@
  * the grace ends (or for a user whose grace restarted) schedules a new check.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { assertIsError } from '../../domain/errors';
 import { settle } from '../../domain/presence';
 import type { GraceMessage } from '../../adapters/sqs-grace-timer';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
@@ -33,7 +34,8 @@ export const handler = observed(async (event: SQSEvent): Promise<SQSBatchRespons
         const { state } = await presenceService().apply(message.userId, (current, now, policy) => settle(current, now, policy));
         if (state.pendingSince !== null) await graceTimer().schedule(message.userId, state.pendingSince + presenceService().policy.graceMs);
       } catch (error) {
-        logger.error('grace check failed', { messageId: record.messageId, error: (error as Error).message });
+        assertIsError(error);
+        logger.error('grace check failed', { messageId: record.messageId, error: error.message });
         failures.push({ itemIdentifier: record.messageId });
       }
     }),

@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { InvalidCredentialsError } from '../../domain/errors';
+import { InvalidCredentialsError, assertIsError } from '../../domain/errors';
 import { type Admission, impossibleNameKey } from '../../domain/log-in-limit';
 import { canonicalName, parseJsonBody, parseLogin } from '../../../contract/validation';
 import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
@@ -29,13 +29,17 @@ const upgradeHash = async (credentials: Credentials, password: string): Promise<
     const replacement = await passwordHasher().hash(password);
     await userDirectory().replacePasswordHash(credentials.id, credentials.passwordHash, replacement);
   } catch (error) {
-    logger.warn('password hash not upgraded', { error: (error as Error).message });
+    assertIsError(error);
+    logger.warn('password hash not upgraded', { error: error.message });
   }
 };
 
 /** Best effort: if the uncount fails, the attempt stays counted, which only errs on the safe side. */
 const giveBack = (admission: Admission): Promise<void> =>
-  admission.giveBack().catch((error: unknown) => logger.warn('log-in attempt not uncounted', { error: (error as Error).message }));
+  admission.giveBack().catch((error: unknown) => {
+    assertIsError(error);
+    logger.warn('log-in attempt not uncounted', { error: error.message });
+  });
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const { name, password } = parseLogin(parseJsonBody(event.body));

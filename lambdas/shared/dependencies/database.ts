@@ -3,6 +3,7 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { ENV } from '../environment';
 import { DataApi } from '../../adapters/data-api';
 import { DataApiUserDirectory } from '../../adapters/data-api-user-directory';
+import { assertIsError } from '../../domain/errors';
 import { KnownUsers } from '../../domain/known-users';
 import { LastSeenRecorder } from '../../domain/last-seen-recorder';
 import type { UserDirectory } from '../../ports';
@@ -37,7 +38,10 @@ export const knownUsers = once(
   () =>
     new KnownUsers({
       lookup: async (userId) => (await userDirectory().findById(userId)) !== null,
-      onLookupFailed: (error) => logger.warn('user existence not checked: the user directory failed', { error: (error as Error).message }),
+      onLookupFailed: (error) => {
+        assertIsError(error);
+        logger.warn('user existence not checked: the user directory failed', { error: error.message });
+      },
     }),
 );
 
