@@ -269,6 +269,7 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
                 fn: loadHandler(consumer.handler),
                 batchSize: consumer.batchSize,
                 maximumRetryAttempts: consumer.retryAttempts,
+                maximumRecordAgeSeconds: consumer.maxRecordAgeSeconds,
                 bisectBatchOnFunctionError: consumer.bisectBatchOnError,
                 reportBatchItemFailures: consumer.reportBatchItemFailures,
                 filters: [...consumer.filters],

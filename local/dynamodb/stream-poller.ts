@@ -15,6 +15,7 @@ import { type BatchOutcome, type BatchSource, EventSourceMapping } from '../lamb
 import type { FunctionConfig } from '../lambda/invoke';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import {
+  CREATION_TIME_SLACK_SECONDS,
   lowestSequenceNumber,
   matchesAnyFilter,
   parseFilterPatterns,
@@ -31,6 +32,8 @@ export interface StreamMappingOptions {
   batchSize?: number;
   /** Retries of a failing batch before it is discarded; default -1 = infinite (AWS default). */
   maximumRetryAttempts?: number;
+  /** Records older than this are discarded unsent; default -1 = never (AWS default), else 60 to 604,800. */
+  maximumRecordAgeSeconds?: number;
   /** Split a failing batch in two before retrying (splits do not count as retries). */
   bisectBatchOnFunctionError?: boolean;
   /** `FunctionResponseTypes: ["ReportBatchItemFailures"]`. */
@@ -95,6 +98,7 @@ const MAX_BACKOFF_MS = 5_000;
 
 class ShardPoller {
   private readonly maximumRetryAttempts: number;
+  private readonly maximumRecordAgeSeconds: number;
   private readonly pollIntervalMs: number;
   private readonly patterns: ReturnType<typeof parseFilterPatterns>;
   private readonly log: (line: string) => void;
@@ -116,6 +120,10 @@ class ShardPoller {
     }
     // ESM-03: -1 (the default) retries until the record expires; the IaC sets a finite value.
     this.maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
+    this.maximumRecordAgeSeconds = options.maximumRecordAgeSeconds ?? -1;
+    const age = this.maximumRecordAgeSeconds;
+    // AWS: MaximumRecordAgeInSeconds is -1 or 60 to 604,800.
+    if (age !== -1 && (!Number.isInteger(age) || age < 60 || age > 604_800)) throw new Error(`maximumRecordAgeSeconds must be -1 or 60..604800, got ${age}`);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     // ESM-02: no batching window (MaximumBatchingWindowInSeconds is skipped locally): a batch is delivered as soon as it is read.
@@ -255,6 +263,7 @@ class ShardPoller {
       await this.mapping.sleep(Math.min(MAX_BACKOFF_MS, this.pollIntervalMs * 2 ** shard.readFailures));
       return [];
     }
+    if (shard.offered === 0) await this.discardAged(shard);
     const records: DynamoDBRecord[] = [];
     let bytes = 0;
     for (const record of shard.pending.slice(shard.offered, shard.offered + room)) {
@@ -348,17 +357,29 @@ class ShardPoller {
     }
 
     shard.attempts += 1;
-    // Skipped AWS behaviour: MaximumRecordAgeInSeconds; locally a failing record is retried until maximumRetryAttempts, whatever its age.
     // ESM-03: -1 retries forever, blocking the shard; otherwise 1 invocation + maximumRetryAttempts retries.
     if (this.maximumRetryAttempts >= 0 && shard.attempts > this.maximumRetryAttempts) {
       this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${failed.length} record(s) discarded after ${shard.attempts} attempt(s) (${reason})`);
-      await this.sendToOnFailure(shard, failed, shard.attempts, outcome.kind === 'failure' && outcome.functionError === true);
+      await this.sendToOnFailure(shard, failed, shard.attempts, outcome.kind === 'failure' && outcome.functionError === true, 'RetryAttemptsExhausted');
       this.checkpoint(shard, failed.length);
       return;
     }
     this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: batch of ${failed.length} failed (${reason}); retrying`);
     // [INF] Lambda documents no delay between stream retries; one poll interval keeps a failing handler from spinning.
     await this.mapping.sleep(this.pollIntervalMs);
+  }
+
+  /** ESM-03: records older than MaximumRecordAgeInSeconds are not sent (a retried batch included); the on-failure destination hears of them. */
+  private async discardAged(shard: ShardState): Promise<void> {
+    if (this.maximumRecordAgeSeconds === -1) return;
+    // DynamoDB Local floors creation times to the minute: a record counts as aged only past that slack too, never early.
+    const bornBefore = Date.now() / 1000 - this.maximumRecordAgeSeconds - CREATION_TIME_SLACK_SECONDS;
+    const young = shard.pending.findIndex((record) => (record.dynamodb?.ApproximateCreationDateTime ?? Infinity) >= bornBefore);
+    const aged = young === -1 ? shard.pending.length : young;
+    if (aged === 0) return;
+    this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${aged} record(s) discarded unsent, older than ${this.maximumRecordAgeSeconds} s`);
+    await this.sendToOnFailure(shard, shard.pending.slice(0, aged), shard.attempts, false, 'RecordAgeExceeded');
+    this.checkpoint(shard, aged);
   }
 
   /** The first `count` pending records are done: drop them and reset the per-batch state. */
@@ -369,7 +390,13 @@ class ShardPoller {
   }
 
   /** ESM-03: the on-failure destination gets metadata only (DDBStreamBatchInfo), never the records. */
-  private async sendToOnFailure(shard: ShardState, records: readonly DynamoDBRecord[], invokeCount: number, functionError: boolean): Promise<void> {
+  private async sendToOnFailure(
+    shard: ShardState,
+    records: readonly DynamoDBRecord[],
+    invokeCount: number,
+    functionError: boolean,
+    condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded',
+  ): Promise<void> {
     if (this.options.onFailure === undefined) return;
     const first = records[0]?.dynamodb;
     const last = records[records.length - 1]?.dynamodb;
@@ -377,7 +404,7 @@ class ShardPoller {
       requestContext: {
         requestId: randomUUID(),
         // functionArn is left out: a local handler has no ARN and a made-up one would mislead.
-        condition: 'RetryAttemptsExhausted',
+        condition,
         approximateInvokeCount: invokeCount,
       },
       responseContext: {

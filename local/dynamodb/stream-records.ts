@@ -40,7 +40,7 @@ export class InvalidFilterPatternError extends Error {
 const LAMBDA_EVENT_NAMES = new Set(['INSERT', 'MODIFY', 'REMOVE']);
 
 /** DynamoDB Local floors ApproximateCreationDateTime to the minute (observed with 3.3.1). */
-const CREATION_TIME_SLACK_SECONDS = 60;
+export const CREATION_TIME_SLACK_SECONDS = 60;
 
 /** What AWS puts in `userIdentity` for deletes made by the TTL process (TTL-01). */
 export const TTL_SERVICE_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;

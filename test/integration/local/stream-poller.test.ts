@@ -528,6 +528,27 @@ describe('startStreamPoller: shard lineage', () => {
       parentClosed: logs.some((line) => line.includes('shard shardId-parent closed')),
     }).toEqual({ sequence: ['100', '150', '200', '300', '301'], maxInFlight: 1, parentClosed: true });
   });
+
+  it('discards records older than maximumRecordAgeSeconds unsent, to the on-failure destination as RecordAgeExceeded', async () => {
+    // Prepare: the scripted records were created on 2026-11-28, days before any run of this test.
+
+    // Act
+    const { invocations, failures } = await collect('scripted', { startingPosition: 'TRIM_HORIZON', maximumRecordAgeSeconds: 3600 }, () => undefined, endpoint);
+    await eventually(() => failures.length >= 5);
+    await settle();
+
+    // Assess
+    expect({
+      invocations: invocations.length,
+      discarded: (failures as { requestContext: { condition: string }; DDBStreamBatchInfo: { startSequenceNumber: string } }[]).map((info) => [
+        info.requestContext.condition,
+        info.DDBStreamBatchInfo.startSequenceNumber,
+      ]),
+    }).toEqual({
+      invocations: 0,
+      discarded: ['100', '150', '200', '300', '301'].map((sequence) => ['RecordAgeExceeded', sequence]),
+    });
+  });
 });
 
 describe('startStreamPoller: refusing bad mappings', () => {
@@ -563,5 +584,16 @@ describe('startStreamPoller: refusing bad mappings', () => {
 
     // Assess
     await expect(starting).rejects.toThrow(/Unsupported filter operator starts-with/);
+  });
+
+  it.each([59, 604_801, 0])('rejects a maximumRecordAgeSeconds of %i, as CreateEventSourceMapping does', async (maximumRecordAgeSeconds) => {
+    // Prepare
+    const table = await manifestTable();
+
+    // Act
+    const starting = startStreamPoller({ endpoint: dynamo.endpoint, tableName: table, maximumRecordAgeSeconds, fn: fn(async () => undefined), log: () => undefined });
+
+    // Assess
+    await expect(starting).rejects.toThrow(/maximumRecordAgeSeconds must be -1 or 60\.\.604800/);
   });
 });
