@@ -1,11 +1,11 @@
 /**
  * The fan-out queue and the delivery-retry queue as SQS standard queues: a fan-out task is a
- * message naming a change and a page cursor; a retry is a message carrying one frame for one
+ * message naming its changes, each with a page cursor; a retry is a message carrying one frame for one
  * connection, with a per-message delay (its backoff). Messages go in batches of 10.
  */
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { forEachLimited } from '../domain/concurrency';
-import type { DeliveryRetry, DeliveryRetryQueue, FanOutQueue, FanOutTask, VersionedChange } from '../ports';
+import type { DeliveryRetry, DeliveryRetryQueue, FanOutCursor, FanOutQueue, FanOutTask, VersionedChange } from '../ports';
 
 /** SendMessageBatch takes at most 10 entries (and 256 KB in all: a frame is at most ~13 KB). */
 const BATCH_ENTRIES = 10;
@@ -86,12 +86,22 @@ const toChange = (value: unknown): VersionedChange | null => {
   return { userId, status, lastSeen, changedAt, version };
 };
 
-/** A fan-out message's task, or null when the body is not one. */
-export const parseFanOutTask = (body: string): FanOutTask | null => {
-  const value = parseJson(body);
+const toCursor = (value: unknown): FanOutCursor | null => {
   if (!isObject(value) || (value.after !== null && typeof value.after !== 'string')) return null;
   const change = toChange(value.change);
   return change === null ? null : { change, after: value.after };
+};
+
+/**
+ * A fan-out message's task, or null when the body is not one. A message of the previous release
+ * (one change and its cursor, no `cursors`) is a task of one cursor: those queued across a deploy are not lost.
+ */
+export const parseFanOutTask = (body: string): FanOutTask | null => {
+  const value = parseJson(body);
+  if (!isObject(value)) return null;
+  const cursors = Array.isArray(value.cursors) ? value.cursors.map(toCursor) : 'cursors' in value ? [] : [toCursor(value)];
+  if (cursors.length === 0 || cursors.some((cursor) => cursor === null)) return null;
+  return { cursors: cursors as FanOutCursor[] };
 };
 
 /** A retry message's retry (due now: its delay has passed), or null when the body is not one. */

@@ -6,11 +6,15 @@
  *   5xx; a timeout) is retried for that connection alone, through the retry queue, with bounded
  *   full-jitter backoff; after `maxAttempts` retries that one connection is closed, so its client
  *   reconnects and re-subscribes. Nobody else is posted again because of it.
- * - A change's watchers are read a page at a time. The stream notifier posts the first pages of
- *   the smallest fan-outs inline (up to `inlineBudget` connections per invocation) and hands every
- *   further page, and every fan-out too big for what is left of the budget, to the fan-out queue,
- *   whose consumer posts one page and queues the next. No invocation's time grows with the
+ * - A change's watchers are read a page at a time. The stream notifier posts the fan-outs that fit
+ *   in one page itself, smallest first, up to `inlineBudget` distinct connections per invocation
+ *   (users whose watchers overlap count them once). A popular user (more than a page of watchers)
+ *   never takes that budget: its fan-out, and every small one past the budget, goes to the fan-out
+ *   queue, whose consumer posts one page and queues the next. No invocation's time grows with the
  *   watcher count, and a popular user delays only their own fan-out.
+ * - Queued fan-outs whose watchers overlap travel together: one task carries several users' cursors
+ *   and each step posts one frame per connection with all of its changes (a page's worth of
+ *   connections at most: each cursor reads its share of the page).
  * - A source (stream record, queue message) is reported failed only when its watchers could not be
  *   read or its further pages could not be queued, or, last resort, when a failed post could
  *   neither be queued for retry nor its connection closed.
@@ -24,6 +28,7 @@ import type {
   ConnectionRegistry,
   DeliveryRetry,
   DeliveryRetryQueue,
+  FanOutCursor,
   FanOutQueue,
   FanOutTask,
   PostResult,
@@ -33,6 +38,9 @@ import type {
 
 /** At most ~130 bytes each: 100 changes stay far below API Gateway's 32 KB frame limit. */
 export const MAX_CHANGES_PER_FRAME = 100;
+
+/** Users one fan-out task carries at most: each reads at least a tenth of a page per step. */
+export const MAX_CURSORS_PER_TASK = 10;
 
 /** Counts of one invocation, for metrics. */
 export interface DeliveryReport {
@@ -100,9 +108,10 @@ interface Frame {
   readonly attempt: number;
 }
 
+/** One cursor's page, read for the `index`-th input (stream change, fan-out task). */
 interface ReadPage {
   readonly index: number;
-  readonly task: FanOutTask;
+  readonly cursor: FanOutCursor;
   readonly page: WatcherPage;
 }
 
@@ -113,8 +122,11 @@ export interface NotifierDeps {
   readonly retries: DeliveryRetryQueue;
   /** Called for a connection API Gateway says is gone (410), with its user. A failure is logged, not retried. */
   readonly onGone: (connectionId: string, userId: string) => Promise<void>;
-  /** Paces posts (a token bucket per invocation); none: as fast as `concurrency` allows. */
-  readonly pace?: { take(): Promise<void> };
+  /**
+   * A pace for one invocation's posts (a token bucket holding that invocation's share of the
+   * account's rate); called once per invocation. None: as fast as `concurrency` allows.
+   */
+  readonly pace?: () => { take(): Promise<void> };
   /** Posts in flight. Default 32. */
   readonly concurrency?: number;
   /** Watcher pages read at once (the users of a batch are read concurrently). Default 16. */
@@ -143,44 +155,63 @@ export class Notifier {
     this.pageSize = deps.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
-  /** The stream's changes: small fan-outs inline and first, every other page to the fan-out queue. */
+  /** The stream's changes: small fan-outs inline and first, popular users and the rest to the fan-out queue. */
   async notify(changes: readonly VersionedChange[]): Promise<NotifyReport> {
     const report = emptyReport();
     const failedUserIds = new Set<string>();
-    const tasks = latestPerUser(changes).map((change) => ({ change, after: null }));
-    const reads = await this.readPages(tasks, (task, _index, error) => {
-      failedUserIds.add(task.change.userId);
-      this.deps.log?.('watchers query failed', { userId: task.change.userId, error: error.message });
-    });
-    let budget = this.deps.inlineBudget ?? this.pageSize;
+    const cursors = latestPerUser(changes).map((change) => ({ change, after: null }));
+    const reads = await this.readPages(
+      cursors.map((cursor, index) => ({ index, cursor, limit: this.pageSize })),
+      (cursor, _index, error) => {
+        failedUserIds.add(cursor.change.userId);
+        this.deps.log?.('watchers query failed', { userId: cursor.change.userId, error: error.message });
+      },
+    );
+    const budget = this.deps.inlineBudget ?? this.pageSize;
+    const inlineConnections = new Set<string>();
     const inline: ReadPage[] = [];
-    const queued: FanOutTask[] = [];
+    const queued: ReadPage[] = [];
     for (const read of [...reads].sort((a, b) => a.page.watchers.length - b.page.watchers.length)) {
-      if (read.page.watchers.length <= budget) {
-        budget -= read.page.watchers.length;
+      const fresh = read.page.next === null ? read.page.watchers.filter((watcher) => !inlineConnections.has(watcher.connectionId)) : [];
+      if (read.page.next === null && inlineConnections.size + new Set(fresh.map((watcher) => watcher.connectionId)).size <= budget) {
+        for (const watcher of fresh) inlineConnections.add(watcher.connectionId);
         inline.push(read);
-        if (read.page.next !== null) queued.push({ change: read.task.change, after: read.page.next });
-      } else queued.push({ change: read.task.change, after: null });
+      } else queued.push(read);
     }
-    for (const task of await this.enqueue(queued, report)) failedUserIds.add(task.change.userId);
-    const unresolved = await this.deliver(framesOf(inline.filter((read) => !failedUserIds.has(read.task.change.userId)), report), report);
+    const tasks = tasksOf(queued);
+    for (const task of await this.enqueue(tasks, report)) task.cursors.forEach((cursor) => failedUserIds.add(cursor.change.userId));
+    const unresolved = await this.deliver(framesOf(inline, report), report);
     for (const frame of unresolved) frame.changes.forEach((change) => failedUserIds.add(change.userId));
     return { ...report, failedUserIds };
   }
 
-  /** Fan-out tasks: each posts one page and first queues the page after it. */
+  /**
+   * Fan-out tasks: each reads the next page of every cursor it carries (a share of a page each),
+   * queues the step after it, then posts. A task whose pages cannot all be read, or whose next step
+   * cannot be queued, posts nothing and is reported failed: redelivered, it is done whole, once.
+   */
   async fanOut(tasks: readonly FanOutTask[]): Promise<BatchReport> {
     const report = emptyReport();
     const failed = new Set<number>();
-    const reads = await this.readPages(tasks, (task, index, error) => {
-      failed.add(index);
-      this.deps.log?.('watchers query failed', { userId: task.change.userId, after: task.after, error: error.message });
+    const reads = await this.readPages(
+      tasks.flatMap((task, index) => {
+        const limit = Math.max(1, Math.ceil(this.pageSize / task.cursors.length));
+        return task.cursors.map((cursor) => ({ index, cursor, limit }));
+      }),
+      (cursor, index, error) => {
+        failed.add(index);
+        this.deps.log?.('watchers query failed', { userId: cursor.change.userId, after: cursor.after, error: error.message });
+      },
+    );
+    const readable = reads.filter((read) => !failed.has(read.index));
+    const continuations = [...tasks.keys()].flatMap((index) => {
+      const cursors = readable.filter((read) => read.index === index && read.page.next !== null).map((read) => ({ change: read.cursor.change, after: read.page.next }));
+      return cursors.length === 0 || failed.has(index) ? [] : [{ index, task: { cursors } }];
     });
-    const continuations = reads.flatMap((read) => (read.page.next === null ? [] : [{ index: read.index, task: { change: read.task.change, after: read.page.next } }]));
     const unqueued = new Set(await this.enqueue(continuations.map((continuation) => continuation.task), report));
     for (const continuation of continuations) if (unqueued.has(continuation.task)) failed.add(continuation.index);
-    const posting = reads.filter((read) => !failed.has(read.index));
-    const taskOf = new Map(posting.map((read) => [read.task.change, read.index]));
+    const posting = readable.filter((read) => !failed.has(read.index));
+    const taskOf = new Map(posting.map((read) => [read.cursor.change, read.index]));
     for (const frame of await this.deliver(framesOf(posting, report), report)) {
       frame.changes.forEach((change) => failed.add(taskOf.get(change) as number));
     }
@@ -196,15 +227,18 @@ export class Notifier {
     return { ...report, failed };
   }
 
-  private async readPages(tasks: readonly FanOutTask[], onFailure: (task: FanOutTask, index: number, error: Error) => void): Promise<ReadPage[]> {
+  private async readPages(
+    reads: readonly { readonly index: number; readonly cursor: FanOutCursor; readonly limit: number }[],
+    onFailure: (cursor: FanOutCursor, index: number, error: Error) => void,
+  ): Promise<ReadPage[]> {
     const pages: (ReadPage | undefined)[] = [];
-    await forEachLimited([...tasks.keys()], this.deps.readConcurrency ?? 16, async (index) => {
-      const task = tasks[index];
+    await forEachLimited([...reads.keys()], this.deps.readConcurrency ?? 16, async (at) => {
+      const { index, cursor, limit } = reads[at];
       try {
-        pages[index] = { index, task, page: await this.deps.registry.watcherPage(task.change.userId, task.after, this.pageSize) };
+        pages[at] = { index, cursor, page: await this.deps.registry.watcherPage(cursor.change.userId, cursor.after, limit) };
       } catch (error) {
         assertIsError(error);
-        onFailure(task, index, error);
+        onFailure(cursor, index, error);
       }
     });
     return pages.filter((page): page is ReadPage => page !== undefined);
@@ -228,8 +262,9 @@ export class Notifier {
   /** Posts every frame once; @returns the frames that could neither be delivered, queued for retry, nor closed. */
   private async deliver(frames: readonly Frame[], report: MutableReport): Promise<Frame[]> {
     const failures: Frame[] = [];
+    const pace = this.deps.pace?.();
     await forEachLimited(frames, this.deps.concurrency ?? 32, async (frame) => {
-      await this.deps.pace?.take();
+      await pace?.take();
       let result: PostResult | 'other';
       try {
         result = await this.deps.gateway.post(frame.connectionId, { type: 'presence', presences: frame.changes.map(changeJson) });
@@ -302,14 +337,39 @@ export class Notifier {
   }
 }
 
+/**
+ * The queued fan-outs as tasks: users whose first pages share a connection travel together (at
+ * most MAX_CURSORS_PER_TASK a task), each from its first page; the others each on their own.
+ */
+const tasksOf = (reads: readonly ReadPage[]): FanOutTask[] => {
+  // Union-find over the users, joined by the connections their first pages share.
+  const parent = reads.map((_, at) => at);
+  const root = (at: number): number => (parent[at] === at ? at : (parent[at] = root(parent[at])));
+  const firstReader = new Map<string, number>();
+  reads.forEach((read, at) => {
+    for (const { connectionId } of read.page.watchers) {
+      const other = firstReader.get(connectionId);
+      if (other === undefined) firstReader.set(connectionId, at);
+      else parent[root(at)] = root(other);
+    }
+  });
+  const groups = new Map<number, FanOutCursor[]>();
+  reads.forEach((read, at) => groups.set(root(at), [...(groups.get(root(at)) ?? []), { change: read.cursor.change, after: null }]));
+  return [...groups.values()].flatMap((cursors) => {
+    const tasks: FanOutTask[] = [];
+    for (let start = 0; start < cursors.length; start += MAX_CURSORS_PER_TASK) tasks.push({ cursors: cursors.slice(start, start + MAX_CURSORS_PER_TASK) });
+    return tasks;
+  });
+};
+
 /** One frame per connection with all of its changes (at most 100 per frame), in page order. */
 const framesOf = (reads: readonly ReadPage[], report: MutableReport): Frame[] => {
   const pending = new Map<string, { userId: string; changes: VersionedChange[] }>();
-  for (const { task, page } of reads) {
+  for (const { cursor, page } of reads) {
     report.fanOutSize += page.watchers.length;
     for (const watcher of page.watchers) {
       const entry = pending.get(watcher.connectionId) ?? { userId: watcher.userId, changes: [] };
-      entry.changes.push(task.change);
+      entry.changes.push(cursor.change);
       pending.set(watcher.connectionId, entry);
     }
   }

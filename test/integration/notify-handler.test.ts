@@ -161,7 +161,7 @@ describe('the notifier handler', () => {
     const client = new SQSClient({ endpoint: env.stack.sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
     const missing = `${env.stack.sqsEndpoint}/000000000000/no-such-queue`;
     const change = { userId: '1', status: 'online' as const, lastSeen: null, changedAt: 1, version: 1 };
-    const tasks = Array.from({ length: 12 }, (_, i) => ({ change, after: String(i) }));
+    const tasks = Array.from({ length: 12 }, (_, i) => ({ cursors: [{ change, after: String(i) }] }));
     const retries = [{ connectionId: 'x', userId: 'y', changes: [change], attempt: 1, delayMs: 1500 }];
 
     expect(await new SqsFanOutQueue(client, missing).enqueue(tasks)).toEqual(tasks);

@@ -27,6 +27,8 @@ const connectionService = connectionServiceWith({ graceTimer }, 'delivery');
 
 export const notifier = once(() => {
   const postsPerSecond = numberEnv(ENV.postsPerSecond, DEFAULTS.postsPerSecond);
+  // A tenth of a second's worth at once: N concurrent invocations burst N times that.
+  const bucket = new TokenBucket({ ratePerSecond: postsPerSecond, burst: Math.max(1, postsPerSecond / 10), clock, sleep });
   return new Notifier({
     registry: connectionRegistry(),
     gateway: deliveryGateway(),
@@ -38,8 +40,7 @@ export const notifier = once(() => {
     onGone: async (connectionId, userId) => {
       if (await connectionRegistry().exists(connectionId)) await connectionService().disconnect(connectionId, userId);
     },
-    // A tenth of a second's worth at once: N concurrent invocations burst N times that.
-    pace: new TokenBucket({ ratePerSecond: postsPerSecond, burst: Math.max(1, postsPerSecond / 10), clock, sleep }),
+    pace: () => bucket,
     pageSize: numberEnv(ENV.fanOutPageSize, DEFAULTS.fanOutPageSize),
     clock,
     log: (message, fields) => logger.warn(message, fields),

@@ -261,13 +261,13 @@ describe('Notifier: per-connection delivery', () => {
 });
 
 describe('Notifier: fan-out that scales out', () => {
-  it('posts the first page inline and sends the rest to the fan-out queue, which reaches every watcher exactly once', async () => {
+  it("sends a popular user's fan-out to the fan-out queue page by page, which reaches every watcher exactly once", async () => {
     const all = watchersNamed('w', 2500);
     const { notifier, tasks, postsTo, posts } = world({ star: all }, { pageSize: 1000, inlineBudget: 1000 });
 
     const report = await notifier.notify([change('star', 'online', T0)]);
-    expect([report.framesPosted, report.pagesQueued]).toEqual([1000, 1]);
-    expect(tasks).toEqual([{ change: change('star', 'online', T0), after: '1000' }]);
+    expect([report.framesPosted, report.pagesQueued]).toEqual([0, 1]);
+    expect(tasks).toEqual([{ cursors: [{ change: change('star', 'online', T0), after: null }] }]);
 
     let hops = 0;
     while (tasks.length > 0) {
@@ -276,7 +276,7 @@ describe('Notifier: fan-out that scales out', () => {
       hops += 1;
     }
 
-    expect(hops).toBe(2);
+    expect(hops).toBe(3);
     expect(posts).toHaveLength(2500);
     expect(all.every((w) => postsTo(w.connectionId) === 1)).toBe(true);
   });
@@ -287,7 +287,7 @@ describe('Notifier: fan-out that scales out', () => {
     const report = await notifier.notify([change('hot', 'online', T0), change('small', 'online', T0)]);
 
     expect(posts.map((post) => post.connectionId)).toEqual(watchersNamed('s', 5).map((w) => w.connectionId));
-    expect(tasks).toEqual([{ change: change('hot', 'online', T0), after: null }]);
+    expect(tasks).toEqual([{ cursors: [{ change: change('hot', 'online', T0), after: null }] }]);
     expect([report.pagesQueued, report.failedUserIds.size]).toEqual([1, 0]);
   });
 
@@ -321,11 +321,114 @@ describe('Notifier: fan-out that scales out', () => {
     const { notifier, posts } = world({ a: watchersNamed('a', 3), b: watchersNamed('b', 3) }, { unreadable: ['a'] });
 
     const report = await notifier.fanOut([
-      { change: change('a', 'online', T0), after: null },
-      { change: change('b', 'online', T0), after: null },
+      { cursors: [{ change: change('a', 'online', T0), after: null }] },
+      { cursors: [{ change: change('b', 'online', T0), after: null }] },
     ]);
 
     expect([...report.failed]).toEqual([0]);
     expect(posts).toHaveLength(3);
+  });
+});
+
+describe('Notifier: a popular user never delays the others', () => {
+  it('a popular user (more than a page of watchers) never takes the stream lane: alone in a batch, its pages all go to the fan-out queue', async () => {
+    const { notifier, posts, tasks } = world({ hot: watchersNamed('h', 5000) });
+
+    const report = await notifier.notify([change('hot', 'online', T0)]);
+
+    expect(posts).toHaveLength(0);
+    expect([report.pagesQueued, report.failedUserIds.size, tasks.length]).toEqual([1, 0, 1]);
+  });
+
+  it("a 5,000-watcher user in the same batch does not delay a 20-watcher user's posts: they go inline, before anything of the popular user", async () => {
+    const { notifier, posts, tasks } = world({ hot: watchersNamed('h', 5000), small: watchersNamed('s', 20) });
+
+    await notifier.notify([change('hot', 'online', T0), change('small', 'online', T0)]);
+
+    expect(posts.map((post) => post.connectionId)).toEqual(watchersNamed('s', 20).map((w) => w.connectionId));
+    while (tasks.length > 0) await notifier.fanOut(tasks.splice(0));
+    expect(posts).toHaveLength(5020);
+  });
+
+  it('small fan-outs whose watchers overlap count once against the inline budget: 5 users x the same 1,000 watchers post inline, one frame per watcher', async () => {
+    const common = watchersNamed('w', 1000);
+    const users = ['a', 'b', 'c', 'd', 'e'];
+    const { notifier, posts, tasks } = world(Object.fromEntries(users.map((u) => [u, common])), { pageSize: 2000, inlineBudget: 1000 });
+
+    const report = await notifier.notify(users.map((u) => change(u, 'online', T0)));
+
+    expect([report.framesPosted, report.pagesQueued, tasks.length]).toEqual([1000, 0, 0]);
+    expect(posts.every((post) => post.message.presences.length === 5)).toBe(true);
+  });
+});
+
+describe('Notifier: coalescing past the inline budget', () => {
+  /** Runs the fan-out queue until it is empty; @returns the consumer invocations. */
+  const drain = async (notifier: Notifier, tasks: FanOutTask[]): Promise<number> => {
+    let invocations = 0;
+    while (tasks.length > 0) {
+      for (const task of tasks.splice(0)) {
+        expect((await notifier.fanOut([task])).failed.size).toBe(0);
+        invocations += 1;
+      }
+    }
+    return invocations;
+  };
+
+  it('5 users with 2,500 common watchers (beyond the inline budget) -> each watcher gets 1 frame with all 5 changes', async () => {
+    const common = watchersNamed('w', 2500);
+    const users = ['a', 'b', 'c', 'd', 'e'];
+    const { notifier, posts, tasks, postsTo } = world(Object.fromEntries(users.map((u) => [u, common])), { pageSize: 1000, inlineBudget: 1000 });
+
+    await notifier.notify(users.map((u) => change(u, 'online', T0)));
+    await drain(notifier, tasks);
+
+    expect(posts).toHaveLength(2500);
+    expect(common.every((w) => postsTo(w.connectionId) === 1)).toBe(true);
+    expect(posts.every((post) => post.message.presences.length === 5)).toBe(true);
+  });
+
+  it('a page of the fan-out posts at most a page of connections, however many users its task carries', async () => {
+    const users = ['a', 'b', 'c', 'd', 'e'];
+    // Disjoint watchers, one shared connection so that the users travel together.
+    const shared = { connectionId: 'shared', userId: 'z' };
+    const { notifier, tasks } = world(Object.fromEntries(users.map((u) => [u, [shared, ...watchersNamed(u, 1500)]])), { pageSize: 1000, inlineBudget: 1000 });
+
+    await notifier.notify(users.map((u) => change(u, 'online', T0)));
+    const sizes: number[] = [];
+    while (tasks.length > 0) for (const task of tasks.splice(0)) sizes.push((await notifier.fanOut([task])).framesPosted);
+
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1000);
+    expect(sizes.reduce((sum, n) => sum + n, 0)).toBe(5 * 1500 + 1);
+  });
+
+  it("users whose watchers do not overlap travel apart: one user's pages never wait for another's", async () => {
+    const { notifier, tasks } = world({ a: watchersNamed('a', 1500), b: watchersNamed('b', 1500) }, { pageSize: 1000, inlineBudget: 1000 });
+
+    await notifier.notify([change('a', 'online', T0), change('b', 'online', T0)]);
+
+    expect(tasks).toHaveLength(2);
+  });
+
+  it('a task whose watchers cannot all be read posts nothing and is redelivered whole: nobody gets the frame twice', async () => {
+    const common = watchersNamed('w', 10);
+    const { notifier, posts, tasks } = world({ a: common, b: common, c: common, d: watchersNamed('d', 2) }, { pageSize: 4, unreadable: ['b'] });
+    const task = (...users: string[]): FanOutTask => ({ cursors: users.map((u) => ({ change: change(u, 'online', T0), after: null })) });
+
+    const report = await notifier.fanOut([task('a', 'b', 'c'), task('d')]);
+
+    expect([...report.failed]).toEqual([0]);
+    expect(posts.map((post) => post.connectionId)).toEqual(['d00000', 'd00001']);
+    expect(tasks).toEqual([]);
+  });
+
+  it('a task whose next page cannot be queued posts nothing and is redelivered whole', async () => {
+    const common = watchersNamed('w', 10);
+    const { notifier, posts } = world({ a: common, b: common }, { pageSize: 4, fanOutDown: true });
+
+    const report = await notifier.fanOut([{ cursors: [{ change: change('a', 'online', T0), after: null }, { change: change('b', 'online', T0), after: null }] }]);
+
+    expect([...report.failed]).toEqual([0]);
+    expect(posts).toHaveLength(0);
   });
 });
