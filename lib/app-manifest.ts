@@ -4,10 +4,10 @@
  * Plain data only: no CDK imports, no SDK imports.
  */
 
-import { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV } from '../lambdas/shared/environment';
+import { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV, type PostingBudget } from '../lambdas/shared/environment';
 
 /** Environment variable names, their defaults and the attempt counters' key prefix: lambdas/shared/environment.ts. */
-export { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV };
+export { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV, type PostingBudget };
 
 /** The deployment's timing as clients learn it (`GET /config` and the web client's config.js). */
 export interface ClientTiming {
@@ -311,6 +311,39 @@ export const queues = {
     urlEnv: ENV.sweepQueueUrl,
   },
 } as const satisfies Record<string, QueueSpec>;
+
+/** How many invocations may post at once: the notifier's lanes and the fan-out and retry consumers. */
+export interface PostingConcurrency {
+  /** Stream shards the notifier reads. */
+  readonly streamShards: number;
+  /** Notifier batches in flight per shard. @default the notifier's ParallelizationFactor */
+  readonly notifierPerShard?: number;
+  /** @default queues.fanOut.maxConcurrency */
+  readonly fanOut?: number;
+  /** @default queues.deliveryRetry.maxConcurrency */
+  readonly deliveryRetry?: number;
+}
+
+export const postingConcurrency = (lanes: PostingConcurrency): number => {
+  const notifier = streamConsumers.find((consumer) => consumer.handler === 'notify')?.parallelizationFactor ?? 1;
+  return lanes.streamShards * (lanes.notifierPerShard ?? notifier) + (lanes.fanOut ?? queues.fanOut.maxConcurrency) + (lanes.deliveryRetry ?? queues.deliveryRetry.maxConcurrency);
+};
+
+/**
+ * One posting invocation's token bucket: the deployment's posting budget (rate and burst) shared
+ * evenly by the invocations that may post at once, so that all of them together stay under it.
+ * Each invocation starts with its share of the burst: a small fan-out goes at once.
+ */
+export const invocationPace = (budget: { readonly postsPerSecond: number; readonly burst: number }, concurrency: number): { postsPerSecond: number; burst: number } => {
+  if (!(concurrency >= 1)) throw new RangeError(`posting concurrency must be at least 1, got ${concurrency}`);
+  return { postsPerSecond: budget.postsPerSecond / concurrency, burst: Math.max(1, Math.floor(budget.burst / concurrency)) };
+};
+
+/** The variables that give the handlers their invocation's pace. */
+export const pacingEnvironment = (pace: { readonly postsPerSecond: number; readonly burst: number }): Record<string, string> => ({
+  [ENV.postsPerSecond]: String(pace.postsPerSecond),
+  [ENV.postsBurst]: String(pace.burst),
+});
 
 /** The sweep planner's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */
 export const schedules = [{ handler: 'sweep', everyMinutes: 1 }] as const satisfies readonly { handler: HandlerName; everyMinutes: number }[];

@@ -7,6 +7,7 @@ import type { Construct, IConstruct } from 'constructs';
 import {
   DEFAULTS,
   type HandlerName,
+  type PostingBudget,
   deployHandlers,
   handlers,
   httpRoutes,
@@ -154,6 +155,14 @@ export interface PresenceStackProps extends StackProps {
    */
   readonly heartbeatSeconds?: number;
   /**
+   * The posting budget: `@connections` calls per second (and burst) that all presence posts
+   * together may make, i.e. the share of the account's API Gateway request quota left after inbound
+   * frames and HTTP requests, and the presence stream's shard count. Every invocation that may post
+   * (notifier lanes = shards x 4, fan-out and retry consumers) gets an even share (docs/scaling.md).
+   * @default 5,000/s, burst 2,500 (half the default account quota), 4 shards
+   */
+  readonly posting?: Partial<PostingBudget>;
+  /**
    * Lifetime of issued bearer tokens, in seconds.
    * @default 604800 (7 days)
    */
@@ -251,6 +260,7 @@ export class PresenceStack extends Stack {
       tokenTtlSeconds: props.tokenTtlSeconds ?? DEFAULTS.tokenTtlSeconds,
       metricsNamespace: props.metricsNamespace ?? DEFAULTS.metricsNamespace,
       serviceName: this.stackName,
+      posting: { ...DEFAULTS.posting, ...props.posting },
     };
     if (settings.leaseSeconds < MIN_LEASE_PER_HEARTBEAT * settings.heartbeatSeconds) {
       throw new Error(

@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULTS as CONTRACT, handlers, streamConsumers } from '../lib/app-manifest';
+import { DEFAULTS as CONTRACT, handlers, invocationPace, postingConcurrency, queues, streamConsumers } from '../lib/app-manifest';
 import type { LabelCost, OperationCost } from '../bench/scenarios/calls';
 
 // =============================================================================================
@@ -189,6 +189,11 @@ const PARAMETERS = {
     value: streamConsumers.find((consumer) => consumer.handler === 'recordLastSeen')?.maxBatchingWindowSeconds ?? 0,
     kind: 'knob',
     note: 'MaximumBatchingWindowInSeconds of the last-seen recorder mapping (manifest): fewer UPDATEs; nobody waits for it',
+  },
+  postsBudgetPerSecond: {
+    value: 18_000,
+    kind: 'knob',
+    note: 'posting budget (PresenceStack `posting`): the 30,000/s account quota to request (docs/scaling.md), less ~12,000/s inbound frames; split evenly over the invocations that may post',
   },
   // Runtime estimates.
   streamShards: { value: 64, kind: 'runtime', note: 'DynamoDB stream shards (follow table partitions) [U]; sets how many records a notifier invocation gets' },
@@ -453,17 +458,24 @@ export const closedWatchShare = (params: Pick<Params, 'forcedReconnectsPerDay' |
   return listedAfterClose / 1_440;
 };
 
-/** Watchers per fan-out page and the fan-out consumer's reach (lib/app-manifest.ts: DEFAULTS, queues.fanOut). */
-const FAN_OUT_PAGE = 1_000;
-const FAN_OUT = { postsPerSecond: 1_000, maxConcurrency: 10 };
+/** Watchers per fan-out page (lib/shared/environment.ts DEFAULTS). */
+const FAN_OUT_PAGE = CONTRACT.fanOutPageSize;
 
-/** Fan-out pages a change sends to the fan-out queue: every page of its listed watchers after the first. */
-export const fanOutPagesQueued = (params: Params): number =>
-  Math.max(0, Math.ceil((params.onlineWatchersPerChange * params.coalescing * (1 + closedWatchShare(params))) / FAN_OUT_PAGE) - 1);
+/** Fan-out pages a change sends to the fan-out queue: none when its listed watchers fit in a page (posted inline), else every page. */
+export const fanOutPagesQueued = (params: Params): number => {
+  const pages = Math.ceil((params.onlineWatchersPerChange * params.coalescing * (1 + closedWatchShare(params))) / FAN_OUT_PAGE);
+  return pages > 1 ? pages : 0;
+};
 
-/** Live watchers of one user that get a change within the contract's 10 s: the fan-out consumers' post rate, less the posts to closed connections. */
-export const hotUserCapacity = (params: Params): number =>
-  Math.floor((FAN_OUT.postsPerSecond * FAN_OUT.maxConcurrency * 10) / (1 + closedWatchShare(params)));
+/**
+ * Live watchers of one user that get a change within the contract's 10 s: the fan-out consumers'
+ * share of the posting budget (each invocation that may post gets an even share), less the posts
+ * to closed connections.
+ */
+export const hotUserCapacity = (params: Params): number => {
+  const pace = invocationPace({ postsPerSecond: params.postsBudgetPerSecond, burst: 0 }, postingConcurrency({ streamShards: params.streamShards }));
+  return Math.floor((pace.postsPerSecond * queues.fanOut.maxConcurrency * 10) / (1 + closedWatchShare(params)));
+};
 
 /**
  * Invocations of a stream consumer per month: each shard is polled 4 times a second (or once per

@@ -30,7 +30,9 @@ export const ENV = {
   fanOutQueueUrl: 'FAN_OUT_QUEUE_URL',
   deliveryRetryQueueUrl: 'DELIVERY_RETRY_QUEUE_URL',
   sweepQueueUrl: 'SWEEP_QUEUE_URL',
+  /** One posting invocation's token bucket: its rate and burst (set from the deployment's posting budget, lib/app-manifest.ts `invocationPace`). */
   postsPerSecond: 'PRESENCE_POSTS_PER_SECOND',
+  postsBurst: 'PRESENCE_POSTS_BURST',
   fanOutPageSize: 'PRESENCE_FAN_OUT_PAGE_SIZE',
   sqsEndpoint: 'SQS_ENDPOINT',
   logLevel: 'LOG_LEVEL',
@@ -54,11 +56,24 @@ export const DEFAULTS = {
   tokenTtlSeconds: 7 * 24 * 3600,
   metricsNamespace: 'Presence',
   serviceName: 'presence',
-  /** `@connections` posts per second of one notifier, fan-out or retry invocation (a token bucket; docs/scaling.md). */
-  postsPerSecond: 1_000,
+  /**
+   * The deployment's posting budget: `@connections` calls per second and burst that all its posts
+   * together may make. Half the account's default API Gateway quota (10,000/s, burst 5,000, shared
+   * by inbound frames, HTTP requests and every API of the account); raise it with the quota. Each
+   * invocation that may post gets an even share (docs/scaling.md). `streamShards`: shards of the
+   * presence stream the notifier reads (they follow the table's partitions; ~4 for a new table).
+   */
+  posting: { postsPerSecond: 5_000, burst: 2_500, streamShards: 4 },
   /** Watchers per fan-out page: the stream notifier posts up to one page inline, the fan-out queue the rest. */
   fanOutPageSize: 1_000,
 } as const;
+
+/** A deployment's posting budget (DEFAULTS.posting). */
+export interface PostingBudget {
+  readonly postsPerSecond: number;
+  readonly burst: number;
+  readonly streamShards: number;
+}
 
 /**
  * Partition keys of the presence table's attempt counters (the log-in limit) start with this:

@@ -6,7 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ATTEMPT_COUNTER_KEY_PREFIX, type Capability, ENV } from '../app-manifest';
+import { ATTEMPT_COUNTER_KEY_PREFIX, type Capability, ENV, type PostingBudget, invocationPace, pacingEnvironment, postingConcurrency } from '../app-manifest';
 import { wildcardArnFinding, wildcardResourceFinding } from './nag';
 
 /** The users database as handlers reach it: through the Data API, over HTTPS, never in a VPC. */
@@ -55,6 +55,8 @@ export interface PresenceSettings {
   readonly metricsNamespace: string;
   /** The `service` key of every log line and the `service` dimension of every metric (the stack name). */
   readonly serviceName: string;
+  /** What all posts together may spend of the account's API Gateway quota, and the stream shards the notifier reads. */
+  readonly posting: PostingBudget;
 }
 
 /** The environment every handler gets, whatever it uses. */
@@ -66,6 +68,7 @@ export const settingsEnvironment = (settings: PresenceSettings): Record<string, 
   [ENV.tokenTtlSeconds]: String(settings.tokenTtlSeconds),
   [ENV.metricsNamespace]: settings.metricsNamespace,
   [ENV.serviceName]: settings.serviceName,
+  ...pacingEnvironment(invocationPace(settings.posting, postingConcurrency({ streamShards: settings.posting.streamShards }))),
   // Stack traces point at the TypeScript sources (the bundles ship their source maps).
   NODE_OPTIONS: '--enable-source-maps',
 });

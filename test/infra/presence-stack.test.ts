@@ -101,7 +101,10 @@ describe('functions', () => {
   });
 
   it('gives every function exactly the environment its capabilities need', () => {
-    const common = [ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, ENV.metricsNamespace, ENV.serviceName, 'NODE_OPTIONS'];
+    const common = [
+      ...[ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, ENV.metricsNamespace, ENV.serviceName],
+      ...[ENV.postsPerSecond, ENV.postsBurst, 'NODE_OPTIONS'],
+    ];
     const byCapability: Record<Capability, string[]> = {
       presenceTable: [ENV.presenceTable],
       presenceTableRead: [ENV.presenceTable],
@@ -127,6 +130,19 @@ describe('functions', () => {
   it.each(handlersUsing('database'))('lets %s wait for a resuming Aurora only while it can still answer (3 s before its timeout)', (handler) => {
     const waitMs = Number(functionProperties(fn(handler)).Environment.Variables[ENV.dataApiResumeWaitMs]);
     expect(waitMs).toBeLessThanOrEqual((handlers[handler].timeoutSeconds - 3) * 1000);
+  });
+
+  it.each(handlersUsing('connections'))('paces the posts of %s at its share of the posting budget: 5,000/s over 28 invocations that may post at once', (handler) => {
+    const variables = functionProperties(fn(handler)).Environment.Variables;
+    // 4 stream shards x ParallelizationFactor 4 notifier lanes + 10 fan-out + 2 retry consumers.
+    expect([Number(variables[ENV.postsPerSecond]) * 28, Number(variables[ENV.postsBurst])]).toEqual([5_000, 89]);
+  });
+
+  it('paces posts at the posting budget the deployment sets', () => {
+    const { stack: raised } = buildTestStack({ props: { posting: { postsPerSecond: 20_000, streamShards: 12 } } });
+    const variables = (Template.fromStack(raised).toJSON().Resources as Record<string, Json>)[logicalIdOf(functionNamed(raised, 'fanOut'))].Properties.Environment.Variables;
+    // 12 x 4 + 10 + 2 = 60 invocations share 20,000/s and the default burst of 2,500.
+    expect([Math.round(Number(variables[ENV.postsPerSecond]) * 60), Number(variables[ENV.postsBurst])]).toEqual([20_000, 41]);
   });
 
   it.each(handlersUsing('connections'))('tells %s the stage callback URL as the @connections endpoint', (handler) => {

@@ -1,7 +1,7 @@
 /**
  * The delivery capabilities (the fan-out and delivery-retry queues, SQS) and the notifier that
- * the stream notifier, the fan-out consumer and the retry consumer share: one token bucket per
- * execution environment paces its posts (one invocation at a time runs in it).
+ * the stream notifier, the fan-out consumer and the retry consumer share: each invocation paces its
+ * posts with its own token bucket.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULTS, ENV } from '../environment';
@@ -26,9 +26,8 @@ export const deliveryRetryQueue = once(() => new SqsDeliveryRetryQueue(sqs(), re
 const connectionService = connectionServiceWith({ graceTimer }, 'delivery');
 
 export const notifier = once(() => {
-  const postsPerSecond = numberEnv(ENV.postsPerSecond, DEFAULTS.postsPerSecond);
-  // A tenth of a second's worth at once: N concurrent invocations burst N times that.
-  const bucket = new TokenBucket({ ratePerSecond: postsPerSecond, burst: Math.max(1, postsPerSecond / 10), clock, sleep });
+  const ratePerSecond = Number(requireEnv(ENV.postsPerSecond));
+  const burst = Number(requireEnv(ENV.postsBurst));
   return new Notifier({
     registry: connectionRegistry(),
     gateway: deliveryGateway(),
@@ -40,7 +39,9 @@ export const notifier = once(() => {
     onGone: async (connectionId, userId) => {
       if (await connectionRegistry().exists(connectionId)) await connectionService().disconnect(connectionId, userId);
     },
-    pace: () => bucket,
+    // One bucket per invocation (an execution environment runs one at a time): its share of the
+    // deployment's posting budget, set by the stack (lib/app-manifest.ts invocationPace).
+    pace: () => new TokenBucket({ ratePerSecond, burst, clock, sleep }),
     pageSize: numberEnv(ENV.fanOutPageSize, DEFAULTS.fanOutPageSize),
     clock,
     log: (message, fields) => logger.warn(message, fields),

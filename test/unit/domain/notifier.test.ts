@@ -27,6 +27,7 @@ interface WorldOptions {
   readonly closeFails?: boolean;
   readonly goneCleanupFails?: boolean;
   readonly now?: number;
+  readonly pace?: () => { take(): Promise<void> };
 }
 
 /** In-memory ports: a paged registry, a gateway, the fan-out and retry queues, all recording what happened. */
@@ -95,6 +96,7 @@ const world = (watchers: Record<string, Watcher[]>, options: WorldOptions = {}) 
     backoff: { baseMs: 1000, capMs: 4000 },
     clock: () => options.now ?? T0,
     random: () => 0.5,
+    pace: options.pace,
   });
   const postsTo = (connectionId: string) => posts.filter((post) => post.connectionId === connectionId).length;
   return { notifier, posts, gone, closed, retries, tasks, reads, postsTo };
@@ -430,5 +432,20 @@ describe('Notifier: coalescing past the inline budget', () => {
 
     expect([...report.failed]).toEqual([0]);
     expect(posts).toHaveLength(0);
+  });
+});
+
+describe('Notifier: pacing', () => {
+  it('each invocation paces its posts with a bucket of its own (its share of the posting budget), not one shared by every invocation of the process', async () => {
+    const buckets: number[] = [];
+    const pace = () => {
+      const bucket = buckets.push(0) - 1;
+      return { take: async () => void (buckets[bucket] += 1) };
+    };
+    const { notifier } = world({ a: watchersNamed('a', 2), b: watchersNamed('b', 3) }, { pace });
+
+    await Promise.all([notifier.notify([change('a', 'online', T0)]), notifier.fanOut([{ cursors: [{ change: change('b', 'online', T0), after: null }] }])]);
+
+    expect(buckets.sort()).toEqual([2, 3]);
   });
 });
