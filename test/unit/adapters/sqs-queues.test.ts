@@ -17,7 +17,7 @@ import { type SqsServer, startSqsServer } from '../../../local/queue/sqs-server'
 
 const NOW = Date.UTC(2026, 11, 5, 1, 0, 0);
 const change = { userId: '7', status: 'online' as const, lastSeen: null, changedAt: NOW, version: 3 };
-const task = (after: string | null): FanOutTask => ({ change, after });
+const task = (after: string | null): FanOutTask => ({ cursors: [{ change, after }] });
 const retryOf = (connectionId: string, delayMs: number): DeliveryRetry => ({ connectionId, userId: '9', changes: [change], attempt: 1, delayMs });
 /** A character SQS refuses in a message body (outside XML 1.0's), which JSON.stringify leaves as it is. */
 const REFUSED = '\uFFFF';
@@ -55,8 +55,8 @@ describe('entries SQS refuses within a batch', () => {
     const unsent = await new SqsFanOutQueue(sqs, queue.url).enqueue(tasks);
 
     expect(unsent).toEqual([tasks[4], tasks[17]]);
-    const queued = (await bodies(queue.url)).map((body) => parseFanOutTask(body)?.after).sort();
-    expect(queued).toEqual(tasks.filter((_, n) => n !== 4 && n !== 17).map((t) => t.after).sort());
+    const queued = (await bodies(queue.url)).map((body) => parseFanOutTask(body)?.cursors[0].after).sort();
+    expect(queued).toEqual(tasks.filter((_, n) => n !== 4 && n !== 17).map((t) => t.cursors[0].after).sort());
   });
 
   it('delivery retry: hands back exactly the retries SQS refused', async () => {
