@@ -46,6 +46,7 @@ let memory: DataApiServer;
 let onDisk: DataApiServer;
 let dataDir: string;
 
+// Two Postgres boots on a loaded 2-core machine can take longer than jest's default 30 s; the other store tests allow for it too.
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'presence-data-api-test-'));
   // Each server boots Postgres in its own worker thread, so starting both at once costs about one boot.
@@ -54,7 +55,7 @@ beforeAll(async () => {
     startDataApi({ waitOnTransactionMs: 1_000, transactionIdleTimeoutMs: 1_500 }),
     startDataApi({ dataDir }),
   ]);
-});
+}, 90_000);
 
 afterAll(async () => {
   await Promise.all([memory?.stop(), onDisk?.stop()]);
