@@ -186,7 +186,7 @@ export const decide = (given: PresenceState, now: number, policy: PresencePolicy
     next = { ...next, announced: status, changedAt, lastSeen: lastSeen ?? state.lastSeen, lastClosedAt: status === 'offline' ? null : state.lastClosedAt };
     change = { userId: state.userId, status, lastSeen, changedAt };
   }
-  return { state: next, dirty: change !== null || !sameState(next, input), change };
+  return { state: next, dirty: change !== null || differs(next, input), change };
 };
 
 const sameLeases = (a: PresenceState['leases'], b: PresenceState['leases']): boolean => {
@@ -199,9 +199,6 @@ const sameLeases = (a: PresenceState['leases'], b: PresenceState['leases']): boo
   });
 };
 
-const sameClosed = (a: PresenceState['closed'], b: PresenceState['closed']): boolean =>
-  Object.keys(a).length === Object.keys(b).length && Object.entries(a).every(([id, at]) => b[id] === at);
-
 const sameState = (a: PresenceState, b: PresenceState): boolean =>
   a.manual === b.manual &&
   a.announced === b.announced &&
@@ -209,8 +206,10 @@ const sameState = (a: PresenceState, b: PresenceState): boolean =>
   a.lastSeen === b.lastSeen &&
   a.pendingSince === b.pendingSince &&
   a.lastClosedAt === b.lastClosedAt &&
-  sameLeases(a.leases, b.leases) &&
-  sameClosed(a.closed, b.closed);
+  sameLeases(a.leases, b.leases);
+
+/** Whether `next` (decided: no marks) must be written over `input`: a mark is always folded in a write. */
+const differs = (next: PresenceState, input: PresenceState): boolean => Object.keys(input.closed).length > 0 || !sameState(next, input);
 
 /**
  * Two steps on one user at one moment, written as one: the later step's change wins (subscribers
@@ -219,7 +218,7 @@ const sameState = (a: PresenceState, b: PresenceState): boolean =>
 const andThen = (first: Outcome, second: (state: PresenceState) => Outcome, input: PresenceState): Outcome => {
   const next = second(first.state);
   const change = next.change ?? first.change;
-  return { state: next.state, dirty: change !== null || !sameState(next.state, input), change };
+  return { state: next.state, dirty: change !== null || differs(next.state, input), change };
 };
 
 const withLease = (state: PresenceState, leaseId: string, lease: Lease): PresenceState => ({

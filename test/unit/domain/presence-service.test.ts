@@ -328,9 +328,11 @@ describe('PresenceService.views', () => {
     await service.apply('on', (state, now) => openLease(state, 'c', 'ws', now, policy));
     await service.apply('off', (state, now) => openLease(state, 'c', 'ws', now, policy));
     await service.close('off', 'c');
+    await service.apply('dir-later', (state, now) => openLease(state, 'c', 'ws', now, policy));
+    await service.close('dir-later', 'c');
     const later = new PresenceService({ store, policy, clock: () => 10_000 });
 
-    const views = await later.views([user('on', 5), user('off', 800), user('off2', 50), user('never', null), user('dir-later', 9_000)]);
+    const views = await later.views([user('on', 5), user('off', null), user('off2', 50), user('never', null), user('dir-later', 9_000)]);
 
     expect(views).toEqual([
       { userId: 'on', status: 'online', lastSeen: null },

@@ -13,6 +13,7 @@ import {
   policyFromSeconds,
   quickClose,
   renewLease,
+  reviveLease,
   setManualStatus,
   settle,
   view,
@@ -374,6 +375,20 @@ describe('leases', () => {
     const outcome = closeLease(state, 'c1', s(300), policy, s(40));
 
     expect(outcome.change).toEqual({ userId: '42', status: 'offline', lastSeen: s(40), changedAt: s(300) });
+  });
+});
+
+describe('states only other writers leave', () => {
+  it('settles a user announced online with no lease and no grace as offline, lastSeen now', () => {
+    const orphan: PresenceState = { ...emptyPresence('42'), version: 3, announced: 'online', changedAt: s(0) };
+
+    expect(settle(orphan, s(10), policy).change).toEqual({ userId: '42', status: 'offline', lastSeen: s(10), changedAt: s(10) });
+  });
+
+  it('revives nothing when the lease was closed before the sweeper came back to it', () => {
+    const { state } = run([(st) => openLease(st, 'a', 'ws', s(0), policy), (st) => openLease(st, 'b', 'ws', s(0), policy), (st) => closeLease(st, 'a', s(5), policy)]);
+
+    expect(reviveLease(state, 'a', s(190), s(200), policy)).toEqual({ state, dirty: false, change: null });
   });
 });
 

@@ -125,6 +125,28 @@ describe('Sweeper', () => {
     expect(report).toMatchObject({ usersChecked: 1, connectionsClosed: 1, changes: 1 });
   });
 
+  it("keeps a user whose device was closed by a mark (the index keeps the older check time) indexed until the last device's lease runs out", async () => {
+    const world = setup({ a: null, b: null });
+    await world.connections.connect('a', '42');
+    world.at(s(100));
+    await world.connections.connect('b', '42');
+    world.at(s(110));
+    // a's close is a mark: the index still lists the user at a's deadline (225 s), b's is 325 s.
+    await world.connections.disconnect('a', '42', s(110));
+
+    world.at(s(240));
+    await world.sweeper.sweep();
+    world.at(s(340));
+    const report = await world.sweeper.sweep();
+
+    expect(world.store.changes.map((c) => [c.status, c.lastSeen])).toEqual([
+      ['online', null],
+      ['offline', s(110)],
+    ]);
+    expect(world.closed).toEqual(['b']);
+    expect(report).toMatchObject({ usersChecked: 1, connectionsClosed: 1, changes: 1 });
+  });
+
   it('still turns the user offline, and says so, when closing the socket fails', async () => {
     const world = setup({ c1: s(20) }, true);
     await world.connections.connect('c1', '42');
