@@ -7,23 +7,9 @@
  */
 import { MAX_REQUEST_ID_LENGTH } from './limits';
 
-export type {
-  ClientAction,
-  ClientFrame,
-  ErrorBody,
-  ErrorCode,
-  HeartbeatReply,
-  HttpErrorCode,
-  PresenceChangeJson,
-  PresenceJson,
-  SearchPage,
-  ServerFrame,
-  Session,
-  UserJson,
-  UserWithPresence,
-} from './schemas';
+export type { ErrorCode, PresenceChangeJson, PresenceJson, ServerFrame, UserJson } from './schemas';
 export type { Config as ConfigReply, Me as MeReply } from './schemas';
-export { MAX_FRAME_BYTES, MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from './limits';
+export { MAX_FRAME_BYTES, MAX_SUBSCRIPTIONS_PER_CONNECTION } from './limits';
 
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

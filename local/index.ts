@@ -90,7 +90,7 @@ const main = async (): Promise<void> => {
     '  Any AWS credentials, region us-east-1. Ctrl-C to stop.',
     '',
   ];
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 };
 
 main().catch((error: unknown) => {

@@ -4,8 +4,9 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { MAX_BODY_BYTES } from '../../contract/limits';
 import {
-  DomainError,
+  type DomainError,
   InvalidCredentialsError,
   InvalidRequestError,
   NameTakenError,
@@ -84,7 +85,7 @@ export interface HttpBodyOptions {
  * JSON, including requests with no content type) and enforces the body size limit.
  */
 export const httpBody = (options: HttpBodyOptions = {}): MiddlewareObj<HttpEvent, HttpResult> => {
-  const maxBytes = options.maxBytes ?? 16 * 1024;
+  const maxBytes = options.maxBytes ?? MAX_BODY_BYTES;
   return {
     before: async (request) => {
       const { event } = request;

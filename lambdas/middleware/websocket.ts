@@ -6,7 +6,7 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError, assertIsError } from '../domain/errors';
+import { type DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError, assertIsError } from '../domain/errors';
 import { type ErrorCode, MAX_FRAME_BYTES, type ServerFrame, parseFrameObject, requestIdOf } from '../../contract/protocol';
 import { logger } from '../shared/logger';
 import { count } from '../shared/metrics';

@@ -79,7 +79,7 @@ const compile = (route: HttpRoute): CompiledRoute => {
 const isTextual = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^(text\/|application\/(json|xml|javascript)|[^;]*\+json)/i.test(contentType.trim());
 
-const requestId = (): string => randomBytes(10).toString('base64').replace(/[+/=]/g, 'A').slice(0, 14) + '=';
+const requestId = (): string => `${randomBytes(10).toString('base64').replace(/[+/=]/g, 'A').slice(0, 14)}=`;
 
 /** Builds the payload 2.0 event; optional keys are absent (not null) when empty, as on AWS. */
 export const toEvent = (

@@ -173,7 +173,7 @@ export function matchesAnyFilter(record: unknown, patterns: readonly Pattern[]):
 /** FLT-01/02: every field of the pattern must match (AND); fields the pattern does not name are ignored. */
 export function matchesPattern(value: unknown, pattern: Pattern): boolean {
   return Object.entries(pattern).every(([key, rule]) => {
-    const present = isPlainObject(value) && Object.prototype.hasOwnProperty.call(value, key);
+    const present = isPlainObject(value) && Object.hasOwn(value, key);
     const field = present ? (value as Record<string, unknown>)[key] : undefined;
     if (!Array.isArray(rule)) return present && isPlainObject(field) && matchesPattern(field, rule as Pattern);
     return matchesLeaf(rule, present, field);
