@@ -8,6 +8,7 @@
 import path from 'node:path';
 import { DEFAULTS } from '../lib/app-manifest';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from './stack';
+import { isError } from '../lambdas/domain/errors';
 
 /** How often we look for a new parent: re-parented to init means whoever started us is gone. */
 const PARENT_CHECK_MS = 1_000;
@@ -45,7 +46,7 @@ const main = async (): Promise<void> => {
     running.stop().then(
       () => process.exit(code),
       (error: unknown) => {
-        process.stderr.write(`stop failed: ${(error as Error).message}\n`);
+        process.stderr.write(`stop failed: ${isError(error) ? error.message : String(error)}\n`);
         process.exit(1);
       },
     );
@@ -94,6 +95,6 @@ const main = async (): Promise<void> => {
 };
 
 main().catch((error: unknown) => {
-  process.stderr.write(`Could not start the local stack: ${(error as Error).message}\n`);
+  process.stderr.write(`Could not start the local stack: ${isError(error) ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -39,6 +39,7 @@ import { startSchedule } from './scheduler/schedule';
 import { type SecretsManagerServer, loadOrCreateSigningKey, startSecretsManager } from './secrets-manager/server';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './shared/aws';
 import { webClient } from './web-client';
+import { assertIsError, isError } from '../lambdas/domain/errors';
 
 export interface LocalStackOptions {
   readonly httpPort: number;
@@ -150,7 +151,10 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
         await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
         await restrictToOwner(options.dataDir);
         // PGlite gives the files it creates mode 0666 whatever the umask (inside the 0700 dir, so no one else reached them).
-        return () => restrictToOwner(options.dataDir).catch((error: unknown) => options.log(`could not restrict the data dir: ${(error as Error).message}`));
+        return () => restrictToOwner(options.dataDir).catch((error: unknown) => {
+          assertIsError(error);
+          options.log(`could not restrict the data dir: ${error.message}`);
+        });
       },
     },
     {
@@ -384,7 +388,7 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
   const stopAll = async (): Promise<void> => {
     stopping = true;
     for (const { name, stop } of started.splice(0).reverse()) {
-      await stop().catch((error: unknown) => options.log(`stop failed (${name}): ${(error as Error).message}`));
+      await stop().catch((error: unknown) => options.log(`stop failed (${name}): ${isError(error) ? error.message : String(error)}`));
     }
   };
   const standInDied = (description: string): void => {

@@ -68,11 +68,16 @@ export class ConcurrentUpdateError<T = unknown> extends DomainError {
 }
 
 /**
+ * Whether a caught value is an Error. An Error from another realm (Node's own errors inside Jest's
+ * VM) is one too: the check is on the built-in tag, not only the prototype chain.
+ */
+export const isError = (value: unknown): value is Error => value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+
+/**
  * Narrows a caught value to an Error, for code that reads its `message` or `name`. Everything this
  * code and the AWS SDK throw is one; anything else (a thrown string) is a bug, rethrown as it is.
- * An Error from another realm (Node's own errors inside Jest's VM) is one too: the check is on the
- * built-in tag, not only the prototype chain.
+ * Where anything may arrive (what a Lambda function threw), use {@link isError} instead.
  */
 export function assertIsError(value: unknown): asserts value is Error {
-  if (!(value instanceof Error) && Object.prototype.toString.call(value) !== '[object Error]') throw value;
+  if (!isError(value)) throw value;
 }

@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID, clfTime } from '../shared/aws';
 import { listen, readBody, safeDecode } from '../shared/http-server';
 import { type FunctionConfig, invoke } from '../lambda/invoke';
+import { isError } from '../../lambdas/domain/errors';
 
 export interface HttpRoute {
   readonly method: string;
@@ -224,7 +225,7 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
         return send(res, reply, event.requestContext.requestId);
       } catch (error) {
         // AWS: a function error or timeout becomes 500 {"message":"Internal Server Error"}; the details stay in the function's logs.
-        log(`${method} ${url.pathname} -> function error: ${(error as Error).message}`);
+        log(`${method} ${url.pathname} -> function error: ${isError(error) ? error.message : String(error)}`);
         return send(res, message(500, 'Internal Server Error'), event.requestContext.requestId);
       }
     }
@@ -241,7 +242,7 @@ export const startHttpApi = async (options: HttpApiOptions): Promise<HttpApi> =>
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log(`http emulation error: ${(error as Error).message}`);
+      log(`http emulation error: ${isError(error) ? error.message : String(error)}`);
       if (!res.headersSent) send(res, message(500, 'Internal Server Error'));
       else res.end();
     });

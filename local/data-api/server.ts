@@ -10,6 +10,7 @@ import { listen, parseJsonObject, readText, sendJson } from '../shared/http-serv
 import { DataApiError, badRequest, databaseResuming, databaseUnavailable, internalError, unknownOperation } from './errors';
 import { type Operation, beginTransaction, commitTransaction, executeStatement, rollbackTransaction } from './operations';
 import { PgSession } from './session';
+import { isError } from '../../lambdas/domain/errors';
 
 export interface DataApiServer {
   readonly url: string;
@@ -74,7 +75,7 @@ const createHandler = (
       }
       send(response, 200, await operation(body));
     } catch (error) {
-      if (!(error instanceof DataApiError)) log(`Local Data API: unexpected error: ${(error as Error).stack ?? String(error)}`);
+      if (!(error instanceof DataApiError)) log(`Local Data API: unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`);
       sendError(response, error instanceof DataApiError ? error : internalError());
     }
   };

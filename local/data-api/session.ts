@@ -9,6 +9,7 @@ import { SessionLease } from './lease';
 import { PgliteHost, type RawResult } from './pglite-host';
 import { OID } from './parameters';
 import { TypeCatalog } from './type-catalog';
+import { assertIsError } from '../../lambdas/domain/errors';
 
 export type { RawResult };
 
@@ -180,7 +181,8 @@ export class PgSession {
     try {
       if (finish !== null && this.pg.inTransaction) await this.pg.exec(finish);
     } catch (error) {
-      this.options.log(`Local Data API: ${finish} failed: ${(error as Error).message}`);
+      assertIsError(error);
+      this.options.log(`Local Data API: ${finish} failed: ${error.message}`);
     }
     await this.resetSession();
     this.lease.release();
@@ -200,7 +202,8 @@ export class PgSession {
       if (this.pg.inTransaction) await this.pg.exec('ROLLBACK');
       await this.pg.exec('DISCARD ALL');
     } catch (error) {
-      this.options.log(`Local Data API: session reset failed: ${(error as Error).message}`);
+      assertIsError(error);
+      this.options.log(`Local Data API: session reset failed: ${error.message}`);
     }
   }
 }

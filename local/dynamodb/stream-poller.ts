@@ -26,6 +26,7 @@ import {
   type StreamRecordContext,
 } from './stream-records';
 import { type ShardDescription, StreamsApi, StreamsApiError } from './streams-api';
+import { assertIsError, isError } from '../../lambdas/domain/errors';
 
 export interface StreamMappingOptions {
   /** Records per invocation; default 100 (AWS default). */
@@ -219,7 +220,8 @@ class ShardPoller {
         }
         this.schedule();
       } catch (error) {
-        this.log(`[stream-poller] ${this.options.tableName}: DescribeStream failed: ${(error as Error).message}`);
+        assertIsError(error);
+        this.log(`[stream-poller] ${this.options.tableName}: DescribeStream failed: ${error.message}`);
       }
     }
   }
@@ -258,8 +260,9 @@ class ShardPoller {
         this.fail(error);
         return [];
       }
+      assertIsError(error);
       shard.readFailures += 1;
-      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${(error as Error).message}`);
+      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${error.message}`);
       await this.mapping.sleep(Math.min(MAX_BACKOFF_MS, this.pollIntervalMs * 2 ** shard.readFailures));
       return [];
     }
@@ -427,14 +430,15 @@ class ShardPoller {
     try {
       await this.options.onFailure(info);
     } catch (error) {
-      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: on-failure destination failed: ${(error as Error).message}`);
+      assertIsError(error);
+      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: on-failure destination failed: ${error.message}`);
     }
   }
 
   private fail(error: unknown): void {
     if (this.fatalError === undefined) {
       this.fatalError = error;
-      this.log(`[stream-poller] ${this.options.tableName}: FATAL, polling stopped: ${(error as Error).message}`);
+      this.log(`[stream-poller] ${this.options.tableName}: FATAL, polling stopped: ${isError(error) ? error.message : String(error)}`);
     }
     void this.mapping.stop();
   }

@@ -5,6 +5,7 @@
  */
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 import type { RecordContext } from '../lambda/event-source-mapping';
+import { assertIsError } from '../../lambdas/domain/errors';
 
 /** A record as `GetRecords` puts it on the wire (awsJson 1.0: member names, epoch seconds, base64 blobs). */
 export interface RawStreamRecord {
@@ -263,7 +264,8 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new InvalidFilterPatternError(`Filter pattern is not valid JSON (${(error as Error).message})`, text);
+    assertIsError(error);
+    throw new InvalidFilterPatternError(`Filter pattern is not valid JSON (${error.message})`, text);
   }
 }
 

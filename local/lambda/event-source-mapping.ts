@@ -6,6 +6,7 @@
  * checkpoint, retry, bisect or delete.
  */
 import { type FunctionConfig, invoke } from './invoke';
+import { isError } from '../../lambdas/domain/errors';
 
 /** What Lambda adds to every record: the source's ARN and region (the real ones, not a stand-in's). */
 export interface RecordContext {
@@ -130,7 +131,7 @@ export class EventSourceMapping {
       const batch = await this.gather(source);
       if (batch.length === 0) continue;
       const delivery: Promise<void> = this.deliver(source, batch)
-        .catch((error: unknown) => this.log(`[esm] ${this.fn.name}: unexpected error: ${(error as Error).stack ?? String(error)}`))
+        .catch((error: unknown) => this.log(`[esm] ${this.fn.name}: unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`))
         .finally(() => inFlight.delete(delivery));
       inFlight.add(delivery);
     }
@@ -171,7 +172,7 @@ export class EventSourceMapping {
       outcome = interpretBatchResponse(response, batch.map((record) => source.id(record)), this.options.reportBatchItemFailures);
     } catch (error) {
       // LAM-02: a function error (a throw, a timeout) fails the whole batch.
-      outcome = { kind: 'failure', reason: `function error: ${(error as Error)?.message ?? String(error)}`, functionError: true };
+      outcome = { kind: 'failure', reason: `function error: ${isError(error) ? error.message : String(error)}`, functionError: true };
     }
     await source.settle(batch, outcome);
   }

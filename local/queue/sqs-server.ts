@@ -14,6 +14,7 @@ import { MessageQueue } from './message-queue';
 import { sqsOperations } from './operations';
 import { QueueRuntime } from './queue-runtime';
 import { MAX_VISIBILITY_TIMEOUT_SECONDS, isValidQueueName } from './validation';
+import { isError } from '../../lambdas/domain/errors';
 
 export interface LocalQueue {
   readonly name: string;
@@ -99,7 +100,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
       // Skipped AWS behaviour: SigV4 signatures and IAM permissions are not checked; any credentials work.
       send(response, 200, await operation(parseJsonObject(body, (reason) => serializationException(`${reason}.`)), closed.signal));
     } catch (error) {
-      if (!(error instanceof SqsError)) log(`[sqs] unexpected error: ${(error as Error).stack ?? String(error)}`);
+      if (!(error instanceof SqsError)) log(`[sqs] unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`);
       sendError(response, error instanceof SqsError ? error : internalError());
     }
   };

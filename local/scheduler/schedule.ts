@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { type FunctionConfig, invoke } from '../lambda/invoke';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
+import { isError } from '../../lambdas/domain/errors';
 
 export interface Schedule {
   stop(): Promise<void>;
@@ -28,7 +29,7 @@ export const startSchedule = (options: { readonly fn: FunctionConfig; readonly e
     if (running !== null) return;
     running = invoke(options.fn, scheduledEvent(options.fn.name, new Date()))
       .then(() => undefined)
-      .catch((error: unknown) => options.log?.(`${options.fn.name} failed: ${(error as Error).message}`))
+      .catch((error: unknown) => options.log?.(`${options.fn.name} failed: ${isError(error) ? error.message : String(error)}`))
       .finally(() => {
         running = null;
       });

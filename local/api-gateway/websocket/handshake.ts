@@ -22,6 +22,7 @@ import {
 } from './events';
 import { MAX_MESSAGE_BYTES } from './frames';
 import { awsStyleId } from './ids';
+import { isError } from '../../../lambdas/domain/errors';
 
 export interface HandshakeOptions {
   readonly config: WebSocketConfig;
@@ -100,7 +101,7 @@ export const createUpgrade = ({ config, pool, stopping, defaultHost, disconnect 
     try {
       result = await invoke(connectFn, connectEvent(stage, connection, request));
     } catch (error) {
-      log(`$connect ${connection.id} -> 502 function error: ${(error as Error).message}`);
+      log(`$connect ${connection.id} -> 502 function error: ${isError(error) ? error.message : String(error)}`);
       // AWS (observed): a $connect function error refuses the handshake with 502.
       return { status: 502, message: 'Internal server error' };
     }

@@ -8,6 +8,7 @@ import type { Connection } from './connection-pool';
 import { type CloseReason, disconnectEvent, messageContext, messageEvent } from './events';
 import { errorFrame } from './frames';
 import { selectRoute } from './route-selection';
+import { isError } from '../../../lambdas/domain/errors';
 
 /** Runs a promise in the background; the server waits for every tracked one when it stops. */
 export type Track = (task: Promise<unknown>) => void;
@@ -33,7 +34,7 @@ export const handleMessage = (config: WebSocketConfig, track: Track, connection:
         if (config.twoWay.has(routeKey) && typeof response === 'string') reply(response);
       },
       (error: unknown) => {
-        log(`message ${connection.id} -> ${routeKey} function error: ${(error as Error).message}`);
+        log(`message ${connection.id} -> ${routeKey} function error: ${isError(error) ? error.message : String(error)}`);
         // AWS: a function error or timeout becomes this frame, with no details; the connection stays open.
         reply(errorFrame('Internal server error', connection.id, context.requestId));
       },
@@ -48,7 +49,7 @@ export const fireDisconnect = (config: WebSocketConfig, track: Track, connection
   // AWS: $disconnect is best-effort: its function error reaches nobody.
   track(
     invoke(fn, disconnectEvent(config.stage, connection, close)).catch((error: unknown) =>
-      config.log(`$disconnect ${connection.id} -> function error: ${(error as Error).message}`),
+      config.log(`$disconnect ${connection.id} -> function error: ${isError(error) ? error.message : String(error)}`),
     ),
   );
 };

@@ -11,6 +11,7 @@ import { ConnectionPool, GOING_AWAY } from './connection-pool';
 import { handleConnectionsRequest } from './connections-api';
 import { createUpgrade } from './handshake';
 import { type Track, fireDisconnect, handleMessage } from './messages';
+import { isError } from '../../../lambdas/domain/errors';
 
 export interface WebSocketApi {
   /** `ws://host:port`; clients connect to `${url}/?token=...` (or `${url}/${stage}?...`). */
@@ -35,7 +36,7 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
   let port = 0;
 
   const track: Track = (task) => {
-    const settled = task.catch((error: unknown) => log(`websocket emulation error: ${(error as Error).message}`));
+    const settled = task.catch((error: unknown) => log(`websocket emulation error: ${isError(error) ? error.message : String(error)}`));
     tasks.add(settled);
     void settled.finally(() => tasks.delete(settled));
   };
@@ -52,7 +53,7 @@ export const startWebSocketApi = async (options: WebSocketApiOptions): Promise<W
 
   const server: Server = createServer((req, res) => {
     handleConnectionsRequest(req, res, { stage, find: (id) => pool.find(id), log }).catch((error: unknown) => {
-      log(`@connections emulation error: ${(error as Error).message}`);
+      log(`@connections emulation error: ${isError(error) ? error.message : String(error)}`);
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-ErrorType': 'InternalServerErrorException' });
         res.end(JSON.stringify({ message: 'Internal server error' }));
