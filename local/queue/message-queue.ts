@@ -6,13 +6,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 
-/** A message attribute as Lambda's SQS record shows it: `stringValue` for String/Number types, the bytes in `binaryValue` for Binary. */
-export interface StoredAttribute {
-  readonly dataType: string;
-  readonly stringValue?: string;
-  readonly binaryValue?: Buffer;
-}
-
 export interface RedrivePolicy {
   readonly deadLetterQueue: MessageQueue;
   /** AWS: 1 to 1000. */
@@ -59,8 +52,6 @@ export interface ReceivedMessage {
   readonly receiptHandle: string;
   readonly body: string;
   readonly md5OfBody: string;
-  readonly attributes: Readonly<Record<string, StoredAttribute>>;
-  readonly md5OfMessageAttributes: string | undefined;
   readonly senderId: string;
   readonly sentTimestamp: number;
   readonly receiveCount: number;
@@ -164,9 +155,6 @@ export class MessageQueue {
         receiptHandle: message.receiptHandle,
         body: message.body,
         md5OfBody: message.md5OfBody,
-        // Skipped AWS behaviour: message attributes (SendMessage refuses them), so a record's map is empty, as for a message sent without any.
-        attributes: {},
-        md5OfMessageAttributes: undefined,
         senderId: message.senderId,
         sentTimestamp: message.sentTimestamp,
         receiveCount: message.receiveCount,

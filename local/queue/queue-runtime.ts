@@ -3,7 +3,7 @@
  * the moment a message becomes visible — on a send, a dead-letter move, or when a delay or a
  * visibility timeout runs out — instead of having them poll on an interval.
  */
-import type { MessageQueue, NewMessage, QueueCounts, ReceiveOptions, ReceivedMessage, SentMessage } from './message-queue';
+import type { MessageQueue, NewMessage, ReceiveOptions, ReceivedMessage, SentMessage } from './message-queue';
 
 export class QueueRuntime {
   private readonly waiters = new Set<() => void>();
@@ -34,10 +34,6 @@ export class QueueRuntime {
 
   delete(receiptHandle: string): boolean {
     return this.queue.delete(receiptHandle, this.clock());
-  }
-
-  counts(): QueueCounts {
-    return this.queue.counts(this.clock());
   }
 
   depth(): number {

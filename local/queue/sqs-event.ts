@@ -2,23 +2,9 @@
  * The record Lambda builds from a received SQS message (how it reads the function's answer is
  * shared with the stream: local/lambda/event-source-mapping.ts).
  */
-import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import type { RecordContext } from '../lambda/event-source-mapping';
-import type { ReceivedMessage, StoredAttribute } from './message-queue';
-
-// AWS: Lambda's lower-camel attribute shape; the list values are always present and empty (reserved by SQS).
-const toLambdaAttributes = (attributes: Readonly<Record<string, StoredAttribute>>): SQSMessageAttributes =>
-  Object.fromEntries(
-    Object.entries(attributes).map(([name, attribute]) => [
-      name,
-      {
-        ...(attribute.binaryValue === undefined ? { stringValue: attribute.stringValue } : { binaryValue: attribute.binaryValue.toString('base64') }),
-        stringListValues: [],
-        binaryListValues: [],
-        dataType: attribute.dataType,
-      },
-    ]),
-  );
+import type { ReceivedMessage } from './message-queue';
 
 /** One record of the Lambda SQS event, as Lambda builds it from a received message. */
 export const toSQSRecord = (message: ReceivedMessage, context: RecordContext): SQSRecord => ({
@@ -33,10 +19,9 @@ export const toSQSRecord = (message: ReceivedMessage, context: RecordContext): S
     ApproximateFirstReceiveTimestamp: String(message.firstReceiveTimestamp),
     ...(message.deadLetterQueueSourceArn === undefined ? {} : { DeadLetterQueueSourceArn: message.deadLetterQueueSourceArn }),
   },
-  messageAttributes: toLambdaAttributes(message.attributes),
+  // Skipped AWS behaviour: message attributes (the local SendMessage refuses them), so the map is empty and md5OfMessageAttributes absent, as for a message sent without any.
+  messageAttributes: {},
   md5OfBody: message.md5OfBody,
-  // AWS: md5OfMessageAttributes appears only when the message has attributes.
-  ...(message.md5OfMessageAttributes === undefined ? {} : { md5OfMessageAttributes: message.md5OfMessageAttributes }),
   eventSource: 'aws:sqs',
   eventSourceARN: context.eventSourceARN,
   awsRegion: context.awsRegion,

@@ -47,11 +47,6 @@ describe('toSQSRecord', () => {
     receiptHandle: 'handle-1',
     body: '{"a":1}',
     md5OfBody: 'body-md5',
-    attributes: {
-      kind: { dataType: 'String', stringValue: 'grace' },
-      blob: { dataType: 'Binary', binaryValue: Buffer.from([1, 2, 3]) },
-    },
-    md5OfMessageAttributes: 'attributes-md5',
     senderId: 'SENDER',
     sentTimestamp: 1_700_000_000_000,
     receiveCount: 3,
@@ -60,7 +55,7 @@ describe('toSQSRecord', () => {
   };
   const context = { eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q', awsRegion: 'us-east-1' };
 
-  it('maps a message with attributes to lower-camel Lambda attributes and string system attributes', () => {
+  it('maps a message to a record with string system attributes and, as for a message sent without any, no message attributes', () => {
     expect(toSQSRecord(message, context)).toEqual({
       messageId: 'id-1',
       receiptHandle: 'handle-1',
@@ -71,23 +66,12 @@ describe('toSQSRecord', () => {
         SenderId: 'SENDER',
         ApproximateFirstReceiveTimestamp: '1700000001000',
       },
-      messageAttributes: {
-        kind: { stringValue: 'grace', stringListValues: [], binaryListValues: [], dataType: 'String' },
-        blob: { binaryValue: 'AQID', stringListValues: [], binaryListValues: [], dataType: 'Binary' },
-      },
+      messageAttributes: {},
       md5OfBody: 'body-md5',
-      md5OfMessageAttributes: 'attributes-md5',
       eventSource: 'aws:sqs',
       eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
       awsRegion: 'us-east-1',
     });
-  });
-
-  it('leaves md5OfMessageAttributes out for a message without attributes', () => {
-    const record = toSQSRecord({ ...message, attributes: {}, md5OfMessageAttributes: undefined }, context);
-
-    expect('md5OfMessageAttributes' in record).toBe(false);
-    expect(record.messageAttributes).toEqual({});
   });
 
   it('names the source queue of a dead-lettered message', () => {
