@@ -12,13 +12,16 @@ module.exports = {
   maxWorkers: 2,
   testTimeout: 30000,
   // `npm run lint:coverage` runs the unit suite (test/unit) with --coverage and fails below these:
-  // lambdas/domain/ on its own (pure, unit-tested exhaustively), `global` over the rest of lambdas/
-  // (adapters, handlers, middleware, wiring; their integration and end-to-end tests are not counted).
-  // Set a few points under what the unit suite measured when they were last raised; raise, never lower.
+  // lambdas/domain/ (pure, unit-tested exhaustively) and lambdas/adapters/ (edge paths through
+  // aws-sdk-client-mock) each on their own, `global` over the rest of lambdas/ (handlers, middleware,
+  // wiring: their integration and end-to-end tests are not counted). Set ~3 points under what the unit
+  // suite measured when they were last raised (2026-12-05: domain 98.4 lines / 96.0 branches,
+  // adapters 84.4 / 65.1, the rest 34.3 / 45.6); raise them, never lower them.
   collectCoverageFrom: ['lambdas/**/*.ts'],
   coverageReporters: ['text-summary', 'json-summary'],
   coverageThreshold: {
-    global: { lines: 38, branches: 35, functions: 39, statements: 39 },
-    './lambdas/domain/': { lines: 95, branches: 87, functions: 92, statements: 94 },
+    global: { lines: 31, branches: 42, functions: 31, statements: 33 },
+    './lambdas/domain/': { lines: 95, branches: 93, functions: 95, statements: 95 },
+    './lambdas/adapters/': { lines: 81, branches: 62, functions: 76, statements: 79 },
   },
 };
