@@ -9,8 +9,8 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { PROFILES, SCENARIOS, type ScenarioName, resultsDir } from './profiles';
 import { readResult, writeResult } from './lib/results';
+import { PROFILES, resultsDir, SCENARIOS, type ScenarioName } from './profiles';
 import { coldstart } from './scenarios/coldstart';
 
 const USAGE = `usage: npm run bench [-- [--quick] [scenario ...]]
@@ -51,7 +51,10 @@ const printTable = async (scenarios: readonly ScenarioName[], quick: boolean, si
       lines.push('', `${scenario}: no result from this run`);
       continue;
     }
-    lines.push('', `${scenario}  (${result.date}, ${result.durationSeconds} s, ${result.machine.cpus} cores, node ${result.machine.node}${result.quick ? ', quick' : ''})`);
+    lines.push(
+      '',
+      `${scenario}  (${result.date}, ${result.durationSeconds} s, ${result.machine.cpus} cores, node ${result.machine.node}${result.quick ? ', quick' : ''})`,
+    );
     const width = Math.min(60, Math.max(...result.summary.map((row) => row.metric.length)));
     for (const row of result.summary) {
       const mark = row.ok === undefined ? ' ' : row.ok ? '✓' : '✗';

@@ -3,16 +3,17 @@
  * `tsx bench/worker.ts <profile> [--quick] <scenario>...`. Started by bench/index.ts.
  * Exit code: 0 ok, 2 a scenario found a correctness failure, 1 the bench itself failed.
  */
-import { PROFILES, type ScenarioName, resultsDir } from './profiles';
+
 import { writeResult } from './lib/results';
 import { type BenchStack, startBenchStack } from './lib/stack';
+import { PROFILES, resultsDir, type ScenarioName } from './profiles';
+import { auth } from './scenarios/auth';
 import { calls } from './scenarios/calls';
 import { churn } from './scenarios/churn';
 import { fanout } from './scenarios/fanout';
 import { heartbeat } from './scenarios/heartbeat';
 import { hotuser } from './scenarios/hotuser';
 import { notify } from './scenarios/notify';
-import { auth } from './scenarios/auth';
 import { search } from './scenarios/search';
 import { sweep } from './scenarios/sweep';
 import type { Scenario } from './scenarios/types';
@@ -39,7 +40,13 @@ const main = async (): Promise<number> => {
   // One stop for every path (signal, failure, end), also while the stack is still starting: a
   // second caller waits for the first.
   const stop = (): Promise<void> =>
-    (stopped ??= starting === undefined ? Promise.resolve() : starting.then((bench) => bench.stop(), () => undefined));
+    (stopped ??=
+      starting === undefined
+        ? Promise.resolve()
+        : starting.then(
+            (bench) => bench.stop(),
+            () => undefined,
+          ));
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {
       if (interrupted) return;
@@ -52,7 +59,9 @@ const main = async (): Promise<number> => {
 
   const started = Date.now();
   const stack = { ...profile.stack, ...(quick ? profile.quickStack : {}) };
-  log(`[${profile.name}] starting a local stack (${profile.description}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`);
+  log(
+    `[${profile.name}] starting a local stack (${profile.description}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`,
+  );
   // Once interrupted, what the stopping stack reports about interrupted work is noise.
   starting = startBenchStack({ ...stack, log: (line) => (interrupted ? undefined : log(line)) });
   const bench = await starting;

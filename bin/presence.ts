@@ -16,7 +16,8 @@ const context = (key: string): string | undefined => {
   return value === undefined ? undefined : String(value);
 };
 const profile = context('profile');
-if (profile !== undefined && profile !== 'production' && profile !== 'development') throw new Error(`-c profile must be production or development, got "${profile}"`);
+if (profile !== undefined && profile !== 'production' && profile !== 'development')
+  throw new Error(`-c profile must be production or development, got "${profile}"`);
 
 new PresenceStack(app, 'Presence', {
   description: 'Presence service: HTTP and WebSocket APIs, Lambda, DynamoDB, SQS, EventBridge, Aurora Serverless v2 (Data API)',

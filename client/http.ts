@@ -29,7 +29,10 @@ export class PresenceApiError extends Error {
   }
 }
 
-type Fetch = (input: string, init?: { method?: string; headers?: Record<string, string>; body?: string }) => Promise<{
+type Fetch = (
+  input: string,
+  init?: { method?: string; headers?: Record<string, string>; body?: string },
+) => Promise<{
   readonly status: number;
   readonly ok: boolean;
   text(): Promise<string>;
@@ -86,7 +89,10 @@ export class PresenceApi {
     const unique = [...new Set(userIds)];
     const pages: Promise<{ presences: PresenceJson[] }>[] = [];
     for (let i = 0; i < unique.length; i += MAX_IDS_PER_FRAME) {
-      const ids = unique.slice(i, i + MAX_IDS_PER_FRAME).map(encodeURIComponent).join(',');
+      const ids = unique
+        .slice(i, i + MAX_IDS_PER_FRAME)
+        .map(encodeURIComponent)
+        .join(',');
       pages.push(this.call('GET', `/presence?userIds=${ids}`));
     }
     return (await Promise.all(pages)).flatMap((page) => page.presences);
@@ -129,7 +135,11 @@ export class PresenceApi {
       headers.authorization = `Bearer ${token}`;
     }
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await this.fetchFn(`${this.baseUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const response = await this.fetchFn(`${this.baseUrl}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     const text = await response.text();
     let parsed: unknown;
     try {

@@ -3,19 +3,8 @@
  * WebSocket connection ({@link PresenceClient}). Runs in browsers and on Node >= 20 (pass the `ws`
  * package as `WebSocket` there). Message types are the server's own (see wire.ts).
  */
-export {
-  type ClientFrame,
-  type ConfigReply,
-  type ErrorCode,
-  MAX_IDS_PER_FRAME,
-  MAX_SUBSCRIPTIONS_PER_CONNECTION,
-  type MeReply,
-  type PresenceChangeJson,
-  type PresenceJson,
-  type ServerFrame,
-  type Status,
-} from './wire';
-export { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, rotationDelay } from './backoff';
+
+export { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, rotationDelay } from './backoff';
 export {
   type HeartbeatReply,
   PresenceApi,
@@ -30,8 +19,8 @@ export {
   type ConnectionState,
   type ConnectionStateChange,
   PresenceClient,
-  PresenceClientError,
   type PresenceClientApi,
+  PresenceClientError,
   type PresenceClientErrorCode,
   type PresenceClientEvents,
   type PresenceClientOptions,
@@ -40,3 +29,15 @@ export {
   type WebSocketLike,
 } from './presence-client';
 export { PresenceTable, type PresenceView } from './presence-table';
+export {
+  type ClientFrame,
+  type ConfigReply,
+  type ErrorCode,
+  MAX_IDS_PER_FRAME,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  type MeReply,
+  type PresenceChangeJson,
+  type PresenceJson,
+  type ServerFrame,
+  type Status,
+} from './wire';

@@ -2,6 +2,11 @@
  * The WebSocket half of the contract: one object that owns the connection, keeps the watch list
  * subscribed across reconnects, and turns the server's frames into per-user presence.
  */
+
+import { type BackoffOptions, backoffDelay, DEFAULT_BACKOFF, rotationDelay } from './backoff';
+import { Emitter } from './emitter';
+import type { PresenceApi } from './http';
+import { PresenceTable, type PresenceView } from './presence-table';
 import {
   type ClientFrame,
   type ErrorCode,
@@ -11,10 +16,6 @@ import {
   type ServerFrame,
   type Status,
 } from './wire';
-import { type BackoffOptions, DEFAULT_BACKOFF, backoffDelay, rotationDelay } from './backoff';
-import { Emitter } from './emitter';
-import type { PresenceApi } from './http';
-import { PresenceTable, type PresenceView } from './presence-table';
 
 /**
  * The little of a WebSocket the client uses: the browser's `WebSocket` and the `ws` package both
@@ -293,7 +294,8 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
         }
         link.buffered = link.buffered.filter((change) => this.watchList.has(change.userId));
         // Subscriptions end with their connection anyway, and events for unwatched ids are ignored.
-        for (const chunk of chunks(removed, MAX_IDS_PER_FRAME)) await this.request(link, { action: 'unsubscribe', userIds: chunk }).catch(ignoreConnectionLoss);
+        for (const chunk of chunks(removed, MAX_IDS_PER_FRAME))
+          await this.request(link, { action: 'unsubscribe', userIds: chunk }).catch(ignoreConnectionLoss);
       }),
     );
   }
@@ -369,7 +371,17 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
       this.retryLater();
       return;
     }
-    const link: Link = { socket, token, open: false, done: false, live: new Set(), pending: new Set(), buffered: [], requests: new Map(), timers: {} };
+    const link: Link = {
+      socket,
+      token,
+      open: false,
+      done: false,
+      live: new Set(),
+      pending: new Set(),
+      buffered: [],
+      requests: new Map(),
+      timers: {},
+    };
     this.candidate = link;
     socket.onopen = () => this.onOpen(link);
     socket.onmessage = (event: { data?: unknown }) => this.onMessage(link, event.data);
@@ -409,7 +421,11 @@ export class PresenceClient extends Emitter<PresenceClientEvents> {
     this.attempt = 0;
     link.timers.rotate = setTimeout(
       () => this.rotate(link),
-      rotationDelay(this.options.maxConnectionMs ?? DEFAULTS.maxConnectionMs, this.options.rotationJitter ?? DEFAULTS.rotationJitter, this.random),
+      rotationDelay(
+        this.options.maxConnectionMs ?? DEFAULTS.maxConnectionMs,
+        this.options.rotationJitter ?? DEFAULTS.rotationJitter,
+        this.random,
+      ),
     );
     this.setState('connected');
     // Make-before-break: the new socket is open and subscribed before the old one closes, so the

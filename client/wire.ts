@@ -8,10 +8,13 @@
  */
 import type { PresenceJson } from '../contract/types';
 
+export { MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../contract/limits';
 export type {
   ClientFrame,
+  Config as ConfigReply,
   ErrorCode,
   HeartbeatReply,
+  Me as MeReply,
   PresenceChangeJson,
   PresenceJson,
   SearchPage,
@@ -20,8 +23,6 @@ export type {
   UserJson,
   UserWithPresence,
 } from '../contract/types';
-export type { Config as ConfigReply, Me as MeReply } from '../contract/types';
-export { MAX_IDS_PER_FRAME, MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../contract/limits';
 
 /** `online` or `offline`. */
 export type Status = PresenceJson['status'];

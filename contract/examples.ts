@@ -28,7 +28,11 @@ export const examples = {
   Presence: { userId: '1', status: 'online', lastSeen: null } satisfies PresenceJson,
   PresenceOffline: { userId: '1', status: 'offline', lastSeen: '2026-11-28T10:05:12.000Z' } satisfies PresenceJson,
   SignUpBody: { name: 'alice', password: 'correct horse battery' } satisfies SignUpBody,
-  Session: { user: alice, token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl', expiresAt: '2026-12-05T10:00:00.000Z' } satisfies Session,
+  Session: {
+    user: alice,
+    token: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl',
+    expiresAt: '2026-12-05T10:00:00.000Z',
+  } satisfies Session,
   SearchPage: { users: [{ ...alice, status: 'online', lastSeen: null }], nextCursor: null } satisfies SearchPage,
   UserWithPresence: { ...alice, status: 'online', lastSeen: null },
   PresenceList: { presences: [{ userId: '1', status: 'offline', lastSeen: '2026-11-28T10:05:12.000Z' }] } satisfies PresenceList,
@@ -36,7 +40,9 @@ export const examples = {
   Me: { user: alice, status: 'offline', lastSeen: '2026-11-28T10:05:12.000Z', setting: 'offline' } satisfies Me,
   Config: { heartbeatSeconds: 60, leaseSeconds: 150, offlineGraceSeconds: 3, webSocketUrl: 'ws://127.0.0.1:4001' } satisfies Config,
   HealthDegraded: { status: 'degraded', failing: ['dataApi'] } satisfies HealthDegraded,
-  Error: { error: { code: 'invalid_request', message: 'name must be 3-32 characters of letters, digits, "_", "." or "-"' } } satisfies ErrorBody,
+  Error: {
+    error: { code: 'invalid_request', message: 'name must be 3-32 characters of letters, digits, "_", "." or "-"' },
+  } satisfies ErrorBody,
   Faults: { dataApi: 'down' } satisfies Faults,
   SubscribeFrame: { action: 'subscribe', userIds: ['1', '999'], requestId: 'r1' } satisfies ClientFrame,
   SubscribedFrame: {
@@ -47,7 +53,19 @@ export const examples = {
   } satisfies ServerFrame,
   PresenceEvent: {
     type: 'presence',
-    presences: [{ userId: '1', status: 'offline', lastSeen: '2026-11-28T10:05:12.000Z', changedAt: '2026-11-28T10:05:15.000Z' } satisfies PresenceChangeJson],
+    presences: [
+      {
+        userId: '1',
+        status: 'offline',
+        lastSeen: '2026-11-28T10:05:12.000Z',
+        changedAt: '2026-11-28T10:05:15.000Z',
+      } satisfies PresenceChangeJson,
+    ],
   } satisfies ServerFrame,
-  ErrorFrame: { type: 'error', requestId: 'r2', code: 'invalid_request', message: 'userIds must list 1-100 user ids' } satisfies ServerFrame,
+  ErrorFrame: {
+    type: 'error',
+    requestId: 'r2',
+    code: 'invalid_request',
+    message: 'userIds must list 1-100 user ids',
+  } satisfies ServerFrame,
 } as const;

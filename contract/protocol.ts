@@ -7,9 +7,8 @@
  */
 import { MAX_REQUEST_ID_LENGTH } from './limits';
 
-export type { ErrorCode, PresenceChangeJson, PresenceJson, ServerFrame, UserJson } from './schemas';
-export type { Config as ConfigReply, Me as MeReply } from './schemas';
 export { MAX_FRAME_BYTES, MAX_SUBSCRIPTIONS_PER_CONNECTION } from './limits';
+export type { Config as ConfigReply, ErrorCode, Me as MeReply, PresenceChangeJson, PresenceJson, ServerFrame, UserJson } from './schemas';
 
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -8,7 +8,7 @@
  */
 import * as v from 'valibot';
 
-import { MAX_IDS_PER_FRAME, MAX_ID_LENGTH, MAX_REQUEST_ID_LENGTH } from './limits';
+import { MAX_ID_LENGTH, MAX_IDS_PER_FRAME, MAX_REQUEST_ID_LENGTH } from './limits';
 
 export * from './limits';
 
@@ -19,7 +19,10 @@ const REQUEST_ID_MESSAGE = 'requestId must be a string of at most 64 characters'
 
 /** Length in code points (what a person counts, and what JSON Schema's minLength/maxLength count). */
 const codePoints = (min: number, max: number, message: string) =>
-  [v.check((value: string) => [...value].length >= min && [...value].length <= max, message), v.metadata<string, { minLength: number; maxLength: number }>({ minLength: min, maxLength: max })] as const;
+  [
+    v.check((value: string) => [...value].length >= min && [...value].length <= max, message),
+    v.metadata<string, { minLength: number; maxLength: number }>({ minLength: min, maxLength: max }),
+  ] as const;
 
 /** A list in an answer: readonly in the types, so that code holding readonly arrays can answer with them. */
 const list = <S extends v.GenericSchema>(item: S) => v.pipe(v.array(item), v.readonly());
@@ -32,7 +35,12 @@ export const IsoTimeSchema = v.pipe(v.string(), v.isoTimestamp(), v.description(
 
 /** A user id: an opaque string of 1-64 characters. One of that shape that belongs to nobody is unknown, not invalid. */
 export const idSchema = (message: string) =>
-  v.pipe(v.string(message), v.minLength(1, message), v.maxLength(MAX_ID_LENGTH, message), v.description('user id: opaque string of 1-64 characters'));
+  v.pipe(
+    v.string(message),
+    v.minLength(1, message),
+    v.maxLength(MAX_ID_LENGTH, message),
+    v.description('user id: opaque string of 1-64 characters'),
+  );
 export const UserIdSchema = idSchema(`A user id is a string of 1-${MAX_ID_LENGTH} characters`);
 /** `GET /users/{id}`. */
 export const IdParamSchema = idSchema(`id must be 1-${MAX_ID_LENGTH} characters`);
@@ -40,7 +48,10 @@ export const IdParamSchema = idSchema(`id must be 1-${MAX_ID_LENGTH} characters`
 /** 1-100 ids; duplicates collapse (the output keeps the first of each). */
 export const idListSchema = (field = 'userIds') =>
   v.pipe(
-    v.array(idSchema(`${field} must be non-empty strings of at most ${MAX_ID_LENGTH} characters`), `${field} must list 1-${MAX_IDS_PER_FRAME} user ids`),
+    v.array(
+      idSchema(`${field} must be non-empty strings of at most ${MAX_ID_LENGTH} characters`),
+      `${field} must list 1-${MAX_IDS_PER_FRAME} user ids`,
+    ),
     v.minLength(1, `${field} must list 1-${MAX_IDS_PER_FRAME} user ids`),
     v.maxLength(MAX_IDS_PER_FRAME, `${field} must list 1-${MAX_IDS_PER_FRAME} user ids`),
     v.transform((ids) => [...new Set(ids)]),
@@ -48,10 +59,22 @@ export const idListSchema = (field = 'userIds') =>
 
 /** The sign-up rule for names; log-in and its limit also key on it (validation.ts canonicalName). */
 export const NAME_PATTERN = /^[A-Za-z0-9_.-]{3,32}$/;
-export const NameSchema = v.pipe(v.string(NAME_MESSAGE), v.regex(NAME_PATTERN, NAME_MESSAGE), v.description('3-32 characters of A-Z a-z 0-9 _ . -; unique ignoring case'));
-export const PasswordSchema = v.pipe(v.string(PASSWORD_MESSAGE), ...codePoints(8, 128, PASSWORD_MESSAGE), v.description('8-128 characters'));
+export const NameSchema = v.pipe(
+  v.string(NAME_MESSAGE),
+  v.regex(NAME_PATTERN, NAME_MESSAGE),
+  v.description('3-32 characters of A-Z a-z 0-9 _ . -; unique ignoring case'),
+);
+export const PasswordSchema = v.pipe(
+  v.string(PASSWORD_MESSAGE),
+  ...codePoints(8, 128, PASSWORD_MESSAGE),
+  v.description('8-128 characters'),
+);
 
-export const RequestIdSchema = v.pipe(v.string(REQUEST_ID_MESSAGE), v.maxLength(MAX_REQUEST_ID_LENGTH, REQUEST_ID_MESSAGE), v.description('echoed in the reply'));
+export const RequestIdSchema = v.pipe(
+  v.string(REQUEST_ID_MESSAGE),
+  v.maxLength(MAX_REQUEST_ID_LENGTH, REQUEST_ID_MESSAGE),
+  v.description('echoed in the reply'),
+);
 
 // ---- objects ---------------------------------------------------------------------------------
 
@@ -152,16 +175,36 @@ export const ConfigSchema = v.object({
 });
 
 export const HealthSchema = v.object({ status: v.literal('ok') });
-export const HealthDegradedSchema = v.object({ status: v.literal('degraded'), failing: v.pipe(list(v.string()), v.description('the stores that do not answer')) });
+export const HealthDegradedSchema = v.object({
+  status: v.literal('degraded'),
+  failing: v.pipe(list(v.string()), v.description('the stores that do not answer')),
+});
 
-export const HTTP_ERROR_CODES = ['invalid_request', 'unauthorized', 'invalid_credentials', 'not_found', 'name_taken', 'payload_too_large', 'rate_limited', 'internal'] as const;
+export const HTTP_ERROR_CODES = [
+  'invalid_request',
+  'unauthorized',
+  'invalid_credentials',
+  'not_found',
+  'name_taken',
+  'payload_too_large',
+  'rate_limited',
+  'internal',
+] as const;
 
 export const ErrorBodySchema = v.object({
-  error: v.object({ code: v.picklist(HTTP_ERROR_CODES), message: v.pipe(v.string(), v.description('for developers; may change: program against code')) }),
+  error: v.object({
+    code: v.picklist(HTTP_ERROR_CODES),
+    message: v.pipe(v.string(), v.description('for developers; may change: program against code')),
+  }),
 });
 
 /** Local runtime only: the fault switch (`PUT/GET /local/faults`). */
-export const FaultsSchema = v.object({ dataApi: v.pipe(v.picklist(['down', 'up'], 'dataApi must be "down" or "up"'), v.description('"down": the local RDS Data API answers every call as an unavailable database')) });
+export const FaultsSchema = v.object({
+  dataApi: v.pipe(
+    v.picklist(['down', 'up'], 'dataApi must be "down" or "up"'),
+    v.description('"down": the local RDS Data API answers every call as an unavailable database'),
+  ),
+});
 
 // ---- WebSocket frames ------------------------------------------------------------------------
 
@@ -173,14 +216,19 @@ export const UnsubscribeFrameSchema = clientFrame('unsubscribe', { userIds: idLi
 export const SetStatusFrameSchema = clientFrame('setStatus', { status: StatusSchema });
 export const HeartbeatFrameSchema = clientFrame('heartbeat', {});
 
-export const ClientFrameSchema = v.variant('action', [SubscribeFrameSchema, UnsubscribeFrameSchema, SetStatusFrameSchema, HeartbeatFrameSchema], (issue) =>
-  typeof issue.input === 'string' ? `Unknown action "${issue.input.slice(0, 64)}"` : 'A frame needs an "action"',
+export const ClientFrameSchema = v.variant(
+  'action',
+  [SubscribeFrameSchema, UnsubscribeFrameSchema, SetStatusFrameSchema, HeartbeatFrameSchema],
+  (issue) => (typeof issue.input === 'string' ? `Unknown action "${issue.input.slice(0, 64)}"` : 'A frame needs an "action"'),
 );
 
 const reply = <const T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>
   v.object({ type: v.literal(type), requestId: v.optional(RequestIdSchema), ...entries });
 
-export const SubscribedFrameSchema = reply('subscribed', { presences: list(PresenceSchema), unknown: v.pipe(list(UserIdSchema), v.description('ids that belong to nobody')) });
+export const SubscribedFrameSchema = reply('subscribed', {
+  presences: list(PresenceSchema),
+  unknown: v.pipe(list(UserIdSchema), v.description('ids that belong to nobody')),
+});
 export const UnsubscribedFrameSchema = reply('unsubscribed', { userIds: list(UserIdSchema) });
 export const StatusFrameSchema = reply('status', { status: StatusSchema });
 export const HeartbeatAckFrameSchema = reply('heartbeat', { leaseExpiresAt: IsoTimeSchema });
@@ -189,7 +237,14 @@ export const PresenceEventSchema = v.object({ type: v.literal('presence'), prese
 export const WS_ERROR_CODES = ['invalid_request', 'payload_too_large', 'too_many_subscriptions', 'internal'] as const;
 export const ErrorFrameSchema = reply('error', { code: v.picklist(WS_ERROR_CODES), message: v.string() });
 
-export const ServerFrameSchema = v.variant('type', [SubscribedFrameSchema, UnsubscribedFrameSchema, StatusFrameSchema, HeartbeatAckFrameSchema, PresenceEventSchema, ErrorFrameSchema]);
+export const ServerFrameSchema = v.variant('type', [
+  SubscribedFrameSchema,
+  UnsubscribedFrameSchema,
+  StatusFrameSchema,
+  HeartbeatAckFrameSchema,
+  PresenceEventSchema,
+  ErrorFrameSchema,
+]);
 
 // ---- types -----------------------------------------------------------------------------------
 

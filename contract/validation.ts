@@ -5,6 +5,7 @@
  */
 import * as v from 'valibot';
 import { InvalidRequestError } from '../lambdas/domain/errors';
+import { isObject, parseFrameObject } from './protocol';
 import {
   ClientFrameSchema,
   IdParamSchema,
@@ -17,7 +18,6 @@ import {
   type Status,
   StatusSchema,
 } from './schemas';
-import { isObject, parseFrameObject } from './protocol';
 
 /** The value `schema` makes of `input`, or InvalidRequestError with the contract's message for the first thing wrong. */
 export const parseWith = <S extends v.GenericSchema>(schema: S, input: unknown): v.InferOutput<S> => {

@@ -14,10 +14,10 @@ import {
   PresenceSchema,
   SetStatusFrameSchema,
   StatusFrameSchema,
-  SubscribeFrameSchema,
   SubscribedFrameSchema,
-  UnsubscribeFrameSchema,
+  SubscribeFrameSchema,
   UnsubscribedFrameSchema,
+  UnsubscribeFrameSchema,
 } from './schemas';
 
 export const wsComponents = {
@@ -45,14 +45,22 @@ export interface WsMessage {
 
 /** Every frame, by message name. */
 export const wsMessages = {
-  subscribe: { schema: 'SubscribeFrame', title: 'subscribe', summary: 'Watch 1-100 users: their current status now, their changes from then on (at most 1,000 known users per connection).' },
+  subscribe: {
+    schema: 'SubscribeFrame',
+    title: 'subscribe',
+    summary: 'Watch 1-100 users: their current status now, their changes from then on (at most 1,000 known users per connection).',
+  },
   unsubscribe: { schema: 'UnsubscribeFrame', title: 'unsubscribe', summary: 'Stop watching users: no event about them after the reply.' },
   setStatus: { schema: 'SetStatusFrame', title: 'setStatus', summary: 'Set the manual status, as PUT /me/status.' },
-  heartbeat: { schema: 'HeartbeatFrame', title: 'heartbeat', summary: 'Renew the connection\'s lease when there is nothing else to say (every frame renews it).' },
+  heartbeat: {
+    schema: 'HeartbeatFrame',
+    title: 'heartbeat',
+    summary: "Renew the connection's lease when there is nothing else to say (every frame renews it).",
+  },
   subscribed: { schema: 'SubscribedFrame', title: 'subscribed', summary: 'The current status of each known id; unknown ids listed apart.' },
   unsubscribed: { schema: 'UnsubscribedFrame', title: 'unsubscribed', summary: 'The ids no longer watched.' },
   status: { schema: 'StatusFrame', title: 'status', summary: 'The manual setting now.' },
-  heartbeatAck: { schema: 'HeartbeatAckFrame', title: 'heartbeat', summary: 'When the connection\'s lease ends.' },
+  heartbeatAck: { schema: 'HeartbeatAckFrame', title: 'heartbeat', summary: "When the connection's lease ends." },
   presence: {
     schema: 'PresenceEvent',
     title: 'presence',
@@ -62,7 +70,8 @@ export const wsMessages = {
   error: {
     schema: 'ErrorFrame',
     title: 'error',
-    summary: 'A frame the service cannot take (bad JSON, unknown action, wrong field types, a message over 32 KiB, too many subscriptions). The connection stays open; requestId is echoed when the frame could be parsed and carried one.',
+    summary:
+      'A frame the service cannot take (bad JSON, unknown action, wrong field types, a message over 32 KiB, too many subscriptions). The connection stays open; requestId is echoed when the frame could be parsed and carried one.',
   },
 } as const satisfies Record<string, WsMessage>;
 
@@ -90,8 +99,22 @@ export interface WsExample {
 
 /** In the order the conformance test sends them on one connection of user "1". */
 export const wsExamples: readonly WsExample[] = [
-  { name: 'subscribe', summary: 'One known id, one unknown', send: examples.SubscribeFrame, sendMessage: 'subscribe', reply: examples.SubscribedFrame, replyMessage: 'subscribed' },
-  { name: 'heartbeat', summary: 'Nothing else to say', send: { action: 'heartbeat', requestId: 'r3' }, sendMessage: 'heartbeat', reply: { type: 'heartbeat', requestId: 'r3', leaseExpiresAt: '2026-11-28T10:02:30.000Z' }, replyMessage: 'heartbeatAck' },
+  {
+    name: 'subscribe',
+    summary: 'One known id, one unknown',
+    send: examples.SubscribeFrame,
+    sendMessage: 'subscribe',
+    reply: examples.SubscribedFrame,
+    replyMessage: 'subscribed',
+  },
+  {
+    name: 'heartbeat',
+    summary: 'Nothing else to say',
+    send: { action: 'heartbeat', requestId: 'r3' },
+    sendMessage: 'heartbeat',
+    reply: { type: 'heartbeat', requestId: 'r3', leaseExpiresAt: '2026-11-28T10:02:30.000Z' },
+    replyMessage: 'heartbeatAck',
+  },
   {
     name: 'backOnline',
     summary: 'Back online after appearing offline: watchers get a presence event',
@@ -101,7 +124,28 @@ export const wsExamples: readonly WsExample[] = [
     replyMessage: 'status',
     event: true,
   },
-  { name: 'unsubscribe', summary: 'Stop watching', send: { action: 'unsubscribe', userIds: ['1'], requestId: 'r5' }, sendMessage: 'unsubscribe', reply: { type: 'unsubscribed', requestId: 'r5', userIds: ['1'] }, replyMessage: 'unsubscribed' },
-  { name: 'noIds', summary: 'An empty id list', send: { action: 'subscribe', userIds: [], requestId: 'r2' }, sendMessage: 'subscribe', reply: examples.ErrorFrame, replyMessage: 'error' },
-  { name: 'unknownAction', summary: 'An action the service does not know', send: { action: 'dance', requestId: 'r6' }, sendMessage: null, reply: { type: 'error', requestId: 'r6', code: 'invalid_request', message: 'Unknown action "dance"' }, replyMessage: 'error' },
+  {
+    name: 'unsubscribe',
+    summary: 'Stop watching',
+    send: { action: 'unsubscribe', userIds: ['1'], requestId: 'r5' },
+    sendMessage: 'unsubscribe',
+    reply: { type: 'unsubscribed', requestId: 'r5', userIds: ['1'] },
+    replyMessage: 'unsubscribed',
+  },
+  {
+    name: 'noIds',
+    summary: 'An empty id list',
+    send: { action: 'subscribe', userIds: [], requestId: 'r2' },
+    sendMessage: 'subscribe',
+    reply: examples.ErrorFrame,
+    replyMessage: 'error',
+  },
+  {
+    name: 'unknownAction',
+    summary: 'An action the service does not know',
+    send: { action: 'dance', requestId: 'r6' },
+    sendMessage: null,
+    reply: { type: 'error', requestId: 'r6', code: 'invalid_request', message: 'Unknown action "dance"' },
+    replyMessage: 'error',
+  },
 ];

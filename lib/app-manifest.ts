@@ -46,11 +46,36 @@ export const handlers = {
   health: { entry: 'lambdas/handlers/http/health.ts', memoryMb: 128, timeoutSeconds: 3, uses: ['presenceTableRead'] },
   signUp: { entry: 'lambdas/handlers/http/sign-up.ts', memoryMb: 1024, timeoutSeconds: 15, uses: ['database', 'tokens'] },
   logIn: { entry: 'lambdas/handlers/http/log-in.ts', memoryMb: 1024, timeoutSeconds: 15, uses: ['database', 'tokens', 'logInAttempts'] },
-  searchUsers: { entry: 'lambdas/handlers/http/search-users.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
-  getUser: { entry: 'lambdas/handlers/http/get-user.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
-  getPresence: { entry: 'lambdas/handlers/http/get-presence.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
-  setStatus: { entry: 'lambdas/handlers/http/set-status.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable', 'database'] },
-  heartbeat: { entry: 'lambdas/handlers/http/heartbeat.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['tokens', 'presenceTable', 'database'] },
+  searchUsers: {
+    entry: 'lambdas/handlers/http/search-users.ts',
+    memoryMb: 256,
+    timeoutSeconds: 15,
+    uses: ['database', 'tokens', 'presenceTableRead'],
+  },
+  getUser: {
+    entry: 'lambdas/handlers/http/get-user.ts',
+    memoryMb: 256,
+    timeoutSeconds: 15,
+    uses: ['database', 'tokens', 'presenceTableRead'],
+  },
+  getPresence: {
+    entry: 'lambdas/handlers/http/get-presence.ts',
+    memoryMb: 256,
+    timeoutSeconds: 15,
+    uses: ['database', 'tokens', 'presenceTableRead'],
+  },
+  setStatus: {
+    entry: 'lambdas/handlers/http/set-status.ts',
+    memoryMb: 256,
+    timeoutSeconds: 15,
+    uses: ['tokens', 'presenceTable', 'database'],
+  },
+  heartbeat: {
+    entry: 'lambdas/handlers/http/heartbeat.ts',
+    memoryMb: 256,
+    timeoutSeconds: 15,
+    uses: ['tokens', 'presenceTable', 'database'],
+  },
   getMe: { entry: 'lambdas/handlers/http/get-me.ts', memoryMb: 256, timeoutSeconds: 15, uses: ['database', 'tokens', 'presenceTableRead'] },
   getConfig: { entry: 'lambdas/handlers/http/get-config.ts', memoryMb: 128, timeoutSeconds: 3, uses: ['webSocketUrl'] },
   wsAuthorizer: { entry: 'lambdas/handlers/ws/authorizer.ts', memoryMb: 256, timeoutSeconds: 10, uses: ['tokens', 'database'] },
@@ -80,11 +105,21 @@ export const handlers = {
     uses: ['presenceTable', 'connections', 'graceQueue', 'deliveryRetryQueue'],
   },
   recordLastSeen: { entry: 'lambdas/handlers/events/record-last-seen.ts', memoryMb: 256, timeoutSeconds: 120, uses: ['database'] },
-  graceExpired: { entry: 'lambdas/handlers/events/grace-expired.ts', memoryMb: 256, timeoutSeconds: 30, uses: ['presenceTable', 'graceQueue'] },
+  graceExpired: {
+    entry: 'lambdas/handlers/events/grace-expired.ts',
+    memoryMb: 256,
+    timeoutSeconds: 30,
+    uses: ['presenceTable', 'graceQueue'],
+  },
   /** The sweep planner (the schedule): one message per shard onto the sweep queue, nothing else. */
   sweep: { entry: 'lambdas/handlers/events/sweep.ts', memoryMb: 128, timeoutSeconds: 30, uses: ['sweepQueue'] },
   /** The sweep worker: sweeps the one shard its message names. */
-  sweepShard: { entry: 'lambdas/handlers/events/sweep-shard.ts', memoryMb: 512, timeoutSeconds: 55, uses: ['presenceTable', 'connections', 'graceQueue'] },
+  sweepShard: {
+    entry: 'lambdas/handlers/events/sweep-shard.ts',
+    memoryMb: 512,
+    timeoutSeconds: 55,
+    uses: ['presenceTable', 'connections', 'graceQueue'],
+  },
 } as const satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof handlers;
@@ -326,7 +361,11 @@ export interface PostingConcurrency {
 
 export const postingConcurrency = (lanes: PostingConcurrency): number => {
   const notifier = streamConsumers.find((consumer) => consumer.handler === 'notify')?.parallelizationFactor ?? 1;
-  return lanes.streamShards * (lanes.notifierPerShard ?? notifier) + (lanes.fanOut ?? queues.fanOut.maxConcurrency) + (lanes.deliveryRetry ?? queues.deliveryRetry.maxConcurrency);
+  return (
+    lanes.streamShards * (lanes.notifierPerShard ?? notifier) +
+    (lanes.fanOut ?? queues.fanOut.maxConcurrency) +
+    (lanes.deliveryRetry ?? queues.deliveryRetry.maxConcurrency)
+  );
 };
 
 /**
@@ -334,7 +373,10 @@ export const postingConcurrency = (lanes: PostingConcurrency): number => {
  * evenly by the invocations that may post at once, so that all of them together stay under it.
  * Each invocation starts with its share of the burst: a small fan-out goes at once.
  */
-export const invocationPace = (budget: { readonly postsPerSecond: number; readonly burst: number }, concurrency: number): { postsPerSecond: number; burst: number } => {
+export const invocationPace = (
+  budget: { readonly postsPerSecond: number; readonly burst: number },
+  concurrency: number,
+): { postsPerSecond: number; burst: number } => {
   if (!(concurrency >= 1)) throw new RangeError(`posting concurrency must be at least 1, got ${concurrency}`);
   return { postsPerSecond: budget.postsPerSecond / concurrency, burst: Math.max(1, Math.floor(budget.burst / concurrency)) };
 };
@@ -346,4 +388,7 @@ export const pacingEnvironment = (pace: { readonly postsPerSecond: number; reado
 });
 
 /** The sweep planner's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */
-export const schedules = [{ handler: 'sweep', everyMinutes: 1 }] as const satisfies readonly { handler: HandlerName; everyMinutes: number }[];
+export const schedules = [{ handler: 'sweep', everyMinutes: 1 }] as const satisfies readonly {
+  handler: HandlerName;
+  everyMinutes: number;
+}[];

@@ -62,7 +62,11 @@ export const handlerEsbuildOptions = (
 
 /** The AWS SDK client packages a bundle contains, or, built with the SDK external, imports. */
 export const sdkClientsOf = (output: Metafile['outputs'][string] | undefined): string[] => {
-  const bundled = Object.keys(output?.inputs ?? {}).flatMap((input) => /node_modules\/@aws-sdk\/(client-[^/]+|lib-dynamodb)\//.exec(input)?.[1] ?? []);
-  const external = (output?.imports ?? []).filter((entry) => entry.external && /^@aws-sdk\/(client-|lib-)/.test(entry.path)).map((entry) => entry.path.slice('@aws-sdk/'.length));
+  const bundled = Object.keys(output?.inputs ?? {}).flatMap(
+    (input) => /node_modules\/@aws-sdk\/(client-[^/]+|lib-dynamodb)\//.exec(input)?.[1] ?? [],
+  );
+  const external = (output?.imports ?? [])
+    .filter((entry) => entry.external && /^@aws-sdk\/(client-|lib-)/.test(entry.path))
+    .map((entry) => entry.path.slice('@aws-sdk/'.length));
   return [...new Set([...bundled, ...external])].sort();
 };

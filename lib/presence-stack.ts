@@ -6,11 +6,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import {
   DEFAULTS,
-  type HandlerName,
-  type PostingBudget,
   deployHandlers,
+  type HandlerName,
   handlers,
   httpRoutes,
+  type PostingBudget,
   queues,
   schedules,
   streamConsumers,
@@ -21,9 +21,8 @@ import {
 } from './app-manifest';
 import type { CapabilityResources, PresenceSettings } from './constructs/capabilities';
 import { GraceQueue } from './constructs/grace-queue';
-import { type HttpApiThrottle, HttpApiRoutes } from './constructs/http-api-routes';
+import { HttpApiRoutes, type HttpApiThrottle } from './constructs/http-api-routes';
 import { PresenceMonitoring } from './constructs/monitoring';
-import { WorkQueue } from './constructs/work-queue';
 import { PresenceEvents } from './constructs/presence-events';
 import { PresenceTables } from './constructs/presence-tables';
 import { SchemaMigration } from './constructs/schema-migration';
@@ -31,6 +30,7 @@ import { TokenSigningKey } from './constructs/token-signing-key';
 import { UsersDatabase } from './constructs/users-database';
 import { WebClientSite } from './constructs/web-client-site';
 import { WebSocketApiRoutes } from './constructs/websocket-api-routes';
+import { WorkQueue } from './constructs/work-queue';
 
 /**
  * A deployment profile: the defaults of the props below that differ between a production stack and
@@ -250,7 +250,8 @@ export class PresenceStack extends Stack {
     super(scope, id, props);
     const projectRoot = props.projectRoot ?? path.resolve(__dirname, '..');
     const profile = DEPLOYMENT_PROFILES[props.profile ?? 'production'];
-    if (profile === undefined) throw new Error(`Unknown profile "${props.profile}"; profiles: ${Object.keys(DEPLOYMENT_PROFILES).join(', ')}`);
+    if (profile === undefined)
+      throw new Error(`Unknown profile "${props.profile}"; profiles: ${Object.keys(DEPLOYMENT_PROFILES).join(', ')}`);
     const retainData = props.retainData ?? profile.retainData;
     const settings: PresenceSettings = {
       leaseSeconds: props.leaseSeconds ?? DEFAULTS.leaseSeconds,
@@ -283,7 +284,9 @@ export class PresenceStack extends Stack {
       removalPolicy: retainData ? RemovalPolicy.SNAPSHOT : RemovalPolicy.DESTROY,
       deletionProtection: retainData,
     });
-    this.tokenSigningKey = new TokenSigningKey(this, 'TokenSigningKey', { removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY });
+    this.tokenSigningKey = new TokenSigningKey(this, 'TokenSigningKey', {
+      removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
 
     this.graceQueue = new GraceQueue(this, 'GraceQueue', {
       visibilityTimeout: Duration.seconds(queues.grace.visibilityTimeoutSeconds),
@@ -299,7 +302,8 @@ export class PresenceStack extends Stack {
       deliveryRetry: new WorkQueue(this, 'DeliveryRetryQueue', {
         visibilityTimeout: Duration.seconds(queues.deliveryRetry.visibilityTimeoutSeconds),
         maxReceiveCount: queues.deliveryRetry.maxReceiveCount,
-        deadLetterMeaning: 'Post retries failed repeatedly and their connections could not be closed: those clients may have missed a presence change.',
+        deadLetterMeaning:
+          'Post retries failed repeatedly and their connections could not be closed: those clients may have missed a presence change.',
       }),
     };
 
@@ -308,7 +312,8 @@ export class PresenceStack extends Stack {
       maxReceiveCount: queues.sweep.maxReceiveCount,
       // Short: a shard's next message comes a minute later; an old one only sweeps again what is left.
       retentionPeriod: Duration.hours(1),
-      deadLetterMeaning: "A shard's sweep failed repeatedly (its watermark could not be read or written): users of that shard whose leases ran out may still show online.",
+      deadLetterMeaning:
+        "A shard's sweep failed repeatedly (its watermark could not be read or written): users of that shard whose leases ran out may still show online.",
     });
 
     const shared = {
@@ -367,7 +372,10 @@ export class PresenceStack extends Stack {
         { spec: queues.fanOut, queue: this.deliveryQueues.fanOut.queue },
         { spec: queues.deliveryRetry, queue: this.deliveryQueues.deliveryRetry.queue },
         // Every shard's worker can run at once (MaximumConcurrency is 2-1,000).
-        { spec: { ...queues.sweep, maxConcurrency: Math.min(1_000, Math.max(queues.sweep.maxConcurrency, settings.sweepShards)) }, queue: this.sweepQueue.queue },
+        {
+          spec: { ...queues.sweep, maxConcurrency: Math.min(1_000, Math.max(queues.sweep.maxConcurrency, settings.sweepShards)) },
+          queue: this.sweepQueue.queue,
+        },
       ],
       schedules,
       projectRoot,
@@ -386,13 +394,19 @@ export class PresenceStack extends Stack {
     this.webClient = new WebClientSite(this, 'WebClient', {
       httpStage: this.httpApi.stage,
       webSocketStage: this.webSocketApi.stage,
-      timing: { heartbeatSeconds: settings.heartbeatSeconds, leaseSeconds: settings.leaseSeconds, offlineGraceSeconds: settings.graceSeconds },
+      timing: {
+        heartbeatSeconds: settings.heartbeatSeconds,
+        leaseSeconds: settings.leaseSeconds,
+        offlineGraceSeconds: settings.graceSeconds,
+      },
       projectRoot,
       removalPolicy: retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
     const functions = new Map<string, lambda.Function>(
-      [this.httpApi.functions, this.webSocketApi.functions, this.events.functions].flatMap((byName) => [...byName].map(([name, fn]): [string, lambda.Function] => [name, fn.function])),
+      [this.httpApi.functions, this.webSocketApi.functions, this.events.functions].flatMap((byName) =>
+        [...byName].map(([name, fn]): [string, lambda.Function] => [name, fn.function]),
+      ),
     );
     const reservedConcurrency = props.reservedConcurrency ?? profile.reservedConcurrency;
     const sweepWorkers = reservedConcurrency.sweepShard;
@@ -457,7 +471,9 @@ export class PresenceStack extends Stack {
  */
 const unalarmedDeadLetterQueues = (root: IConstruct, onFailureDestinations: readonly sqs.IQueue[]): sqs.IQueue[] => {
   const constructs = root.node.findAll();
-  const redriveTargets = constructs.flatMap((construct) => (construct instanceof sqs.Queue && construct.deadLetterQueue !== undefined ? [construct.deadLetterQueue.queue] : []));
+  const redriveTargets = constructs.flatMap((construct) =>
+    construct instanceof sqs.Queue && construct.deadLetterQueue !== undefined ? [construct.deadLetterQueue.queue] : [],
+  );
   const watched = new Set(
     constructs.flatMap((construct) => {
       if (!(construct instanceof cloudwatch.Alarm) || !(construct.metric instanceof cloudwatch.Metric)) return [];

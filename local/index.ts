@@ -6,9 +6,9 @@
  * away (an `npm start` killed with SIGKILL), and exits 1 if a stand-in dies under it.
  */
 import path from 'node:path';
+import { isError } from '../lambdas/domain/errors';
 import { DEFAULTS } from '../lib/app-manifest';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from './stack';
-import { isError } from '../lambdas/domain/errors';
 
 /** How often we look for a new parent: re-parented to init means whoever started us is gone. */
 const PARENT_CHECK_MS = 1_000;

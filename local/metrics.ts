@@ -30,14 +30,21 @@ interface Series {
 }
 
 interface EmfDocument {
-  readonly _aws?: { readonly CloudWatchMetrics?: readonly { Namespace: string; Dimensions: readonly (readonly string[])[]; Metrics: readonly { Name: string; Unit?: string }[] }[] };
+  readonly _aws?: {
+    readonly CloudWatchMetrics?: readonly {
+      Namespace: string;
+      Dimensions: readonly (readonly string[])[];
+      Metrics: readonly { Name: string; Unit?: string }[];
+    }[];
+  };
   readonly [key: string]: unknown;
 }
 
 /** Samples kept per metric for the percentiles; counts, sums, minima and maxima stay exact beyond it. */
 const MAX_SAMPLES = 10_000;
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
 
 /** Aggregates EMF documents by namespace, metric name and dimensions. */
 export class MetricsRecorder {
@@ -58,8 +65,11 @@ export class MetricsRecorder {
       const dimensions = Object.fromEntries(dimensionNames.map((name) => [name, String(document[name])]));
       for (const metric of directive.Metrics) {
         const raw = document[metric.Name];
-        const values = (Array.isArray(raw) ? raw : [raw]).filter((value): value is number => typeof value === 'number' && Number.isFinite(value));
-        if (values.length > 0) this.add({ namespace: directive.Namespace, name: metric.Name, unit: metric.Unit ?? 'None', dimensions, values });
+        const values = (Array.isArray(raw) ? raw : [raw]).filter(
+          (value): value is number => typeof value === 'number' && Number.isFinite(value),
+        );
+        if (values.length > 0)
+          this.add({ namespace: directive.Namespace, name: metric.Name, unit: metric.Unit ?? 'None', dimensions, values });
       }
     }
   }

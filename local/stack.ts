@@ -7,6 +7,9 @@
 import { chmod, lstat, mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
+import { DataApi } from '../lambdas/adapters/data-api';
+import { applyMigrations } from '../lambdas/adapters/migrations';
+import { assertIsError, isError } from '../lambdas/domain/errors';
 import {
   DEFAULTS,
   ENV,
@@ -23,10 +26,8 @@ import {
   websocketRouteSelectionExpression,
   websocketRoutes,
 } from '../lib/app-manifest';
-import { DataApi } from '../lambdas/adapters/data-api';
-import { applyMigrations } from '../lambdas/adapters/migrations';
-import { type HttpApi, firstAnswer, startHttpApi } from './api-gateway/http-api';
-import { type WebSocketApi, startWebSocketApi } from './api-gateway/websocket';
+import { firstAnswer, type HttpApi, startHttpApi } from './api-gateway/http-api';
+import { startWebSocketApi, type WebSocketApi } from './api-gateway/websocket';
 import { type DataApiServer, startDataApi } from './data-api/server';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb/dynamodb-local';
 import { type StreamPoller, startStreamPoller } from './dynamodb/stream-poller';
@@ -36,10 +37,9 @@ import { CONCURRENT_INVOCATIONS_ENV, type FunctionConfig, type LambdaHandler } f
 import { MetricsRecorder, metricsEndpoint, tapStdout } from './metrics';
 import { type LocalQueue, type SqsServer, startSqsServer } from './queue/sqs-server';
 import { startSchedule } from './scheduler/schedule';
-import { type SecretsManagerServer, loadOrCreateSigningKey, startSecretsManager } from './secrets-manager/server';
+import { loadOrCreateSigningKey, type SecretsManagerServer, startSecretsManager } from './secrets-manager/server';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './shared/aws';
 import { webClient } from './web-client';
-import { assertIsError, isError } from '../lambdas/domain/errors';
 
 export interface LocalStackOptions {
   readonly httpPort: number;
@@ -71,7 +71,9 @@ export interface LocalStackOptions {
 
 export interface LocalStack {
   /** The ports every service listens on, e.g. to restart on the same ones. */
-  readonly ports: Required<Pick<LocalStackOptions, 'httpPort' | 'wsPort' | 'dataApiPort' | 'dynamoDbPort' | 'secretsManagerPort' | 'sqsPort'>>;
+  readonly ports: Required<
+    Pick<LocalStackOptions, 'httpPort' | 'wsPort' | 'dataApiPort' | 'dynamoDbPort' | 'secretsManagerPort' | 'sqsPort'>
+  >;
   readonly httpUrl: string;
   readonly wsUrl: string;
   readonly connectionsEndpoint: string;
@@ -135,7 +137,11 @@ interface Step {
 }
 
 /** Every step of the stack, in start order. */
-const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Parts, 'faults' | 'metrics' | 'queues'>, standInDied: (description: string) => void): Step[] => {
+const stackSteps = (
+  options: LocalStackOptions,
+  parts: Partial<Parts> & Pick<Parts, 'faults' | 'metrics' | 'queues'>,
+  standInDied: (description: string) => void,
+): Step[] => {
   const need = <K extends keyof Parts>(key: K): NonNullable<Parts[K]> => {
     const part = parts[key];
     if (part === undefined) throw new Error(`step order: ${key} is used before the step that starts it`);
@@ -151,10 +157,11 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
         await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
         await restrictToOwner(options.dataDir);
         // PGlite gives the files it creates mode 0666 whatever the umask (inside the 0700 dir, so no one else reached them).
-        return () => restrictToOwner(options.dataDir).catch((error: unknown) => {
-          assertIsError(error);
-          options.log(`could not restrict the data dir: ${error.message}`);
-        });
+        return () =>
+          restrictToOwner(options.dataDir).catch((error: unknown) => {
+            assertIsError(error);
+            options.log(`could not restrict the data dir: ${error.message}`);
+          });
       },
     },
     {
@@ -170,7 +177,11 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
       start: async () => {
         // The two slow starters (a JVM and an embedded Postgres) start side by side.
         const [dynamo, dataApi] = await Promise.allSettled([
-          startDynamoDbLocal({ port: options.dynamoDbPort, dataDir: path.join(options.dataDir, 'dynamodb'), onUnexpectedExit: standInDied }),
+          startDynamoDbLocal({
+            port: options.dynamoDbPort,
+            dataDir: path.join(options.dataDir, 'dynamodb'),
+            onUnexpectedExit: standInDied,
+          }),
           startDataApi({
             port: options.dataApiPort,
             host: options.host,
@@ -204,7 +215,11 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
       name: 'secrets manager',
       start: async () => {
         const signingKey = await loadOrCreateSigningKey(options.dataDir);
-        const secrets = (parts.secrets = await startSecretsManager({ port: options.secretsManagerPort, host: options.host, secrets: { [TOKEN_SECRET_ARN]: signingKey } }));
+        const secrets = (parts.secrets = await startSecretsManager({
+          port: options.secretsManagerPort,
+          host: options.host,
+          secrets: { [TOKEN_SECRET_ARN]: signingKey },
+        }));
         return () => secrets.stop();
       },
     },
@@ -231,7 +246,11 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
           port: options.wsPort,
           host: options.host,
           routeSelectionExpression: websocketRouteSelectionExpression,
-          routes: websocketRoutes.map((route) => ({ routeKey: route.routeKey, fn: loadHandler(route.handler), returnResponse: route.returnResponse })),
+          routes: websocketRoutes.map((route) => ({
+            routeKey: route.routeKey,
+            fn: loadHandler(route.handler),
+            returnResponse: route.returnResponse,
+          })),
           authorizer: { fn: loadHandler(websocketAuthorizer.handler), identitySource: websocketAuthorizer.identitySource },
           idleTimeoutSeconds: options.wsIdleTimeoutSeconds ?? 600,
           maxConnectionSeconds: options.wsMaxConnectionSeconds ?? 7200,
@@ -247,7 +266,17 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
       // names. Set before anything invokes a handler (the steps before this one only load them), and
       // in the same turn as the WebSocket API's start, so no connection arrives in between.
       start: async () => {
-        Object.assign(process.env, functionEnvironment(options, { ...parts, dynamo: need('dynamo'), dataApi: need('dataApi'), secrets: need('secrets'), sqs: need('sqs'), ws: need('ws') }));
+        Object.assign(
+          process.env,
+          functionEnvironment(options, {
+            ...parts,
+            dynamo: need('dynamo'),
+            dataApi: need('dataApi'),
+            secrets: need('secrets'),
+            sqs: need('sqs'),
+            ws: need('ws'),
+          }),
+        );
       },
     },
     {
@@ -280,7 +309,8 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
                 bisectBatchOnFunctionError: consumer.bisectBatchOnError,
                 reportBatchItemFailures: consumer.reportBatchItemFailures,
                 filters: [...consumer.filters],
-                onFailure: (info) => options.log(`${consumer.handler}: a stream batch was discarded after its retries: ${JSON.stringify(info)}`),
+                onFailure: (info) =>
+                  options.log(`${consumer.handler}: a stream batch was discarded after its retries: ${JSON.stringify(info)}`),
                 region: LOCAL_REGION,
                 log: options.log,
               }),
@@ -299,7 +329,9 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
       name: 'schedules',
       start: async () => {
         // EventBridge runs them every minute on AWS; locally every PRESENCE_SWEEP_SECONDS, so tests need not wait a minute.
-        const jobs = schedules.map((schedule) => startSchedule({ fn: loadHandler(schedule.handler), everySeconds: options.sweepSeconds, log: options.log }));
+        const jobs = schedules.map((schedule) =>
+          startSchedule({ fn: loadHandler(schedule.handler), everySeconds: options.sweepSeconds, log: options.log }),
+        );
         return async () => {
           for (const job of jobs.reverse()) await job.stop();
         };
@@ -310,8 +342,15 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
       // On AWS the same migrations run at deploy time, in a custom resource.
       start: async () => {
         const dataApi = need('dataApi');
-        const client = new RDSDataClient({ endpoint: dataApi.url, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-        await applyMigrations(new DataApi(client, { resourceArn: dataApi.resourceArn, secretArn: dataApi.secretArn, database: dataApi.database }), options.log);
+        const client = new RDSDataClient({
+          endpoint: dataApi.url,
+          region: LOCAL_REGION,
+          credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        });
+        await applyMigrations(
+          new DataApi(client, { resourceArn: dataApi.resourceArn, secretArn: dataApi.secretArn, database: dataApi.database }),
+          options.log,
+        );
       },
     },
     {
@@ -348,7 +387,10 @@ const stackSteps = (options: LocalStackOptions, parts: Partial<Parts> & Pick<Par
 };
 
 /** The environment CDK gives every function on AWS, with this stack's endpoints. */
-const functionEnvironment = (options: LocalStackOptions, parts: Pick<Parts, 'dynamo' | 'dataApi' | 'secrets' | 'sqs' | 'ws' | 'queues'>): Record<string, string> => ({
+const functionEnvironment = (
+  options: LocalStackOptions,
+  parts: Pick<Parts, 'dynamo' | 'dataApi' | 'secrets' | 'sqs' | 'ws' | 'queues'>,
+): Record<string, string> => ({
   AWS_REGION: LOCAL_REGION,
   AWS_DEFAULT_REGION: LOCAL_REGION,
   AWS_ACCESS_KEY_ID: 'local',
@@ -396,7 +438,11 @@ export const startLocalStack = async (options: LocalStackOptions): Promise<Local
     options.log(`STAND-IN DIED: ${description}. Calls that need it fail until the stack is restarted.`);
     options.onStandInDeath?.(description);
   };
-  const parts: Partial<Parts> & Pick<Parts, 'faults' | 'metrics' | 'queues'> = { faults: new FaultSwitchboard(), metrics: new MetricsRecorder(), queues: {} };
+  const parts: Partial<Parts> & Pick<Parts, 'faults' | 'metrics' | 'queues'> = {
+    faults: new FaultSwitchboard(),
+    metrics: new MetricsRecorder(),
+    queues: {},
+  };
   try {
     for (const step of stackSteps(options, parts, standInDied)) {
       const stop = await step.start();

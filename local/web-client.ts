@@ -27,19 +27,21 @@ const CONTENT_TYPES: Record<string, string> = {
  * `/config.js` names this stack's WebSocket URL and timing, so the page works on any
  * PRESENCE_WS_PORT (a deployment writes the same file with its own URLs and timing).
  */
-export const webClient = (wsUrl: string, timing: ClientTiming) => async (method: string, urlPath: string): Promise<StaticResponse | null> => {
-  if (method !== 'GET') return null;
-  if (urlPath === '/config.js') {
-    const body = Buffer.from(`window.PRESENCE_CONFIG = ${JSON.stringify({ wsUrl, ...timing })};\n`);
-    return { status: 200, headers: { 'content-type': CONTENT_TYPES['.js'], 'cache-control': 'no-store' }, body };
-  }
-  const relative = urlPath === '/' ? 'index.html' : urlPath.slice(1);
-  const file = path.resolve(DIST, relative);
-  if (!file.startsWith(DIST + path.sep)) return null;
-  try {
-    const body = await readFile(file);
-    return { status: 200, headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' }, body };
-  } catch {
-    return urlPath === '/' ? { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: PLACEHOLDER } : null;
-  }
-};
+export const webClient =
+  (wsUrl: string, timing: ClientTiming) =>
+  async (method: string, urlPath: string): Promise<StaticResponse | null> => {
+    if (method !== 'GET') return null;
+    if (urlPath === '/config.js') {
+      const body = Buffer.from(`window.PRESENCE_CONFIG = ${JSON.stringify({ wsUrl, ...timing })};\n`);
+      return { status: 200, headers: { 'content-type': CONTENT_TYPES['.js'], 'cache-control': 'no-store' }, body };
+    }
+    const relative = urlPath === '/' ? 'index.html' : urlPath.slice(1);
+    const file = path.resolve(DIST, relative);
+    if (!file.startsWith(DIST + path.sep)) return null;
+    try {
+      const body = await readFile(file);
+      return { status: 200, headers: { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream' }, body };
+    } catch {
+      return urlPath === '/' ? { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: PLACEHOLDER } : null;
+    }
+  };

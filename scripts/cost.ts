@@ -10,8 +10,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULTS as CONTRACT, handlers, invocationPace, postingConcurrency, queues, streamConsumers } from '../lib/app-manifest';
 import type { LabelCost, OperationCost } from '../bench/scenarios/calls';
+import { DEFAULTS as CONTRACT, handlers, invocationPace, postingConcurrency, queues, streamConsumers } from '../lib/app-manifest';
 
 // =============================================================================================
 // Prices: the one table. us-east-1 list prices in USD, no free tier, no discounts. [V] verified
@@ -38,7 +38,10 @@ const GB_10TB = 10 * 1024;
 export const PRICES = {
   wsMessages: {
     what: 'API Gateway WebSocket messages, sent and received (32 KB units)',
-    usd: [[1e9, 1.0], [Infinity, 0.8]],
+    usd: [
+      [1e9, 1.0],
+      [Infinity, 0.8],
+    ],
     per: M,
     unit: 'messages',
     check: 'V',
@@ -54,16 +57,30 @@ export const PRICES = {
   },
   httpRequests: {
     what: 'API Gateway HTTP API requests (512 KB units)',
-    usd: [[300e6, 1.0], [Infinity, 0.9]],
+    usd: [
+      [300e6, 1.0],
+      [Infinity, 0.9],
+    ],
     per: M,
     unit: 'requests',
     check: 'V',
     source: 'aws-facts §2: Price List USE1-ApiGatewayHttpRequest (read 2025-10)',
   },
-  lambdaRequests: { what: 'Lambda requests', usd: 0.2, per: M, unit: 'invocations', check: 'V', source: 'aws-facts §5.1: Price List AWS-Lambda-Requests' },
+  lambdaRequests: {
+    what: 'Lambda requests',
+    usd: 0.2,
+    per: M,
+    unit: 'invocations',
+    check: 'V',
+    source: 'aws-facts §5.1: Price List AWS-Lambda-Requests',
+  },
   lambdaArmDuration: {
     what: 'Lambda duration, arm64 (tier 1 [V], tier 2 [S], tier 3 [U])',
-    usd: [[7.5e9, 0.0000133334], [18.75e9, 0.0000120001], [Infinity, 0.0000106667]],
+    usd: [
+      [7.5e9, 0.0000133334],
+      [18.75e9, 0.0000120001],
+      [Infinity, 0.0000106667],
+    ],
     per: 1,
     unit: 'GB-seconds',
     check: 'S',
@@ -77,12 +94,54 @@ export const PRICES = {
     check: 'S',
     source: 'aws-facts §3.1: after the 1 Nov 2024 on-demand price cut (secondary sources; §9.1)',
   },
-  dynamoReads: { what: 'DynamoDB on-demand read request units', usd: 0.125, per: M, unit: 'RRU', check: 'S', source: 'aws-facts §3.1 (as above)' },
-  dynamoStorage: { what: 'DynamoDB storage, Standard class', usd: 0.25, per: 1, unit: 'GB-months', check: 'U', source: 'aws-facts §3.1, §9.1' },
-  dynamoStreamsForLambda: { what: 'DynamoDB Streams GetRecords by a Lambda event source mapping', usd: 0, per: 1, unit: 'reads', check: 'V', source: 'aws-facts §3.1: time-to-live-ttl-streams.html' },
-  dataApiRequests: { what: 'RDS Data API requests (32 KB units)', usd: 0.35, per: M, unit: 'requests', check: 'U', source: 'aws-facts §4.4, §9.2 (billing unit [S], rate commonly quoted)' },
-  auroraAcuHours: { what: 'Aurora Serverless v2 ACU-hours (Standard)', usd: 0.12, per: 1, unit: 'ACU-hours', check: 'S', source: 'aws-facts §4.4, §9.3' },
-  auroraStorageIo: { what: 'Aurora storage, I/O and Data API overhead (lump sum)', usd: 20, per: 1, unit: 'months', check: 'U', source: 'aws-facts §8.1 assumption' },
+  dynamoReads: {
+    what: 'DynamoDB on-demand read request units',
+    usd: 0.125,
+    per: M,
+    unit: 'RRU',
+    check: 'S',
+    source: 'aws-facts §3.1 (as above)',
+  },
+  dynamoStorage: {
+    what: 'DynamoDB storage, Standard class',
+    usd: 0.25,
+    per: 1,
+    unit: 'GB-months',
+    check: 'U',
+    source: 'aws-facts §3.1, §9.1',
+  },
+  dynamoStreamsForLambda: {
+    what: 'DynamoDB Streams GetRecords by a Lambda event source mapping',
+    usd: 0,
+    per: 1,
+    unit: 'reads',
+    check: 'V',
+    source: 'aws-facts §3.1: time-to-live-ttl-streams.html',
+  },
+  dataApiRequests: {
+    what: 'RDS Data API requests (32 KB units)',
+    usd: 0.35,
+    per: M,
+    unit: 'requests',
+    check: 'U',
+    source: 'aws-facts §4.4, §9.2 (billing unit [S], rate commonly quoted)',
+  },
+  auroraAcuHours: {
+    what: 'Aurora Serverless v2 ACU-hours (Standard)',
+    usd: 0.12,
+    per: 1,
+    unit: 'ACU-hours',
+    check: 'S',
+    source: 'aws-facts §4.4, §9.3',
+  },
+  auroraStorageIo: {
+    what: 'Aurora storage, I/O and Data API overhead (lump sum)',
+    usd: 20,
+    per: 1,
+    unit: 'months',
+    check: 'U',
+    source: 'aws-facts §8.1 assumption',
+  },
   sqsRequests: {
     what: 'SQS standard queue requests (64 KB units)',
     usd: 0.4,
@@ -93,7 +152,12 @@ export const PRICES = {
   },
   lambdaLogs: {
     what: 'CloudWatch Logs ingestion of Lambda logs (tiered)',
-    usd: [[GB_10TB, 0.5], [3 * GB_10TB, 0.25], [5 * GB_10TB, 0.1], [Infinity, 0.05]],
+    usd: [
+      [GB_10TB, 0.5],
+      [3 * GB_10TB, 0.25],
+      [5 * GB_10TB, 0.1],
+      [Infinity, 0.05],
+    ],
     per: 1,
     unit: 'GB',
     check: 'S',
@@ -101,7 +165,12 @@ export const PRICES = {
   },
   dataTransferOut: {
     what: 'Data transfer out to the internet (tiered)',
-    usd: [[GB_10TB, 0.09], [5 * GB_10TB, 0.085], [15 * GB_10TB, 0.07], [Infinity, 0.05]],
+    usd: [
+      [GB_10TB, 0.09],
+      [5 * GB_10TB, 0.085],
+      [15 * GB_10TB, 0.07],
+      [Infinity, 0.05],
+    ],
     per: 1,
     unit: 'GB',
     check: 'S',
@@ -115,7 +184,14 @@ export const PRICES = {
     check: 'U',
     source: 'not in aws-facts.md; verify',
   },
-  secrets: { what: 'Secrets Manager secrets (token signing key, database credentials)', usd: 0.4, per: 1, unit: 'secret-months', check: 'U', source: 'not in aws-facts.md; verify' },
+  secrets: {
+    what: 'Secrets Manager secrets (token signing key, database credentials)',
+    usd: 0.4,
+    per: 1,
+    unit: 'secret-months',
+    check: 'U',
+    source: 'not in aws-facts.md; verify',
+  },
 } as const satisfies Record<string, Price>;
 
 type PriceName = keyof typeof PRICES;
@@ -155,14 +231,38 @@ const PARAMETERS = {
     kind: 'assumption',
     note: 'API Gateway ends every connection after 2 h; the client replaces it make-before-break (no visible change) at 88-110 min, 99 on average (aws-facts §8.3 has 12 at 2 h)',
   },
-  sessionsPerDay: { value: 6, kind: 'assumption', note: 'genuine session starts per connection slot and day, each an online and an offline transition (§8.3 G)' },
+  sessionsPerDay: {
+    value: 6,
+    kind: 'assumption',
+    note: 'genuine session starts per connection slot and day, each an online and an offline transition (§8.3 G)',
+  },
   statusChangesPerDay: { value: 4, kind: 'assumption', note: 'explicit setStatus per day, each visible (§8.3 E)' },
-  blipsPerDay: { value: 2, kind: 'assumption', note: 'network blips per day: last connection closes and returns within the grace, no event [U]' },
-  subscriptionsPerConnection: { value: 20, kind: 'assumption', note: 'ids a connection subscribes to, again on every new connection (bench: subscribe(20))' },
+  blipsPerDay: {
+    value: 2,
+    kind: 'assumption',
+    note: 'network blips per day: last connection closes and returns within the grace, no event [U]',
+  },
+  subscriptionsPerConnection: {
+    value: 20,
+    kind: 'assumption',
+    note: 'ids a connection subscribes to, again on every new connection (bench: subscribe(20))',
+  },
   onlineWatchersPerChange: { value: 10, kind: 'assumption', note: 'connections pushed per visible transition (§8.3 S_on)' },
-  watchersPerUser: { value: 50, kind: 'assumption', note: 'users watching a user, online or not (§8.3 S); only read by the per-user watch list variant' },
-  stormConnectsPerSecond: { value: 5_000, kind: 'assumption', note: 'reconnect storm (deploy, outage): every user reconnects at this rate; sizes quotas, not the bill' },
-  sweptShare: { value: 0.02, kind: 'assumption', note: 'share of session ends whose $disconnect never arrives (best effort, §1.3): found by the sweeper [U]' },
+  watchersPerUser: {
+    value: 50,
+    kind: 'assumption',
+    note: 'users watching a user, online or not (§8.3 S); only read by the per-user watch list variant',
+  },
+  stormConnectsPerSecond: {
+    value: 5_000,
+    kind: 'assumption',
+    note: 'reconnect storm (deploy, outage): every user reconnects at this rate; sizes quotas, not the bill',
+  },
+  sweptShare: {
+    value: 0.02,
+    kind: 'assumption',
+    note: 'share of session ends whose $disconnect never arrives (best effort, §1.3): found by the sweeper [U]',
+  },
   retriedPostShare: {
     value: 0.001,
     kind: 'assumption',
@@ -174,17 +274,37 @@ const PARAMETERS = {
     kind: 'knob',
     note: `idle clients heartbeat this often (contract default ${CONTRACT.heartbeatSeconds}); under API Gateway's 600 s idle timeout with a minute to spare for throttled background timers`,
   },
-  leaseSeconds: { value: 1200, kind: 'knob', note: `a connection silent this long is gone (contract default ${CONTRACT.leaseSeconds}); written at most every half lease` },
-  graceSeconds: { value: CONTRACT.graceSeconds, kind: 'knob', note: 'offline grace (flap suppression): an SQS delayed message and one re-check per session end' },
+  leaseSeconds: {
+    value: 1200,
+    kind: 'knob',
+    note: `a connection silent this long is gone (contract default ${CONTRACT.leaseSeconds}); written at most every half lease`,
+  },
+  graceSeconds: {
+    value: CONTRACT.graceSeconds,
+    kind: 'knob',
+    note: 'offline grace (flap suppression): an SQS delayed message and one re-check per session end',
+  },
   sweepEveryMinutes: { value: 1, kind: 'knob', note: 'sweeper schedule (EventBridge: 1 minute at the finest)' },
   sweepShards: {
     value: 64,
     kind: 'knob',
     note: `write shards of each sweep-index time bucket (stack default ${CONTRACT.sweepShards}); one Query per shard and bucket per sweep; 64 keeps each index key near 100 WCU/s at 5M`,
   },
-  sweepLookbackBuckets: { value: 10, kind: 'knob', note: 'past one-minute buckets each sweep re-reads (lambdas/shared/dependencies/presence-table.ts)' },
-  coalescing: { value: 1.0, kind: 'knob', note: 'frames per (change, watching connection): the notifier merges changes per stream batch only (bench: 0.2 for 5 simultaneous changes, ~1 for spread ones)' },
-  notifyBatchingWindowSeconds: { value: 0, kind: 'knob', note: 'MaximumBatchingWindowInSeconds of the stream mapping (manifest: 0); adds up to this much latency' },
+  sweepLookbackBuckets: {
+    value: 10,
+    kind: 'knob',
+    note: 'past one-minute buckets each sweep re-reads (lambdas/shared/dependencies/presence-table.ts)',
+  },
+  coalescing: {
+    value: 1.0,
+    kind: 'knob',
+    note: 'frames per (change, watching connection): the notifier merges changes per stream batch only (bench: 0.2 for 5 simultaneous changes, ~1 for spread ones)',
+  },
+  notifyBatchingWindowSeconds: {
+    value: 0,
+    kind: 'knob',
+    note: 'MaximumBatchingWindowInSeconds of the stream mapping (manifest: 0); adds up to this much latency',
+  },
   lastSeenBatchingWindowSeconds: {
     value: streamConsumers.find((consumer) => consumer.handler === 'recordLastSeen')?.maxBatchingWindowSeconds ?? 0,
     kind: 'knob',
@@ -196,11 +316,19 @@ const PARAMETERS = {
     note: 'posting budget (PresenceStack `posting`): the 30,000/s account quota to request (docs/scaling.md), less ~12,000/s inbound frames; split evenly over the invocations that may post',
   },
   // Runtime estimates.
-  streamShards: { value: 64, kind: 'runtime', note: 'DynamoDB stream shards (follow table partitions) [U]; sets how many records a notifier invocation gets' },
+  streamShards: {
+    value: 64,
+    kind: 'runtime',
+    note: 'DynamoDB stream shards (follow table partitions) [U]; sets how many records a notifier invocation gets',
+  },
   logKbPerInvocation: { value: 0.5, kind: 'runtime', note: 'START/END/REPORT + ~1 line per invocation [U] (§8.1)' },
   wsOverheadBytes: { value: 40, kind: 'runtime', note: 'WebSocket frame + TLS record overhead per outbound message [U]' },
   auroraInstances: { value: 2, kind: 'runtime', note: 'writer + reader for failover (the Data API uses the writer only)' },
-  auroraAverageAcu: { value: 4, kind: 'runtime', note: 'average ACU per instance: subscribe looks users up on every new connection (~1k statements/s) [U]' },
+  auroraAverageAcu: {
+    value: 4,
+    kind: 'runtime',
+    note: 'average ACU per instance: subscribe looks users up on every new connection (~1k statements/s) [U]',
+  },
   storageGb: { value: 0, kind: 'runtime', note: 'DynamoDB GB; 0 = estimate from users and subscriptions' },
   // Lambda durations on AWS [U]: estimated from the calls each handler makes in sequence
   // (DynamoDB ~5 ms, Data API ~20 ms, a post ~10 ms with 32 in flight); memory comes from the manifest.
@@ -211,19 +339,35 @@ const PARAMETERS = {
   msSubscribe: { value: 45, kind: 'runtime', note: 'Data API lookup + 4 DynamoDB calls [U]' },
   msSetStatus: { value: 15, kind: 'runtime', note: '3 DynamoDB calls [U]' },
   msGraceExpired: { value: 15, kind: 'runtime', note: '2 DynamoDB calls [U]' },
-  msNotifyPerInvocation: { value: 25, kind: 'runtime', note: 'notifier fixed part; measured while it also wrote last-seen (now the recorder does), so an upper bound [U]' },
+  msNotifyPerInvocation: {
+    value: 25,
+    kind: 'runtime',
+    note: 'notifier fixed part; measured while it also wrote last-seen (now the recorder does), so an upper bound [U]',
+  },
   msRecordLastSeen: { value: 30, kind: 'runtime', note: 'last-seen recorder: one Data API UPDATE of the batch [U]' },
   msNotifyPerRecord: { value: 15, kind: 'runtime', note: 'per change: watcher Query + posts in parallel [U]' },
   msSweep: { value: 1500, kind: 'runtime', note: 'one sweep: ~176 index Queries + due users [U]' },
-  msRevival: { value: 10, kind: 'runtime', note: 'sweeper time per lease it revives (GetConnection + read + write), mock keepalive only [U]' },
+  msRevival: {
+    value: 10,
+    kind: 'runtime',
+    note: 'sweeper time per lease it revives (GetConnection + read + write), mock keepalive only [U]',
+  },
   // Design alternatives, NOT built: estimated by editing the measured counts (see model()).
-  heartbeatReply: { value: 1, kind: 'design', note: '1 = as built: the heartbeat route answers (2 messages per heartbeat); 0 = keepalive frame without a route response' },
+  heartbeatReply: {
+    value: 1,
+    kind: 'design',
+    note: '1 = as built: the heartbeat route answers (2 messages per heartbeat); 0 = keepalive frame without a route response',
+  },
   mockKeepalive: {
     value: 0,
     kind: 'design',
     note: '0 = as built: heartbeats run a Lambda route that peeks at the lease; 1 = a mock-integration keepalive (no Lambda, no reply) and the sweeper revives expired leases from GetConnection.lastActiveAt',
   },
-  watchListsPerConnection: { value: 1, kind: 'design', note: '1 = as built: watch items per connection, written by every new connection; 0 = kept per watching user' },
+  watchListsPerConnection: {
+    value: 1,
+    kind: 'design',
+    note: '1 = as built: watch items per connection, written by every new connection; 0 = kept per watching user',
+  },
 } as const satisfies Record<string, Parameter>;
 
 export type Params = { -readonly [K in keyof typeof PARAMETERS]: number };
@@ -289,7 +433,13 @@ const op = (
   ...other,
 });
 
-const label = (calls: number, items: number, rruBilled: number, wru: number, gsiWru = 0): LabelCost => ({ calls, items, rruBilled, wru, gsiWru });
+const label = (calls: number, items: number, rruBilled: number, wru: number, gsiWru = 0): LabelCost => ({
+  calls,
+  items,
+  rruBilled,
+  wru,
+  gsiWru,
+});
 
 const DOCUMENTED: Measured = {
   source: 'documented defaults in scripts/cost.ts (medians of a full `npm run bench -- calls` run)',
@@ -298,7 +448,11 @@ const DOCUMENTED: Measured = {
   localSweepShards: 2,
   operations: {
     connect: op({ wsAuthorizer: 1, wsConnect: 1, notify: 1 }, { rru: 1.5, wru: 2, gsiWru: 1 }),
-    connectWatched: op({ wsAuthorizer: 1, wsConnect: 1, notify: 1 }, { rru: 1.5, wru: 2, gsiWru: 1 }, { postToConnection: 10, postBytes: 1210, wsMessagesOut: 10, wsBytesOut: 1210 }),
+    connectWatched: op(
+      { wsAuthorizer: 1, wsConnect: 1, notify: 1 },
+      { rru: 1.5, wru: 2, gsiWru: 1 },
+      { postToConnection: 10, postBytes: 1210, wsMessagesOut: 10, wsBytesOut: 1210 },
+    ),
     connectAnotherDevice: op({ wsAuthorizer: 1, wsConnect: 1 }, { rru: 1, wru: 2, gsiWru: 0 }),
     subscribe20: op(
       { wsSubscribe: 1 },
@@ -312,15 +466,60 @@ const DOCUMENTED: Measured = {
     ),
     heartbeatRead: op({ wsHeartbeat: 1 }, { rru: 0.5, wru: 0, gsiWru: 0 }, { wsMessagesIn: 1, wsMessagesOut: 1, wsBytesOut: 81 }),
     heartbeatRenewal: op({ wsHeartbeat: 1 }, { rru: 1.5, wru: 1, gsiWru: 2 }, { wsMessagesIn: 1, wsMessagesOut: 1, wsBytesOut: 81 }),
-    setStatusOffline: op({ wsSetStatus: 1, notify: 1 }, { rru: 2, wru: 1, gsiWru: 0 }, { dataApiStatements: 1, dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 }, postToConnection: 10, postBytes: 1450, wsMessagesIn: 1, wsMessagesOut: 11, wsBytesOut: 1503 }),
-    setStatusOnline: op({ wsSetStatus: 1, notify: 1 }, { rru: 2, wru: 1, gsiWru: 0 }, { postToConnection: 10, postBytes: 1220, wsMessagesIn: 1, wsMessagesOut: 11, wsBytesOut: 1272 }),
+    setStatusOffline: op(
+      { wsSetStatus: 1, notify: 1 },
+      { rru: 2, wru: 1, gsiWru: 0 },
+      {
+        dataApiStatements: 1,
+        dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 },
+        postToConnection: 10,
+        postBytes: 1450,
+        wsMessagesIn: 1,
+        wsMessagesOut: 11,
+        wsBytesOut: 1503,
+      },
+    ),
+    setStatusOnline: op(
+      { wsSetStatus: 1, notify: 1 },
+      { rru: 2, wru: 1, gsiWru: 0 },
+      { postToConnection: 10, postBytes: 1220, wsMessagesIn: 1, wsMessagesOut: 11, wsBytesOut: 1272 },
+    ),
     disconnectAnotherDevice: op({ wsDisconnect: 1 }, { rru: 1, wru: 2, gsiWru: 2 }),
     // A close deletes no watch items: they drop out of the notifier's key range at the connection's 2-hour limit.
     disconnectWatching20: op({ wsDisconnect: 1 }, { rru: 1, wru: 2, gsiWru: 2 }),
-    disconnectLast: op({ wsDisconnect: 1, graceExpired: 1, notify: 1 }, { rru: 2.5, wru: 3, gsiWru: 3 }, { dataApiStatements: 1, dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 }, sqsSendMessage: 1, postToConnection: 10, postBytes: 1450, wsMessagesOut: 10, wsBytesOut: 1450 }),
-    reconnectWithinGrace: op({ wsAuthorizer: 1, wsConnect: 1, wsDisconnect: 1, graceExpired: 1 }, { rru: 4, wru: 5, gsiWru: 4 }, { sqsSendMessage: 1 }),
+    disconnectLast: op(
+      { wsDisconnect: 1, graceExpired: 1, notify: 1 },
+      { rru: 2.5, wru: 3, gsiWru: 3 },
+      {
+        dataApiStatements: 1,
+        dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 },
+        sqsSendMessage: 1,
+        postToConnection: 10,
+        postBytes: 1450,
+        wsMessagesOut: 10,
+        wsBytesOut: 1450,
+      },
+    ),
+    reconnectWithinGrace: op(
+      { wsAuthorizer: 1, wsConnect: 1, wsDisconnect: 1, graceExpired: 1 },
+      { rru: 4, wru: 5, gsiWru: 4 },
+      { sqsSendMessage: 1 },
+    ),
     sweepNothingDue: op({ sweep: 1 }, { rru: 11, wru: 0, gsiWru: 0 }),
-    sweepSilentConnection: op({ sweep: 1, wsDisconnect: 1, notify: 1 }, { rru: 15.5, wru: 3, gsiWru: 1 }, { dataApiStatements: 1, dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 }, postToConnection: 10, postBytes: 1450, getConnection: 1, deleteConnection: 1, wsMessagesOut: 10, wsBytesOut: 1450 }),
+    sweepSilentConnection: op(
+      { sweep: 1, wsDisconnect: 1, notify: 1 },
+      { rru: 15.5, wru: 3, gsiWru: 1 },
+      {
+        dataApiStatements: 1,
+        dataApiByLabel: { 'ExecuteStatement UPDATE users': 1 },
+        postToConnection: 10,
+        postBytes: 1450,
+        getConnection: 1,
+        deleteConnection: 1,
+        wsMessagesOut: 10,
+        wsBytesOut: 1450,
+      },
+    ),
   },
 };
 
@@ -333,9 +532,13 @@ export const loadMeasured = (): Measured => {
       parameters: { watchers: number; subscribeCount: number; localSweepShards: number };
       operations: Record<OperationName, OperationCost>;
     };
-    const missing = (Object.keys(DOCUMENTED.operations) as OperationName[]).filter((name) => data.operations?.[name]?.dataApiByLabel === undefined);
+    const missing = (Object.keys(DOCUMENTED.operations) as OperationName[]).filter(
+      (name) => data.operations?.[name]?.dataApiByLabel === undefined,
+    );
     if (missing.length > 0) {
-      process.stderr.write(`${path.relative(ROOT, file)} is missing operations or fields (${missing.join(', ')}); ignoring it: re-run npm run bench -- calls\n`);
+      process.stderr.write(
+        `${path.relative(ROOT, file)} is missing operations or fields (${missing.join(', ')}); ignoring it: re-run npm run bench -- calls\n`,
+      );
       continue;
     }
     return {
@@ -379,13 +582,39 @@ interface Usage {
   bytesOut: number;
 }
 
-const empty = (): Usage => ({ lambda: {}, rru: 0, wru: 0, gsiWru: 0, watchWru: 0, dataApi: 0, posts: 0, connectionsApi: 0, sqs: 0, wsIn: 0, wsReplies: 0, bytesOut: 0 });
+const empty = (): Usage => ({
+  lambda: {},
+  rru: 0,
+  wru: 0,
+  gsiWru: 0,
+  watchWru: 0,
+  dataApi: 0,
+  posts: 0,
+  connectionsApi: 0,
+  sqs: 0,
+  wsIn: 0,
+  wsReplies: 0,
+  bytesOut: 0,
+});
 
 const combine = (...parts: readonly [Usage, number][]): Usage => {
   const total = empty();
   for (const [usage, factor] of parts) {
     for (const [fn, count] of Object.entries(usage.lambda)) total.lambda[fn] = (total.lambda[fn] ?? 0) + count * factor;
-    for (const key of ['rru', 'wru', 'gsiWru', 'watchWru', 'dataApi', 'posts', 'connectionsApi', 'sqs', 'wsIn', 'wsReplies', 'bytesOut'] as const) total[key] += usage[key] * factor;
+    for (const key of [
+      'rru',
+      'wru',
+      'gsiWru',
+      'watchWru',
+      'dataApi',
+      'posts',
+      'connectionsApi',
+      'sqs',
+      'wsIn',
+      'wsReplies',
+      'bytesOut',
+    ] as const)
+      total[key] += usage[key] * factor;
   }
   return total;
 };
@@ -431,8 +660,17 @@ const usageOf = (measured: Measured, params: Params, name: OperationName): Usage
 export const leaseWritesPerHeartbeat = (params: Pick<Params, 'heartbeatSeconds' | 'leaseSeconds'>): number =>
   1 / Math.max(1, Math.ceil(params.leaseSeconds / 2 / params.heartbeatSeconds));
 
-type Activity = 'heartbeat' | 'revival' | 'forcedReconnect' | 'sessionStart' | 'sessionEnd' | 'statusChange' | 'blip' | 'notifier' | 'recorder' | 'sweeper';
-
+type Activity =
+  | 'heartbeat'
+  | 'revival'
+  | 'forcedReconnect'
+  | 'sessionStart'
+  | 'sessionEnd'
+  | 'statusChange'
+  | 'blip'
+  | 'notifier'
+  | 'recorder'
+  | 'sweeper';
 
 interface Monthly {
   readonly counts: Record<Activity, number>;
@@ -454,7 +692,9 @@ const WATCH_LISTED_MINUTES = 121;
  */
 export const closedWatchShare = (params: Pick<Params, 'forcedReconnectsPerDay' | 'sessionsPerDay' | 'blipsPerDay'>): number => {
   const life = 1_440 / params.forcedReconnectsPerDay;
-  const listedAfterClose = params.forcedReconnectsPerDay * (WATCH_LISTED_MINUTES - life) + (params.sessionsPerDay + params.blipsPerDay) * (WATCH_LISTED_MINUTES - life / 2);
+  const listedAfterClose =
+    params.forcedReconnectsPerDay * (WATCH_LISTED_MINUTES - life) +
+    (params.sessionsPerDay + params.blipsPerDay) * (WATCH_LISTED_MINUTES - life / 2);
   return listedAfterClose / 1_440;
 };
 
@@ -473,7 +713,10 @@ export const fanOutPagesQueued = (params: Params): number => {
  * to closed connections.
  */
 export const hotUserCapacity = (params: Params): number => {
-  const pace = invocationPace({ postsPerSecond: params.postsBudgetPerSecond, burst: 0 }, postingConcurrency({ streamShards: params.streamShards }));
+  const pace = invocationPace(
+    { postsPerSecond: params.postsBudgetPerSecond, burst: 0 },
+    postingConcurrency({ streamShards: params.streamShards }),
+  );
   return Math.floor((pace.postsPerSecond * queues.fanOut.maxConcurrency * 10) / (1 + closedWatchShare(params)));
 };
 
@@ -499,7 +742,10 @@ const recorderUsage = (params: Params, offlinePerMonth: number): { invocations: 
 };
 
 /** Notifier invocations: each stream shard is polled 4 times a second (or once per batching window). */
-const notifierUsage = (params: Params, transitionsPerMonth: number): { invocations: number; recordsPerInvocation: number; usage: Usage } => {
+const notifierUsage = (
+  params: Params,
+  transitionsPerMonth: number,
+): { invocations: number; recordsPerInvocation: number; usage: Usage } => {
   const invocations = streamInvocations(params, transitionsPerMonth, params.notifyBatchingWindowSeconds);
   const usage = empty();
   usage.lambda.notify = 1;
@@ -513,7 +759,8 @@ const notifierUsage = (params: Params, transitionsPerMonth: number): { invocatio
   // Watches of connections that closed within their 2-hour limit are still listed: each post to
   // one gets a 410 and one eventually consistent read (is the connection still registered?).
   // (Watch lists per watching user post only to the user's live connections: none of these.)
-  const closedPosts = params.watchListsPerConnection === 0 ? 0 : records * params.onlineWatchersPerChange * params.coalescing * closedWatchShare(params);
+  const closedPosts =
+    params.watchListsPerConnection === 0 ? 0 : records * params.onlineWatchersPerChange * params.coalescing * closedWatchShare(params);
   usage.connectionsApi += closedPosts;
   usage.rru += closedPosts * 0.5;
   // A failed post is retried for its connection alone: one delivery-retry message and one more post.
@@ -545,7 +792,11 @@ export const contractFloor = (params: Params, transitionsPerMonth: number): { to
   const subscribeMessages = 2 * connections;
   const messages = heartbeatMessages + pushes + subscribeMessages;
   const lines: Line[] = [
-    { component: 'API Gateway WS connection-minutes', usd: charge('wsConnectionMinutes', params.users * MINUTES), driver: `${fmt(params.users)} connections held all month` },
+    {
+      component: 'API Gateway WS connection-minutes',
+      usd: charge('wsConnectionMinutes', params.users * MINUTES),
+      driver: `${fmt(params.users)} connections held all month`,
+    },
     {
       component: 'API Gateway WS messages',
       usd: charge('wsMessages', messages),
@@ -553,8 +804,16 @@ export const contractFloor = (params: Params, transitionsPerMonth: number): { to
         `${fmt(heartbeatMessages)} heartbeats and replies (one per 600 s idle timeout, the longest possible), ${fmt(pushes)} push frames (merged within 10 s), ` +
         `${fmt(subscribeMessages)} subscribe frames and replies (one per connection)`,
     },
-    { component: 'Lambda requests: token check on $connect', usd: charge('lambdaRequests', connections), driver: `${fmt(connections)} connections; an HS256 token cannot be checked without code` },
-    { component: 'DynamoDB writes: connection opened, closed', usd: charge('dynamoWrites', 2 * connections), driver: 'one write when a connection opens and one when it closes, the least that can say who is online' },
+    {
+      component: 'Lambda requests: token check on $connect',
+      usd: charge('lambdaRequests', connections),
+      driver: `${fmt(connections)} connections; an HS256 token cannot be checked without code`,
+    },
+    {
+      component: 'DynamoDB writes: connection opened, closed',
+      usd: charge('dynamoWrites', 2 * connections),
+      driver: 'one write when a connection opens and one when it closes, the least that can say who is online',
+    },
   ];
   return { total: lines.reduce((sum, line) => sum + line.usd, 0), lines };
 };
@@ -573,7 +832,12 @@ export const model = (params: Params, measured: Measured): Monthly => {
     // connection checks its users' items (eventually consistent reads) and rewrites only the day's
     // refreshes, spread over the day's connections.
     const connectsPerDay = params.forcedReconnectsPerDay + params.sessionsPerDay + params.blipsPerDay;
-    resubscribe = { ...subscribe, watchWru: params.subscriptionsPerConnection / connectsPerDay, rru: subscribe.rru + params.subscriptionsPerConnection * 0.5, dataApi: 0 };
+    resubscribe = {
+      ...subscribe,
+      watchWru: params.subscriptionsPerConnection / connectsPerDay,
+      rru: subscribe.rru + params.subscriptionsPerConnection * 0.5,
+      dataApi: 0,
+    };
     watchCleanup = { ...empty(), lambda: {} };
   }
   if (params.heartbeatReply === 0) heartbeat = { ...heartbeat, wsReplies: 0, bytesOut: 0 };
@@ -587,7 +851,7 @@ export const model = (params: Params, measured: Measured): Monthly => {
   }
 
   const sweepRun = u('sweepNothingDue');
-  const sweepQueriesScale = params.sweepShards / measured.localSweepShards * (params.sweepLookbackBuckets + 1) / 11;
+  const sweepQueriesScale = ((params.sweepShards / measured.localSweepShards) * (params.sweepLookbackBuckets + 1)) / 11;
   const sweeper = { ...sweepRun, rru: sweepRun.rru * sweepQueriesScale };
   const swept = combine([u('sweepSilentConnection'), 1], [sweepRun, -1]);
   const perEvent: Record<Activity, Usage> = {
@@ -682,7 +946,9 @@ const fmt = (value: number): string => {
 const apportion = (name: PriceName, parts: readonly [string, number, string][]): Line[] => {
   const total = parts.reduce((sum, [, quantity]) => sum + quantity, 0);
   const cost = charge(name, total);
-  return parts.filter(([, quantity]) => quantity > 0).map(([component, quantity, driver]) => ({ component, usd: total === 0 ? 0 : (cost * quantity) / total, driver }));
+  return parts
+    .filter(([, quantity]) => quantity > 0)
+    .map(([component, quantity, driver]) => ({ component, usd: total === 0 ? 0 : (cost * quantity) / total, driver }));
 };
 
 export interface DesignCost {
@@ -701,18 +967,37 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
   const lines: Line[] = [];
 
   const connectionMinutes = params.users * MINUTES;
-  lines.push({ component: 'API Gateway WS connection-minutes', usd: charge('wsConnectionMinutes', connectionMinutes), driver: `${fmt(connectionMinutes)} connection-minutes` });
+  lines.push({
+    component: 'API Gateway WS connection-minutes',
+    usd: charge('wsConnectionMinutes', connectionMinutes),
+    driver: `${fmt(connectionMinutes)} connection-minutes`,
+  });
 
   const heartbeatMessages = sum((x) => x.wsIn + x.wsReplies, ['heartbeat']);
   const pushMessages = sum((x) => x.posts);
-  const otherMessages = sum((x) => x.wsIn + x.wsReplies, activities.filter((a) => a !== 'heartbeat'));
+  const otherMessages = sum(
+    (x) => x.wsIn + x.wsReplies,
+    activities.filter((a) => a !== 'heartbeat'),
+  );
   // GetConnection / DeleteConnection (sweeper) are counted like messages: their billing is [U].
   const callbackCalls = sum((x) => x.connectionsApi);
   lines.push(
     ...apportion('wsMessages', [
-      ['API Gateway WS messages: heartbeats', heartbeatMessages, `${fmt(monthly.counts.heartbeat)} heartbeats x ${params.heartbeatReply === 1 && params.mockKeepalive === 0 ? '2 (frame + reply)' : '1'}`],
-      ['API Gateway WS messages: presence pushes', pushMessages, `${fmt(monthly.transitions)} transitions x ${params.onlineWatchersPerChange} watchers x ${params.coalescing}`],
-      ['API Gateway WS messages: other frames, @connections calls', otherMessages + callbackCalls, 'subscribe/setStatus frames and replies; posts to closed connections (410), sweeper GetConnection/DeleteConnection [U]'],
+      [
+        'API Gateway WS messages: heartbeats',
+        heartbeatMessages,
+        `${fmt(monthly.counts.heartbeat)} heartbeats x ${params.heartbeatReply === 1 && params.mockKeepalive === 0 ? '2 (frame + reply)' : '1'}`,
+      ],
+      [
+        'API Gateway WS messages: presence pushes',
+        pushMessages,
+        `${fmt(monthly.transitions)} transitions x ${params.onlineWatchersPerChange} watchers x ${params.coalescing}`,
+      ],
+      [
+        'API Gateway WS messages: other frames, @connections calls',
+        otherMessages + callbackCalls,
+        'subscribe/setStatus frames and replies; posts to closed connections (410), sweeper GetConnection/DeleteConnection [U]',
+      ],
     ]),
   );
 
@@ -735,29 +1020,75 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
     const count = fns.reduce((total, fn) => total + requests(fn), 0);
     const seconds = fns.reduce((total, fn) => total + gbSeconds(fn), 0);
     if (count === 0 && seconds === 0) continue;
-    lines.push({ component, usd: charge('lambdaRequests', count) + (totalGbSeconds === 0 ? 0 : (durationCost * seconds) / totalGbSeconds), driver: `${fmt(count)} invocations, ${fmt(seconds)} GB-s` });
+    lines.push({
+      component,
+      usd: charge('lambdaRequests', count) + (totalGbSeconds === 0 ? 0 : (durationCost * seconds) / totalGbSeconds),
+      driver: `${fmt(count)} invocations, ${fmt(seconds)} GB-s`,
+    });
   }
   const totalInvocations = allFns.reduce((total, fn) => total + requests(fn), 0);
 
   const leaseActivities: Activity[] = ['heartbeat', 'revival'];
   const renewalWru = sum((x) => x.wru + x.gsiWru, leaseActivities);
-  const lifecycleWru = sum((x) => x.wru + x.gsiWru, activities.filter((a) => !leaseActivities.includes(a)));
+  const lifecycleWru = sum(
+    (x) => x.wru + x.gsiWru,
+    activities.filter((a) => !leaseActivities.includes(a)),
+  );
   const watchWru = sum((x) => x.watchWru);
-  const renewalsDriver = params.mockKeepalive === 1 ? `${fmt(monthly.counts.revival)} sweeper revivals` : `${monthly.leaseWritesPerHeartbeat.toFixed(2)} writes/heartbeat`;
-  lines.push({ component: 'DynamoDB writes: lease renewals', usd: charge('dynamoWrites', renewalWru), driver: `${fmt(renewalWru)} WRU (${renewalsDriver}, 1 table + 2 sweep index WRU each)` });
-  lines.push({ component: 'DynamoDB writes: connect/disconnect/status', usd: charge('dynamoWrites', lifecycleWru), driver: `${fmt(lifecycleWru)} WRU (connection items, presence items, sweep index)` });
-  lines.push({ component: 'DynamoDB writes: watch items', usd: charge('dynamoWrites', watchWru), driver: `${fmt(watchWru)} WRU (${params.subscriptionsPerConnection} per new connection; a close deletes none)` });
+  const renewalsDriver =
+    params.mockKeepalive === 1
+      ? `${fmt(monthly.counts.revival)} sweeper revivals`
+      : `${monthly.leaseWritesPerHeartbeat.toFixed(2)} writes/heartbeat`;
+  lines.push({
+    component: 'DynamoDB writes: lease renewals',
+    usd: charge('dynamoWrites', renewalWru),
+    driver: `${fmt(renewalWru)} WRU (${renewalsDriver}, 1 table + 2 sweep index WRU each)`,
+  });
+  lines.push({
+    component: 'DynamoDB writes: connect/disconnect/status',
+    usd: charge('dynamoWrites', lifecycleWru),
+    driver: `${fmt(lifecycleWru)} WRU (connection items, presence items, sweep index)`,
+  });
+  lines.push({
+    component: 'DynamoDB writes: watch items',
+    usd: charge('dynamoWrites', watchWru),
+    driver: `${fmt(watchWru)} WRU (${params.subscriptionsPerConnection} per new connection; a close deletes none)`,
+  });
   const heartbeatRru = sum((x) => x.rru, leaseActivities);
-  const otherRru = sum((x) => x.rru, activities.filter((a) => !leaseActivities.includes(a)));
-  lines.push({ component: 'DynamoDB reads: lease peeks and renewals', usd: charge('dynamoReads', heartbeatRru), driver: `${fmt(heartbeatRru)} RRU` });
-  lines.push({ component: 'DynamoDB reads: other', usd: charge('dynamoReads', otherRru), driver: `${fmt(otherRru)} RRU (state reads, subscribe snapshots, fan-out Query, sweeps)` });
-  const storageGb = params.storageGb > 0 ? params.storageGb : (params.users * (0.5 + 0.3 + 0.1 + params.subscriptionsPerConnection * 0.1)) / 1024 / 1024;
-  lines.push({ component: 'DynamoDB storage', usd: charge('dynamoStorage', storageGb), driver: `${fmt(storageGb)} GB (estimate); Streams reads by Lambda free` });
+  const otherRru = sum(
+    (x) => x.rru,
+    activities.filter((a) => !leaseActivities.includes(a)),
+  );
+  lines.push({
+    component: 'DynamoDB reads: lease peeks and renewals',
+    usd: charge('dynamoReads', heartbeatRru),
+    driver: `${fmt(heartbeatRru)} RRU`,
+  });
+  lines.push({
+    component: 'DynamoDB reads: other',
+    usd: charge('dynamoReads', otherRru),
+    driver: `${fmt(otherRru)} RRU (state reads, subscribe snapshots, fan-out Query, sweeps)`,
+  });
+  const storageGb =
+    params.storageGb > 0 ? params.storageGb : (params.users * (0.5 + 0.3 + 0.1 + params.subscriptionsPerConnection * 0.1)) / 1024 / 1024;
+  lines.push({
+    component: 'DynamoDB storage',
+    usd: charge('dynamoStorage', storageGb),
+    driver: `${fmt(storageGb)} GB (estimate); Streams reads by Lambda free`,
+  });
 
   const statements = sum((x) => x.dataApi);
-  lines.push({ component: 'RDS Data API', usd: charge('dataApiRequests', statements), driver: `${fmt(statements)} statements (subscribe lookups; last-seen: ${fmt(monthly.counts.recorder)} batched UPDATEs)` });
+  lines.push({
+    component: 'RDS Data API',
+    usd: charge('dataApiRequests', statements),
+    driver: `${fmt(statements)} statements (subscribe lookups; last-seen: ${fmt(monthly.counts.recorder)} batched UPDATEs)`,
+  });
   const acuHours = params.auroraInstances * params.auroraAverageAcu * HOURS;
-  lines.push({ component: 'Aurora Serverless v2', usd: charge('auroraAcuHours', acuHours) + charge('auroraStorageIo', 1), driver: `${params.auroraInstances} x ${params.auroraAverageAcu} ACU avg + storage/I/O` });
+  lines.push({
+    component: 'Aurora Serverless v2',
+    usd: charge('auroraAcuHours', acuHours) + charge('auroraStorageIo', 1),
+    driver: `${params.auroraInstances} x ${params.auroraAverageAcu} ACU avg + storage/I/O`,
+  });
   const sqsRequests = sum((x) => x.sqs) * 3;
   lines.push({
     component: 'SQS (grace timer, fan-out pages, post retries)',
@@ -765,11 +1096,23 @@ export const designCost = (params: Params, measured: Measured): DesignCost => {
     driver: `${fmt(sqsRequests / 3)} messages x 3 requests (send, receive, delete); one hot user reaches ${fmt(hotUserCapacity(params))} live watchers in 10 s`,
   });
   const logGb = (totalInvocations * params.logKbPerInvocation) / 1024 / 1024;
-  lines.push({ component: 'CloudWatch Logs (Lambda)', usd: charge('lambdaLogs', logGb), driver: `${fmt(logGb / 1024)} TB at ${params.logKbPerInvocation} KB/invocation` });
+  lines.push({
+    component: 'CloudWatch Logs (Lambda)',
+    usd: charge('lambdaLogs', logGb),
+    driver: `${fmt(logGb / 1024)} TB at ${params.logKbPerInvocation} KB/invocation`,
+  });
   const outboundMessages = pushMessages + sum((x) => x.wsReplies);
   const egressGb = (sum((x) => x.bytesOut) + outboundMessages * params.wsOverheadBytes) / 1024 ** 3;
-  lines.push({ component: 'Data transfer out', usd: charge('dataTransferOut', egressGb), driver: `${fmt(egressGb / 1024)} TB (pushes + replies)` });
-  lines.push({ component: 'Scheduler, Secrets Manager', usd: charge('schedulerInvocations', monthly.counts.sweeper) + charge('secrets', 2), driver: 'sweeper schedule, 2 secrets' });
+  lines.push({
+    component: 'Data transfer out',
+    usd: charge('dataTransferOut', egressGb),
+    driver: `${fmt(egressGb / 1024)} TB (pushes + replies)`,
+  });
+  lines.push({
+    component: 'Scheduler, Secrets Manager',
+    usd: charge('schedulerInvocations', monthly.counts.sweeper) + charge('secrets', 2),
+    driver: 'sweeper schedule, 2 secrets',
+  });
 
   const total = lines.reduce((sumUsd, line) => sumUsd + line.usd, 0);
   const perSecond = (value: number) => value / SECONDS;
@@ -812,7 +1155,9 @@ const stormRates = (params: Params, monthly: Monthly): Record<string, number> =>
   const each = monthly.perEvent.sessionStart;
   const invocations = Object.values(each.lambda).reduce((sum, n) => sum + n, 0) + 1 / Math.max(1, monthly.recordsPerInvocation);
   const durationSeconds = (fn: string) => durationMs(params, fn, monthly) / 1000;
-  const concurrency = Object.entries(each.lambda).reduce((sum, [fn, n]) => sum + rate * n * durationSeconds(fn), 0) + Math.min(params.streamShards * 4, (rate / Math.max(1, monthly.recordsPerInvocation)) * durationSeconds('notify'));
+  const concurrency =
+    Object.entries(each.lambda).reduce((sum, [fn, n]) => sum + rate * n * durationSeconds(fn), 0) +
+    Math.min(params.streamShards * 4, (rate / Math.max(1, monthly.recordsPerInvocation)) * durationSeconds('notify'));
   return {
     stormSeconds: params.users / rate,
     connectsPerSecond: rate,
@@ -836,20 +1181,40 @@ const stormRates = (params: Params, monthly: Monthly): Record<string, number> =>
 export const naiveCost = (params: Params, intervalSeconds = 10): { lines: Line[]; total: number } => {
   const requests = (params.users * SECONDS) / intervalSeconds;
   const lines: Line[] = [];
-  lines.push({ component: 'API Gateway HTTP API', usd: charge('httpRequests', requests), driver: `${fmt(requests)} requests (${fmt(requests / SECONDS)}/s)` });
+  lines.push({
+    component: 'API Gateway HTTP API',
+    usd: charge('httpRequests', requests),
+    driver: `${fmt(requests)} requests (${fmt(requests / SECONDS)}/s)`,
+  });
   const gbSeconds = requests * 0.125 * 0.01;
-  lines.push({ component: 'Lambda heartbeat handler', usd: charge('lambdaRequests', requests) + charge('lambdaArmDuration', gbSeconds), driver: `${fmt(requests)} invocations, 128 MB, 10 ms` });
+  lines.push({
+    component: 'Lambda heartbeat handler',
+    usd: charge('lambdaRequests', requests) + charge('lambdaArmDuration', gbSeconds),
+    driver: `${fmt(requests)} invocations, 128 MB, 10 ms`,
+  });
   lines.push({ component: 'DynamoDB writes (1 WRU per heartbeat)', usd: charge('dynamoWrites', requests), driver: `${fmt(requests)} WRU` });
   const scans = SECONDS / 10;
   const scanRru = scans * ((params.users * 100) / 4096) * 0.5;
   lines.push({ component: 'DynamoDB sweeper scans (every 10 s)', usd: charge('dynamoReads', scanRru), driver: `${fmt(scanRru)} RRU` });
   const sweeperGbSeconds = scans * 1 * 5;
-  lines.push({ component: 'Lambda sweeper', usd: charge('lambdaRequests', scans) + sweeperGbSeconds * 0.0000133334, driver: `${fmt(scans)} invocations, 1 GB, 5 s` });
+  lines.push({
+    component: 'Lambda sweeper',
+    usd: charge('lambdaRequests', scans) + sweeperGbSeconds * 0.0000133334,
+    driver: `${fmt(scans)} invocations, 1 GB, 5 s`,
+  });
   const logGb = (requests * 0.5) / 1024 / 1024;
   lines.push({ component: 'CloudWatch Logs (Lambda)', usd: charge('lambdaLogs', logGb), driver: `${fmt(logGb / 1024)} TB` });
   const egressGb = (requests * 200) / 1024 ** 3;
-  lines.push({ component: 'Data transfer out (responses)', usd: charge('dataTransferOut', egressGb), driver: `${fmt(egressGb / 1024)} TB` });
-  lines.push({ component: 'Aurora Serverless v2', usd: charge('auroraAcuHours', 2 * 2 * HOURS) + charge('auroraStorageIo', 1), driver: '2 x 2 ACU (aws-facts §8.1)' });
+  lines.push({
+    component: 'Data transfer out (responses)',
+    usd: charge('dataTransferOut', egressGb),
+    driver: `${fmt(egressGb / 1024)} TB`,
+  });
+  lines.push({
+    component: 'Aurora Serverless v2',
+    usd: charge('auroraAcuHours', 2 * 2 * HOURS) + charge('auroraStorageIo', 1),
+    driver: '2 x 2 ACU (aws-facts §8.1)',
+  });
   return { lines, total: lines.reduce((sum, line) => sum + line.usd, 0) };
 };
 
@@ -861,8 +1226,13 @@ const usd = (value: number): string => `$${Math.round(value).toLocaleString('en-
 
 const table = (headers: readonly string[], rows: readonly (readonly string[])[], align: readonly ('l' | 'r')[]): string => {
   const widths = headers.map((header, index) => Math.max(header.length, ...rows.map((row) => row[index].length)));
-  const line = (cells: readonly string[]) => `| ${cells.map((cell, index) => (align[index] === 'r' ? cell.padStart(widths[index]) : cell.padEnd(widths[index]))).join(' | ')} |`;
-  return [line(headers), `|${widths.map((width, index) => (align[index] === 'r' ? `${'-'.repeat(width + 1)}:` : `${'-'.repeat(width + 2)}`)).join('|')}|`, ...rows.map(line)].join('\n');
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((cell, index) => (align[index] === 'r' ? cell.padStart(widths[index]) : cell.padEnd(widths[index]))).join(' | ')} |`;
+  return [
+    line(headers),
+    `|${widths.map((width, index) => (align[index] === 'r' ? `${'-'.repeat(width + 1)}:` : `${'-'.repeat(width + 2)}`)).join('|')}|`,
+    ...rows.map(line),
+  ].join('\n');
 };
 
 /** Upper bound on detecting a silent drop whose $disconnect never comes: the lease, the sweep, a bucket. */
@@ -890,7 +1260,13 @@ const main = (): void => {
   const { overrides, json, help } = parseArgs(process.argv.slice(2));
   if (help) {
     process.stdout.write('usage: npm run cost -- [--name=value ...] [--json]\n\n');
-    process.stdout.write(table(['parameter', 'default', 'kind', 'meaning'], Object.entries(PARAMETERS).map(([name, p]) => [name, String(p.value), p.kind, p.note]), ['l', 'r', 'l', 'l']));
+    process.stdout.write(
+      table(
+        ['parameter', 'default', 'kind', 'meaning'],
+        Object.entries(PARAMETERS).map(([name, p]) => [name, String(p.value), p.kind, p.note]),
+        ['l', 'r', 'l', 'l'],
+      ),
+    );
     process.stdout.write('\n');
     return;
   }
@@ -905,7 +1281,11 @@ const main = (): void => {
   const proposed = { heartbeatReply: 0, watchListsPerConnection: 0 };
   const mock = { mockKeepalive: 1, watchListsPerConnection: 0 };
   const variants: [string, number, string][] = [
-    [`as built, contract defaults (heartbeat ${CONTRACT.heartbeatSeconds} s, lease ${CONTRACT.leaseSeconds} s)`, variant(contract), 'configuration'],
+    [
+      `as built, contract defaults (heartbeat ${CONTRACT.heartbeatSeconds} s, lease ${CONTRACT.leaseSeconds} s)`,
+      variant(contract),
+      'configuration',
+    ],
     [`as built, these parameters (heartbeat ${params.heartbeatSeconds} s, lease ${params.leaseSeconds} s)`, design.total, 'configuration'],
     ['  + lease 4.5 x heartbeat (renewal every 3rd heartbeat)', variant({ leaseSeconds: params.heartbeatSeconds * 4.5 }), 'configuration'],
     ['  + watch lists kept per watching user (no rewrite on reconnect)', variant({ watchListsPerConnection: 0 }), 'design change'],
@@ -930,24 +1310,42 @@ const main = (): void => {
   );
 
   if (json) {
-    process.stdout.write(`${JSON.stringify({ params, measuredFrom: measured.source, design: { total: design.total, lines: design.lines, rates: design.rates, storm: design.storm }, naive, ratio, variants }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ params, measuredFrom: measured.source, design: { total: design.total, lines: design.lines, rates: design.rates, storm: design.storm }, naive, ratio, variants }, null, 2)}\n`,
+    );
     return;
   }
   const out: string[] = [];
   out.push(`# Monthly cost at ${fmt(params.users)} concurrently connected users (30 days, us-east-1 list prices)`);
   out.push('');
   out.push(`Per-operation AWS calls from ${measured.source}.`);
-  out.push(`Lease writes per heartbeat: ${design.monthly.leaseWritesPerHeartbeat.toFixed(2)}; notifier: ${design.monthly.recordsPerInvocation.toFixed(1)} changes per invocation over ${params.streamShards} stream shards.`);
+  out.push(
+    `Lease writes per heartbeat: ${design.monthly.leaseWritesPerHeartbeat.toFixed(2)}; notifier: ${design.monthly.recordsPerInvocation.toFixed(1)} changes per invocation over ${params.streamShards} stream shards.`,
+  );
   out.push('');
   out.push('## The design (WebSocket, Lambda routes, DynamoDB, Streams notifier, SQS grace, Aurora)');
   out.push('');
-  out.push(table(['component', '$/month', 'share', 'driver'], [...design.lines].sort((a, b) => b.usd - a.usd).map((line) => [line.component, usd(line.usd), `${((line.usd / design.total) * 100).toFixed(1)}%`, line.driver]), ['l', 'r', 'r', 'l']));
+  out.push(
+    table(
+      ['component', '$/month', 'share', 'driver'],
+      [...design.lines]
+        .sort((a, b) => b.usd - a.usd)
+        .map((line) => [line.component, usd(line.usd), `${((line.usd / design.total) * 100).toFixed(1)}%`, line.driver]),
+      ['l', 'r', 'r', 'l'],
+    ),
+  );
   out.push('');
   out.push(`Total: ${usd(design.total)} / month (${usd((design.total / params.users) * 1000)} per 1,000 users)`);
   out.push('');
   out.push('## The naive design (aws-facts §8.2): HTTP heartbeat every 10 s, one database write each');
   out.push('');
-  out.push(table(['component', '$/month', 'driver'], naive.lines.map((line) => [line.component, usd(line.usd), line.driver]), ['l', 'r', 'l']));
+  out.push(
+    table(
+      ['component', '$/month', 'driver'],
+      naive.lines.map((line) => [line.component, usd(line.usd), line.driver]),
+      ['l', 'r', 'l'],
+    ),
+  );
   out.push('');
   out.push(`Total: ${usd(naive.total)} / month`);
   out.push('');
@@ -968,7 +1366,13 @@ const main = (): void => {
   const floor = contractFloor(params, design.monthly.transitions);
   out.push('## The floor: what any implementation of PROTOCOL.md on API Gateway WebSockets pays at this load');
   out.push('');
-  out.push(table(['component', '$/month', 'why it cannot be avoided'], floor.lines.map((line) => [line.component, usd(line.usd), line.driver]), ['l', 'r', 'l']));
+  out.push(
+    table(
+      ['component', '$/month', 'why it cannot be avoided'],
+      floor.lines.map((line) => [line.component, usd(line.usd), line.driver]),
+      ['l', 'r', 'l'],
+    ),
+  );
   out.push('');
   out.push(
     `Floor: ${usd(floor.total)} / month, naive / floor = ${(naive.total / floor.total).toFixed(1)} x. ` +
@@ -979,7 +1383,13 @@ const main = (): void => {
   out.push('');
   out.push('## Variants');
   out.push('');
-  out.push(table(['variant', '$/month', 'naive / variant', 'kind'], variants.map(([name, total, kind]) => [name, usd(total), `${(naive.total / total).toFixed(1)} x`, kind]), ['l', 'r', 'r', 'l']));
+  out.push(
+    table(
+      ['variant', '$/month', 'naive / variant', 'kind'],
+      variants.map(([name, total, kind]) => [name, usd(total), `${(naive.total / total).toFixed(1)} x`, kind]),
+      ['l', 'r', 'r', 'l'],
+    ),
+  );
   out.push('');
   out.push('## Detection speed vs cost (heartbeat interval and lease)');
   out.push('');
@@ -999,11 +1409,25 @@ const main = (): void => {
   out.push('');
   out.push('## Rates (averages; size quotas for peaks and reconnect storms, see docs/scaling.md)');
   out.push('');
-  out.push(table(['rate', 'per second'], Object.entries(design.rates).map(([name, value]) => [name, fmt(value)]), ['l', 'r']));
+  out.push(
+    table(
+      ['rate', 'per second'],
+      Object.entries(design.rates).map(([name, value]) => [name, fmt(value)]),
+      ['l', 'r'],
+    ),
+  );
   out.push('');
-  out.push(`Reconnect storm: all ${fmt(params.users)} users reconnect at ${fmt(params.stormConnectsPerSecond)}/s (first connections: online pushed, subscriptions rebuilt)`);
+  out.push(
+    `Reconnect storm: all ${fmt(params.users)} users reconnect at ${fmt(params.stormConnectsPerSecond)}/s (first connections: online pushed, subscriptions rebuilt)`,
+  );
   out.push('');
-  out.push(table(['storm', 'value'], Object.entries(design.storm).map(([name, value]) => [name, fmt(value)]), ['l', 'r']));
+  out.push(
+    table(
+      ['storm', 'value'],
+      Object.entries(design.storm).map(([name, value]) => [name, fmt(value)]),
+      ['l', 'r'],
+    ),
+  );
   out.push('');
   out.push('## Prices used');
   out.push('');
@@ -1012,7 +1436,9 @@ const main = (): void => {
       ['price', 'USD', 'per', 'check', 'source'],
       Object.values(PRICES).map((price: Price) => [
         price.what,
-        typeof price.usd === 'number' ? String(price.usd) : price.usd.map(([upper, value]) => `${value}${Number.isFinite(upper) ? ` to ${fmt(upper)}` : ' after'}`).join(', '),
+        typeof price.usd === 'number'
+          ? String(price.usd)
+          : price.usd.map(([upper, value]) => `${value}${Number.isFinite(upper) ? ` to ${fmt(upper)}` : ' after'}`).join(', '),
         `${price.per === 1 ? '' : `${fmt(price.per)} `}${price.unit}`,
         price.check,
         price.source,

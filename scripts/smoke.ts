@@ -105,8 +105,11 @@ class Socket {
 
   /** The user's presence in the first event since `from` that reports `status` for them. */
   presenceOf(userId: string, status: string, timeoutMs: number, from: number): Promise<Json> {
-    const mine = (frame: Json) => (frame.type === 'presence' ? (frame.presences as Json[]).find((p) => p.userId === userId && p.status === status) : undefined);
-    return this.waitFor((frame) => mine(frame) !== undefined, timeoutMs, `presence event "${status}" for user ${userId}`, from).then((frame) => mine(frame) as Json);
+    const mine = (frame: Json) =>
+      frame.type === 'presence' ? (frame.presences as Json[]).find((p) => p.userId === userId && p.status === status) : undefined;
+    return this.waitFor((frame) => mine(frame) !== undefined, timeoutMs, `presence event "${status}" for user ${userId}`, from).then(
+      (frame) => mine(frame) as Json,
+    );
   }
 
   close(): Promise<void> {
@@ -119,11 +122,21 @@ class Socket {
   }
 }
 
-const call = async (httpUrl: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Json }> => {
+const call = async (
+  httpUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  token?: string,
+): Promise<{ status: number; body: Json }> => {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  const response = await fetch(`${httpUrl.replace(/\/$/, '')}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${httpUrl.replace(/\/$/, '')}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
   try {
     return { status: response.status, body: JSON.parse(text) as Json };
@@ -148,7 +161,8 @@ export const runSmoke = async (options: SmokeOptions): Promise<void> => {
     }
   };
   const expectStatus = (name: string, answer: { status: number; body: Json }, status: number) => {
-    if (answer.status !== status) throw new SmokeFailure(name, `expected HTTP ${status}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+    if (answer.status !== status)
+      throw new SmokeFailure(name, `expected HTTP ${status}, got ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
     return answer.body;
   };
   const http = options.httpUrl;
@@ -167,10 +181,18 @@ export const runSmoke = async (options: SmokeOptions): Promise<void> => {
     const password = randomBytes(12).toString('base64url');
     const [watcher, actor] = await step('sign up two throwaway users', async () =>
       Promise.all(
-        ['w', 'a'].map(async (role) => expectStatus('sign up two throwaway users', await call(http, 'POST', '/users', { name: `smoke-${role}-${suffix}`, password }), 201)),
+        ['w', 'a'].map(async (role) =>
+          expectStatus(
+            'sign up two throwaway users',
+            await call(http, 'POST', '/users', { name: `smoke-${role}-${suffix}`, password }),
+            201,
+          ),
+        ),
       ),
     );
-    const actorSession = await step('log in', async () => expectStatus('log in', await call(http, 'POST', '/sessions', { name: actor.user.name, password }), 200));
+    const actorSession = await step('log in', async () =>
+      expectStatus('log in', await call(http, 'POST', '/sessions', { name: actor.user.name, password }), 200),
+    );
     await step('GET /me', async () => {
       const me = expectStatus('GET /me', await call(http, 'GET', '/me', undefined, actorSession.token), 200);
       if (me.user?.id !== actor.user.id) throw new Error(`expected user ${actor.user.id}, got ${JSON.stringify(me).slice(0, 200)}`);
@@ -204,13 +226,13 @@ export const runSmoke = async (options: SmokeOptions): Promise<void> => {
       const presence = await watching.presenceOf(actor.user.id, 'offline', timeoutMs + config.offlineGraceSeconds * 1000, from);
       const lastSeen = typeof presence.lastSeen === 'string' ? Date.parse(presence.lastSeen) : Number.NaN;
       // Generous against clock skew between this machine and the service; the contract's 2 s is the service's own clock.
-      if (Number.isNaN(lastSeen) || Math.abs(lastSeen - closedAt) > 60_000) throw new Error(`expected lastSeen near ${new Date(closedAt).toISOString()}, got ${JSON.stringify(presence)}`);
+      if (Number.isNaN(lastSeen) || Math.abs(lastSeen - closedAt) > 60_000)
+        throw new Error(`expected lastSeen near ${new Date(closedAt).toISOString()}, got ${JSON.stringify(presence)}`);
     });
     await step('close the watcher', async () => watching.close());
   } finally {
     for (const socket of sockets) socket.terminate();
   }
-
 };
 
 const argument = (args: readonly string[], name: string): string | undefined => {
@@ -230,7 +252,12 @@ const main = async (): Promise<void> => {
   const timeout = argument(args, '--timeout');
   const started = Date.now();
   try {
-    await runSmoke({ httpUrl, wsUrl, stepTimeoutMs: timeout === undefined ? undefined : Number(timeout) * 1000, log: (line) => process.stdout.write(`${line}\n`) });
+    await runSmoke({
+      httpUrl,
+      wsUrl,
+      stepTimeoutMs: timeout === undefined ? undefined : Number(timeout) * 1000,
+      log: (line) => process.stdout.write(`${line}\n`),
+    });
     process.stdout.write(`smoke: the deployment works (${((Date.now() - started) / 1000).toFixed(1)} s)\n`);
     process.exit(0);
   } catch (error) {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { type ConversionConfig, toJsonSchema, toJsonSchemaDefs } from '@valibot/to-json-schema';
 import * as v from 'valibot';
 import { examples } from '../contract/examples';
-import { type HttpOperation, components, httpExamples, httpOperations } from '../contract/http';
+import { components, type HttpOperation, httpExamples, httpOperations } from '../contract/http';
 import { HTTP_ERROR_CODES, StatusSchema, WS_ERROR_CODES } from '../contract/schemas';
 import { wsComponents, wsExamples, wsMessages, wsRequests } from '../contract/websocket';
 
@@ -48,7 +48,8 @@ const inlineSchema = (schema: v.GenericSchema): Json => {
 /** Throws when an example does not satisfy the schema it illustrates: the specs never show a wrong one. */
 const checked = (schema: v.GenericSchema, value: unknown, what: string): unknown => {
   const result = v.safeParse(schema, value);
-  if (!result.success) throw new Error(`Example ${what} does not match its schema: ${result.issues.map((issue) => issue.message).join('; ')}`);
+  if (!result.success)
+    throw new Error(`Example ${what} does not match its schema: ${result.issues.map((issue) => issue.message).join('; ')}`);
   return value;
 };
 
@@ -61,7 +62,11 @@ const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
 const parameters = (operation: HttpOperation): Json[] => {
   const list = (where: 'path' | 'query', entries: Readonly<Record<string, v.GenericSchema>> | undefined) =>
     Object.entries(entries ?? {}).map(([name, schema]) => {
-      const named = httpExamples.filter((example) => example.operationId === operation.operationId && (where === 'path' ? example.pathParameters : example.query)?.[name] !== undefined);
+      const named = httpExamples.filter(
+        (example) =>
+          example.operationId === operation.operationId &&
+          (where === 'path' ? example.pathParameters : example.query)?.[name] !== undefined,
+      );
       const { description, ...json } = inlineSchema(schema);
       return {
         name,
@@ -71,7 +76,14 @@ const parameters = (operation: HttpOperation): Json[] => {
         schema: json,
         ...(named.length === 0
           ? {}
-          : { examples: Object.fromEntries(named.map((example) => [example.name, { summary: example.summary, value: (where === 'path' ? example.pathParameters : example.query)?.[name] }])) }),
+          : {
+              examples: Object.fromEntries(
+                named.map((example) => [
+                  example.name,
+                  { summary: example.summary, value: (where === 'path' ? example.pathParameters : example.query)?.[name] },
+                ]),
+              ),
+            }),
       };
     });
   return [...list('path', operation.pathParameters), ...list('query', operation.query)];
@@ -101,7 +113,9 @@ export const openApiDocument = (): Json => {
               content: {
                 'application/json': {
                   schema: ref(body),
-                  examples: Object.fromEntries(bodyExamples.map((example) => [example.name, { summary: example.summary, value: example.body }])),
+                  examples: Object.fromEntries(
+                    bodyExamples.map((example) => [example.name, { summary: example.summary, value: example.body }]),
+                  ),
                 },
               },
             },
@@ -114,7 +128,9 @@ export const openApiDocument = (): Json => {
             status,
             {
               description: response.description,
-              ...(status === '429' ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } } } } : {}),
+              ...(status === '429'
+                ? { headers: { 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer', minimum: 1 } } } }
+                : {}),
               content: {
                 'application/json': {
                   schema: ref(response.schema),
@@ -124,7 +140,11 @@ export const openApiDocument = (): Json => {
                         examples: Object.fromEntries(
                           answered.map((example) => [
                             example.name,
-                            { summary: example.summary, ...answering(example.body, body === undefined ? undefined : components[body]), value: checked(schema, example.response, example.name) },
+                            {
+                              summary: example.summary,
+                              ...answering(example.body, body === undefined ? undefined : components[body]),
+                              value: checked(schema, example.response, example.name),
+                            },
                           ]),
                         ),
                       }),
@@ -154,7 +174,9 @@ export const openApiDocument = (): Json => {
     paths,
     components: {
       schemas: defs(components, 'draft-2020-12', '#/components/schemas/'),
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the token sign-up or log-in returned' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'the token sign-up or log-in returned' },
+      },
     },
   };
 };
@@ -169,7 +191,10 @@ export const asyncApiDocument = (): Json => {
       .filter((example) => example.replyMessage === name)
       .map((example) => ({
         name: example.name,
-        summary: example.sendMessage !== null && v.is(wsComponents[wsMessages[example.sendMessage].schema], example.send) ? example.summary : `${example.summary}: the answer to ${JSON.stringify(example.send)}`,
+        summary:
+          example.sendMessage !== null && v.is(wsComponents[wsMessages[example.sendMessage].schema], example.send)
+            ? example.summary
+            : `${example.summary}: the answer to ${JSON.stringify(example.send)}`,
         payload: checked(wsComponents[wsMessages[name].schema], example.reply, example.name),
       })),
     ...(name === 'presence' ? [{ name: 'wentOffline', summary: 'A watched user went offline', payload: examples.PresenceEvent }] : []),
@@ -199,7 +224,15 @@ export const asyncApiDocument = (): Json => {
         title: 'The presence connection',
         description: 'Connect with ?token=<token>; a missing, forged or expired token is refused at the handshake.',
         messages: Object.fromEntries(Object.keys(wsMessages).map((name) => [name, { $ref: `#/components/messages/${name}` }])),
-        bindings: { ws: { query: { type: 'object', properties: { token: { type: 'string', description: 'the token sign-up or log-in returned' } }, required: ['token'] } } },
+        bindings: {
+          ws: {
+            query: {
+              type: 'object',
+              properties: { token: { type: 'string', description: 'the token sign-up or log-in returned' } },
+              required: ['token'],
+            },
+          },
+        },
       },
     },
     operations: {
@@ -215,14 +248,26 @@ export const asyncApiDocument = (): Json => {
           },
         ]),
       ),
-      presence: { action: 'send', channel: { $ref: '#/channels/presence' }, summary: wsMessages.presence.summary, messages: [messageRef('presence')] },
+      presence: {
+        action: 'send',
+        channel: { $ref: '#/channels/presence' },
+        summary: wsMessages.presence.summary,
+        messages: [messageRef('presence')],
+      },
     },
     components: {
       schemas: defs(wsComponents, 'draft-07', '#/components/schemas/'),
       messages: Object.fromEntries(
         Object.entries(wsMessages).map(([name, message]) => [
           name,
-          { name, title: message.title, summary: message.summary, contentType: 'application/json', payload: ref(message.schema), examples: exampleFor(name as keyof typeof wsMessages) },
+          {
+            name,
+            title: message.title,
+            summary: message.summary,
+            contentType: 'application/json',
+            payload: ref(message.schema),
+            examples: exampleFor(name as keyof typeof wsMessages),
+          },
         ]),
       ),
     },
@@ -260,7 +305,12 @@ export const renderProtocol = (markdown: string): string =>
   });
 
 /** What each named schema is called as a TypeScript type (the names the code used before the schemas). */
-const TYPE_NAMES: Readonly<Record<string, string>> = { User: 'UserJson', Presence: 'PresenceJson', PresenceChange: 'PresenceChangeJson', Error: 'ErrorBody' };
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  User: 'UserJson',
+  Presence: 'PresenceJson',
+  PresenceChange: 'PresenceChangeJson',
+  Error: 'ErrorBody',
+};
 const typeName = (component: string): string => TYPE_NAMES[component] ?? component;
 
 /** A JSON Schema (the subset contract/ produces) as a TypeScript type. */

@@ -17,7 +17,8 @@ const SRC = path.join(__dirname, 'src');
 export const WEB_DIST = path.join(__dirname, 'dist');
 
 /** The defaults: HTTP on the page's origin, WebSocket on port 4001 of its host (see src/config.ts). */
-const DEFAULT_CONFIG = '// Written by the deployment: window.PRESENCE_CONFIG = { httpUrl: "https://...", wsUrl: "wss://..." };\nwindow.PRESENCE_CONFIG = window.PRESENCE_CONFIG || {};\n';
+const DEFAULT_CONFIG =
+  '// Written by the deployment: window.PRESENCE_CONFIG = { httpUrl: "https://...", wsUrl: "wss://..." };\nwindow.PRESENCE_CONFIG = window.PRESENCE_CONFIG || {};\n';
 
 export const buildWeb = async (outdir: string = WEB_DIST): Promise<WebBuild> => {
   await mkdir(outdir, { recursive: true });
@@ -42,7 +43,8 @@ export const buildWeb = async (outdir: string = WEB_DIST): Promise<WebBuild> => 
 
 if (require.main === module) {
   buildWeb().then(
-    ({ outdir, appBytes }) => process.stdout.write(`web client built into ${path.relative(process.cwd(), outdir) || '.'} (app.js ${appBytes} B)\n`),
+    ({ outdir, appBytes }) =>
+      process.stdout.write(`web client built into ${path.relative(process.cwd(), outdir) || '.'} (app.js ${appBytes} B)\n`),
     (error: unknown) => {
       process.stderr.write(`${(error as Error).message}\n`);
       process.exitCode = 1;

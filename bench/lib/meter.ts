@@ -8,7 +8,7 @@
  *   point at (they read endpoints from configuration, as on AWS);
  * - Lambda invocations: each handler module's export is wrapped before the local stack loads it.
  */
-import { type IncomingMessage, type Server, type ServerResponse, Agent, createServer, request as httpRequest } from 'node:http';
+import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -175,20 +175,33 @@ const describe = (commandName: string, input: Record<string, any>): { label: str
     case 'Delete':
       return { label: `DeleteItem ${kindOf(input.Key)}`, items: 1 };
     case 'Query': {
-      const value = Object.values((input.ExpressionAttributeValues ?? {}) as Record<string, unknown>).map(text).find((v) => v.includes('#')) ?? '';
+      const value =
+        Object.values((input.ExpressionAttributeValues ?? {}) as Record<string, unknown>)
+          .map(text)
+          .find((v) => v.includes('#')) ?? '';
       const how = input.ConsistentRead === true ? ' (SC)' : '';
-      return { label: input.IndexName === undefined ? `Query ${value.slice(0, value.indexOf('#') + 1)}${how}` : `Query index ${String(input.IndexName)}${how}`, items: 0 };
+      return {
+        label:
+          input.IndexName === undefined
+            ? `Query ${value.slice(0, value.indexOf('#') + 1)}${how}`
+            : `Query index ${String(input.IndexName)}${how}`,
+        items: 0,
+      };
     }
     case 'BatchWriteItem':
     case 'BatchWrite': {
       const requests = Object.values((input.RequestItems ?? {}) as Record<string, any[]>).flat();
-      const kinds = new Set(requests.map((r) => `${r.PutRequest !== undefined ? 'put' : 'delete'} ${kindOf(r.PutRequest?.Item ?? r.DeleteRequest?.Key)}`));
+      const kinds = new Set(
+        requests.map((r) => `${r.PutRequest !== undefined ? 'put' : 'delete'} ${kindOf(r.PutRequest?.Item ?? r.DeleteRequest?.Key)}`),
+      );
       return { label: `BatchWriteItem ${[...kinds].sort().join('+')}`, items: requests.length };
     }
     case 'BatchGetItem':
     case 'BatchGet': {
       const keys = Object.values((input.RequestItems ?? {}) as Record<string, { Keys?: Key[] }>).flatMap((r) => r.Keys ?? []);
-      const consistent = Object.values((input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>).some((r) => r.ConsistentRead === true);
+      const consistent = Object.values((input.RequestItems ?? {}) as Record<string, { ConsistentRead?: boolean }>).some(
+        (r) => r.ConsistentRead === true,
+      );
       return { label: `BatchGetItem ${[...new Set(keys.map(kindOf))].join('+')}${consistent ? ' (SC)' : ''}`, items: keys.length };
     }
     default:
@@ -198,22 +211,24 @@ const describe = (commandName: string, input: Record<string, any>): { label: str
 
 /** Counts every call of the handlers' DynamoDB document client, with the capacity DynamoDB Local reports. */
 export const instrumentDynamoDb = (client: Pick<DynamoDBDocumentClient, 'middlewareStack'>, meter: Meter): void => {
-  const middleware: InitializeMiddleware<any, any> =
-    (next, context) => async (args) => {
-      const input = args.input as Record<string, any>;
-      input.ReturnConsumedCapacity = 'INDEXES';
-      const { label, items } = describe(context.commandName ?? 'Unknown', input);
-      try {
-        const result = await next(args);
-        meter.add('dynamodb', label, { items, ...capacity((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity, WRITES.test(label)) });
-        return result;
-      } catch (error) {
-        // A failed conditional write still consumes its write units; DynamoDB Local does not report them.
-        const conditional = (error as { name?: string }).name === 'ConditionalCheckFailedException';
-        meter.add('dynamodb', label, { items, errors: 1, wru: conditional ? 1 : 0 });
-        throw error;
-      }
-    };
+  const middleware: InitializeMiddleware<any, any> = (next, context) => async (args) => {
+    const input = args.input as Record<string, any>;
+    input.ReturnConsumedCapacity = 'INDEXES';
+    const { label, items } = describe(context.commandName ?? 'Unknown', input);
+    try {
+      const result = await next(args);
+      meter.add('dynamodb', label, {
+        items,
+        ...capacity((result.output as { ConsumedCapacity?: unknown }).ConsumedCapacity, WRITES.test(label)),
+      });
+      return result;
+    } catch (error) {
+      // A failed conditional write still consumes its write units; DynamoDB Local does not report them.
+      const conditional = (error as { name?: string }).name === 'ConditionalCheckFailedException';
+      meter.add('dynamodb', label, { items, errors: 1, wru: conditional ? 1 : 0 });
+      throw error;
+    }
+  };
   client.middlewareStack.add(middleware, { step: 'initialize', name: 'benchCallMeter' });
 };
 
@@ -284,7 +299,9 @@ export const classifyDataApi = (req: IncomingMessage, body: Buffer): string => {
   const operation = (req.url ?? '').split('?')[0].replace(/^\//, '');
   if (operation !== 'Execute') return operation;
   try {
-    const sql = String((JSON.parse(body.toString('utf8')) as { sql?: string }).sql ?? '').replace(/\s+/g, ' ').trim();
+    const sql = String((JSON.parse(body.toString('utf8')) as { sql?: string }).sql ?? '')
+      .replace(/\s+/g, ' ')
+      .trim();
     const verb = sql.split(' ')[0]?.toUpperCase() ?? '?';
     const table = /\b(?:FROM|INTO|UPDATE)\s+([a-z_]+)/i.exec(sql)?.[1] ?? '?';
     return `ExecuteStatement ${verb} ${table}`;

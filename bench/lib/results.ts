@@ -15,14 +15,25 @@ export interface ResultFile {
   readonly [key: string]: unknown;
 }
 
-export const writeResult = async (dir: string, scenario: string, quick: boolean, started: number, output: ScenarioOutput): Promise<string> => {
+export const writeResult = async (
+  dir: string,
+  scenario: string,
+  quick: boolean,
+  started: number,
+  output: ScenarioOutput,
+): Promise<string> => {
   await mkdir(dir, { recursive: true });
   const file: ResultFile = {
     scenario,
     quick,
     command: `npm run bench -- ${scenario}${quick ? ' --quick' : ''}`,
     date: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     summary: output.rows,
     ...(output.failure === undefined ? {} : { failure: output.failure }),

@@ -7,18 +7,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ExecuteStatementCommand, RDSDataClient, type SqlParameter } from '@aws-sdk/client-rds-data';
-import { ENV, queues } from '../../lib/app-manifest';
-import { type LocalStack, startLocalStack } from '../../local/stack';
 import { dynamoDocumentClient } from '../../lambdas/shared/dependencies/presence-table';
 import { tokenService } from '../../lambdas/shared/dependencies/tokens';
+import { ENV, queues } from '../../lib/app-manifest';
+import { type LocalStack, startLocalStack } from '../../local/stack';
 import {
   type CountingProxy,
-  Meter,
   classifyConnections,
   classifyDataApi,
   classifySqs,
   instrumentDynamoDb,
   instrumentHandlers,
+  Meter,
   startCountingProxy,
 } from './meter';
 

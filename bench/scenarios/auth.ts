@@ -3,14 +3,18 @@
  * the p50 and p99 reported are medians over the batches. Both are dominated by scrypt, on purpose.
  */
 import { distribution, median, now } from '../lib/stats';
-import { type Scenario, ms } from './types';
+import { ms, type Scenario } from './types';
 
 export const auth: Scenario = async ({ bench, quick, log }) => {
   const params = { calls: quick ? 30 : 100, batches: 3 };
   const base = bench.stack.httpUrl;
   const post = async (path: string, body: unknown): Promise<number> => {
     const started = now();
-    const response = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     await response.text();
     if (response.status >= 300) throw new Error(`${path} answered ${response.status}`);
     return now() - started;
@@ -32,8 +36,14 @@ export const auth: Scenario = async ({ bench, quick, log }) => {
   const med = (runs: ReturnType<typeof distribution>[], field: 'p50' | 'p99') => median(runs.map((run) => run[field]));
   return {
     rows: [
-      { metric: `POST /users (sign-up) p50 / p99, ${params.calls} calls x ${params.batches}`, value: `${ms(med(signUps, 'p50'))} / ${ms(med(signUps, 'p99'))}` },
-      { metric: `POST /sessions (log-in) p50 / p99, ${params.calls} calls x ${params.batches}`, value: `${ms(med(logIns, 'p50'))} / ${ms(med(logIns, 'p99'))}` },
+      {
+        metric: `POST /users (sign-up) p50 / p99, ${params.calls} calls x ${params.batches}`,
+        value: `${ms(med(signUps, 'p50'))} / ${ms(med(signUps, 'p99'))}`,
+      },
+      {
+        metric: `POST /sessions (log-in) p50 / p99, ${params.calls} calls x ${params.batches}`,
+        value: `${ms(med(logIns, 'p50'))} / ${ms(med(logIns, 'p99'))}`,
+      },
     ],
     result: {
       parameters: params,

@@ -67,7 +67,11 @@ const READ_MINIMUM: [RegExp, number][] = [
 
 const summarize = (description: string, samples: readonly Sample[]): OperationCost => {
   const med = (pick: (sample: Sample) => number) => median(samples.map(pick));
-  const field = (service: string, field: 'calls' | 'rru' | 'wru' | 'gsiWru' | 'bytes' | 'items', match: (label: string) => boolean = () => true) =>
+  const field = (
+    service: string,
+    field: 'calls' | 'rru' | 'wru' | 'gsiWru' | 'bytes' | 'items',
+    match: (label: string) => boolean = () => true,
+  ) =>
     med(({ counts }) =>
       Object.entries(counts)
         .filter(([key]) => key.startsWith(`${service}|`) && match(key.slice(service.length + 1)))
@@ -89,7 +93,13 @@ const summarize = (description: string, samples: readonly Sample[]): OperationCo
     const minimum = (label.startsWith('BatchGetItem') ? items : calls) * (READ_MINIMUM.find(([pattern]) => pattern.test(label))?.[1] ?? 0);
     const billed = Math.max(reported, minimum);
     rruBilled += billed;
-    byLabel[label] = { calls, items, rruBilled: billed, wru: med(({ counts }) => counts[key]?.wru ?? 0), gsiWru: med(({ counts }) => counts[key]?.gsiWru ?? 0) };
+    byLabel[label] = {
+      calls,
+      items,
+      rruBilled: billed,
+      wru: med(({ counts }) => counts[key]?.wru ?? 0),
+      gsiWru: med(({ counts }) => counts[key]?.gsiWru ?? 0),
+    };
   }
   return {
     description,
@@ -146,7 +156,9 @@ export const calls: Scenario = async ({ bench, quick, log }) => {
   const quietMs = 700;
   const graceMs = bench.options.graceSeconds * 1000;
   const leaseMs = bench.options.leaseSeconds * 1000;
-  log(`  ${repetitions} repetitions per operation; ${watcherCount} watcher connections (S); grace ${bench.options.graceSeconds} s, lease ${bench.options.leaseSeconds} s`);
+  log(
+    `  ${repetitions} repetitions per operation; ${watcherCount} watcher connections (S); grace ${bench.options.graceSeconds} s, lease ${bench.options.leaseSeconds} s`,
+  );
 
   // Users: fresh subjects per repetition, so every operation starts from the same state.
   const pool = await bench.createUsers('calls_user_', 40 * repetitions + 40);
@@ -175,14 +187,27 @@ export const calls: Scenario = async ({ bench, quick, log }) => {
     await Promise.all(watchers.map((socket) => socket.subscribe([user.id])));
   };
   const allSee = (user: BenchUser, status: 'online' | 'offline', since: number) =>
-    Promise.all(watchers.map((socket) => socket.waitForPresence((event) => event.userId === user.id && event.status === status && Date.parse(event.changedAt) >= since, 20_000)));
+    Promise.all(
+      watchers.map((socket) =>
+        socket.waitForPresence(
+          (event) => event.userId === user.id && event.status === status && Date.parse(event.changedAt) >= since,
+          20_000,
+        ),
+      ),
+    );
 
   const results: Record<string, OperationCost> = {};
   /**
    * Measures `act` `repetitions` times: `prepare` (not counted) sets the stage, then the counters
    * are read around `act` and everything it sets off.
    */
-  const measure = async <T>(name: string, description: string, prepare: () => Promise<T>, act: (state: T) => Promise<void>, times = repetitions): Promise<void> => {
+  const measure = async <T>(
+    name: string,
+    description: string,
+    prepare: () => Promise<T>,
+    act: (state: T) => Promise<void>,
+    times = repetitions,
+  ): Promise<void> => {
     const samples: Sample[] = [];
     for (let repetition = 0; repetition < times; repetition += 1) {
       const state = await prepare();
@@ -222,115 +247,175 @@ export const calls: Scenario = async ({ bench, quick, log }) => {
     await settled(bench, quietMs);
   }
 
-  await measure('connect', 'first connection of a user nobody watches (authorizer + $connect; online decided, notifier finds no watcher)', async () => fresh(), async (user) => {
-    await connect(user);
-  });
+  await measure(
+    'connect',
+    'first connection of a user nobody watches (authorizer + $connect; online decided, notifier finds no watcher)',
+    async () => fresh(),
+    async (user) => {
+      await connect(user);
+    },
+  );
 
-  await measure('connectWatched', `first connection of a user ${watcherCount} connections watch: online pushed to each`, async () => {
-    const user = fresh();
-    await watchedBy(user);
-    return user;
-  }, async (user) => {
-    const since = Date.now();
-    await connect(user);
-    await allSee(user, 'online', since);
-  });
+  await measure(
+    'connectWatched',
+    `first connection of a user ${watcherCount} connections watch: online pushed to each`,
+    async () => {
+      const user = fresh();
+      await watchedBy(user);
+      return user;
+    },
+    async (user) => {
+      const since = Date.now();
+      await connect(user);
+      await allSee(user, 'online', since);
+    },
+  );
 
-  await measure('connectAnotherDevice', 'a second connection of a user already online (no visible change)', async () => {
-    const user = fresh();
-    await connect(user);
-    return user;
-  }, async (user) => {
-    await connect(user);
-  });
+  await measure(
+    'connectAnotherDevice',
+    'a second connection of a user already online (no visible change)',
+    async () => {
+      const user = fresh();
+      await connect(user);
+      return user;
+    },
+    async (user) => {
+      await connect(user);
+    },
+  );
 
-  await measure('subscribe20', `subscribe frame with ${subscribeCount} known users (connection open, lease fresh)`, async () => connect(fresh()), async (socket) => {
-    await socket.subscribe(subscribable.map((user) => user.id));
-  });
+  await measure(
+    'subscribe20',
+    `subscribe frame with ${subscribeCount} known users (connection open, lease fresh)`,
+    async () => connect(fresh()),
+    async (socket) => {
+      await socket.subscribe(subscribable.map((user) => user.id));
+    },
+  );
 
-  await measure('heartbeatRead', 'heartbeat frame within half a lease of the last lease write: one eventually consistent read', async () => connect(fresh()), async (socket) => {
-    await socket.request({ action: 'heartbeat' });
-  });
+  await measure(
+    'heartbeatRead',
+    'heartbeat frame within half a lease of the last lease write: one eventually consistent read',
+    async () => connect(fresh()),
+    async (socket) => {
+      await socket.request({ action: 'heartbeat' });
+    },
+  );
 
   // Past half a lease, the next frame rewrites the lease: all subjects wait that half lease together.
   const aged: BenchSocket[] = [];
-  await measure('heartbeatRenewal', 'heartbeat frame more than half a lease after the last lease write: read, strongly consistent read, write', async () => {
-    if (aged.length === 0) {
-      aged.push(...(await Promise.all(Array.from({ length: repetitions }, () => connect(fresh())))));
-      await sleep(leaseMs / 2 + 300);
-    }
-    return aged.shift() as BenchSocket;
-  }, async (socket) => {
-    await socket.request({ action: 'heartbeat' });
-  });
+  await measure(
+    'heartbeatRenewal',
+    'heartbeat frame more than half a lease after the last lease write: read, strongly consistent read, write',
+    async () => {
+      if (aged.length === 0) {
+        aged.push(...(await Promise.all(Array.from({ length: repetitions }, () => connect(fresh())))));
+        await sleep(leaseMs / 2 + 300);
+      }
+      return aged.shift() as BenchSocket;
+    },
+    async (socket) => {
+      await socket.request({ action: 'heartbeat' });
+    },
+  );
 
-  await measure('setStatusOffline', `setStatus offline of a user ${watcherCount} connections watch: offline pushed at once`, async () => {
-    const user = fresh();
-    await watchedBy(user);
-    const socket = await connect(user);
-    await allSee(user, 'online', 0);
-    return { user, socket };
-  }, async ({ user, socket }) => {
-    const since = Date.now();
-    await socket.request({ action: 'setStatus', status: 'offline' });
-    await allSee(user, 'offline', since);
-  });
+  await measure(
+    'setStatusOffline',
+    `setStatus offline of a user ${watcherCount} connections watch: offline pushed at once`,
+    async () => {
+      const user = fresh();
+      await watchedBy(user);
+      const socket = await connect(user);
+      await allSee(user, 'online', 0);
+      return { user, socket };
+    },
+    async ({ user, socket }) => {
+      const since = Date.now();
+      await socket.request({ action: 'setStatus', status: 'offline' });
+      await allSee(user, 'offline', since);
+    },
+  );
 
-  await measure('setStatusOnline', `setStatus online again, ${watcherCount} watchers: online pushed`, async () => {
-    const user = fresh();
-    await watchedBy(user);
-    const socket = await connect(user);
-    await socket.request({ action: 'setStatus', status: 'offline' });
-    await allSee(user, 'offline', 0);
-    return { user, socket };
-  }, async ({ user, socket }) => {
-    const since = Date.now();
-    await socket.request({ action: 'setStatus', status: 'online' });
-    await allSee(user, 'online', since);
-  });
+  await measure(
+    'setStatusOnline',
+    `setStatus online again, ${watcherCount} watchers: online pushed`,
+    async () => {
+      const user = fresh();
+      await watchedBy(user);
+      const socket = await connect(user);
+      await socket.request({ action: 'setStatus', status: 'offline' });
+      await allSee(user, 'offline', 0);
+      return { user, socket };
+    },
+    async ({ user, socket }) => {
+      const since = Date.now();
+      await socket.request({ action: 'setStatus', status: 'online' });
+      await allSee(user, 'online', since);
+    },
+  );
 
-  await measure('disconnectAnotherDevice', 'close one of two connections (no visible change)', async () => {
-    const user = fresh();
-    const first = await connect(user);
-    await connect(user);
-    return first;
-  }, async (socket) => {
-    await socket.close();
-  });
+  await measure(
+    'disconnectAnotherDevice',
+    'close one of two connections (no visible change)',
+    async () => {
+      const user = fresh();
+      const first = await connect(user);
+      await connect(user);
+      return first;
+    },
+    async (socket) => {
+      await socket.close();
+    },
+  );
 
-  await measure('disconnectWatching20', `close a connection that watches ${subscribeCount} users (its user has another device)`, async () => {
-    const user = fresh();
-    const socket = await connect(user);
-    await connect(user);
-    await socket.subscribe(subscribable.map((known) => known.id));
-    return socket;
-  }, async (socket) => {
-    await socket.close();
-  });
+  await measure(
+    'disconnectWatching20',
+    `close a connection that watches ${subscribeCount} users (its user has another device)`,
+    async () => {
+      const user = fresh();
+      const socket = await connect(user);
+      await connect(user);
+      await socket.subscribe(subscribable.map((known) => known.id));
+      return socket;
+    },
+    async (socket) => {
+      await socket.close();
+    },
+  );
 
-  await measure('disconnectLast', `close the last connection, ${watcherCount} watchers: grace ${bench.options.graceSeconds} s (SQS delay), then offline pushed`, async () => {
-    const user = fresh();
-    await watchedBy(user);
-    const socket = await connect(user);
-    await allSee(user, 'online', 0);
-    return { user, socket };
-  }, async ({ user, socket }) => {
-    const since = Date.now();
-    await socket.close();
-    await allSee(user, 'offline', since);
-  });
+  await measure(
+    'disconnectLast',
+    `close the last connection, ${watcherCount} watchers: grace ${bench.options.graceSeconds} s (SQS delay), then offline pushed`,
+    async () => {
+      const user = fresh();
+      await watchedBy(user);
+      const socket = await connect(user);
+      await allSee(user, 'online', 0);
+      return { user, socket };
+    },
+    async ({ user, socket }) => {
+      const since = Date.now();
+      await socket.close();
+      await allSee(user, 'offline', since);
+    },
+  );
 
-  await measure('reconnectWithinGrace', 'close the last connection and reconnect within the grace (a blip: no event)', async () => {
-    const user = fresh();
-    await watchedBy(user);
-    const socket = await connect(user);
-    await allSee(user, 'online', 0);
-    return { user, socket };
-  }, async ({ user, socket }) => {
-    await socket.close();
-    await connect(user);
-    await sleep(graceMs + 500);
-  });
+  await measure(
+    'reconnectWithinGrace',
+    'close the last connection and reconnect within the grace (a blip: no event)',
+    async () => {
+      const user = fresh();
+      await watchedBy(user);
+      const socket = await connect(user);
+      await allSee(user, 'online', 0);
+      return { user, socket };
+    },
+    async ({ user, socket }) => {
+      await socket.close();
+      await connect(user);
+      await sleep(graceMs + 500);
+    },
+  );
 
   // The sweeper is invoked here, by hand, so its calls are counted on their own; first the
   // subjects of the operations above go, so that nothing but what is staged below is due.
@@ -339,33 +424,46 @@ export const calls: Scenario = async ({ bench, quick, log }) => {
 
   const sweepFile = path.resolve(__dirname, '../../lambdas/handlers/events/sweep.ts');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sweepHandler = (require(sweepFile) as { handler: (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown> }).handler;
+  const sweepHandler = (
+    require(sweepFile) as { handler: (event: unknown, context: { getRemainingTimeInMillis(): number }) => Promise<unknown> }
+  ).handler;
   // The planner queues one message per shard; the stack's queue consumers run the shard workers.
   const sweep = async () => {
     await sweepHandler({}, { getRemainingTimeInMillis: () => 30_000 });
     await settled(bench, quietMs);
   };
-  await measure('sweepNothingDue', 'one sweeper run with nothing due (the planner\'s messages; per shard: a worker, its watermark, one Query per unswept slot, the watermark moved)', async () => undefined, async () => {
-    await sweep();
-  });
+  await measure(
+    'sweepNothingDue',
+    "one sweeper run with nothing due (the planner's messages; per shard: a worker, its watermark, one Query per unswept slot, the watermark moved)",
+    async () => undefined,
+    async () => {
+      await sweep();
+    },
+  );
 
-  await measure('sweepSilentConnection', `one sweeper run finding a silent connection (${watcherCount} watchers): GetConnection, offline without grace, DeleteConnection, its $disconnect`, async () => {
-    const user = fresh();
-    await watchedBy(user);
-    const socket = await connect(user);
-    await allSee(user, 'online', 0);
-    // Silent for a whole lease; the watchers keep talking meanwhile.
-    const until = Date.now() + leaseMs + 1_000;
-    while (Date.now() < until) {
-      await refresh();
-      await sleep(Math.min(leaseMs / 3, until - Date.now()));
-    }
-    return { user, socket };
-  }, async ({ user }) => {
-    const since = Date.now() - leaseMs - 5_000;
-    await sweep();
-    await allSee(user, 'offline', since);
-  }, 1);
+  await measure(
+    'sweepSilentConnection',
+    `one sweeper run finding a silent connection (${watcherCount} watchers): GetConnection, offline without grace, DeleteConnection, its $disconnect`,
+    async () => {
+      const user = fresh();
+      await watchedBy(user);
+      const socket = await connect(user);
+      await allSee(user, 'online', 0);
+      // Silent for a whole lease; the watchers keep talking meanwhile.
+      const until = Date.now() + leaseMs + 1_000;
+      while (Date.now() < until) {
+        await refresh();
+        await sleep(Math.min(leaseMs / 3, until - Date.now()));
+      }
+      return { user, socket };
+    },
+    async ({ user }) => {
+      const since = Date.now() - leaseMs - 5_000;
+      await sweep();
+      await allSee(user, 'offline', since);
+    },
+    1,
+  );
 
   await Promise.all([...watchers, ...leftovers, ...open].map((socket) => socket.close()));
   await settled(bench, quietMs);
@@ -373,7 +471,11 @@ export const calls: Scenario = async ({ bench, quick, log }) => {
   const rows: Row[] = Object.entries(results).map(([name, cost]) => ({
     metric: name,
     value:
-      `λ ${Object.entries(cost.lambda).map(([fn, n]) => `${fn}×${n}`).join(' ')} | ddb ${cost.dynamodb.calls} calls, ${cost.dynamodb.rruBilled} RRU, ${cost.dynamodb.wru}+${cost.dynamodb.gsiWru} WRU | ` +
+      `λ ${Object.entries(cost.lambda)
+        .map(([fn, n]) => `${fn}×${n}`)
+        .join(
+          ' ',
+        )} | ddb ${cost.dynamodb.calls} calls, ${cost.dynamodb.rruBilled} RRU, ${cost.dynamodb.wru}+${cost.dynamodb.gsiWru} WRU | ` +
       `sql ${cost.dataApiStatements} | post ${cost.postToConnection}${cost.getConnection + cost.deleteConnection > 0 ? ` get ${cost.getConnection} del ${cost.deleteConnection}` : ''} | sqs ${cost.sqsSendMessage} | ws ${cost.wsMessagesIn}/${cost.wsMessagesOut}`,
   }));
   return {

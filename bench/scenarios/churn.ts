@@ -7,7 +7,7 @@
  */
 import { BenchSocket } from '../lib/socket';
 import { mapLimited, median, now, sleep } from '../lib/stats';
-import { type Row, type Scenario, ms } from './types';
+import { ms, type Row, type Scenario } from './types';
 
 interface Run {
   readonly connections: number;
@@ -24,7 +24,9 @@ export const churn: Scenario = async ({ bench, quick, log }) => {
   const runs: Run[] = [];
   for (let round = 1; round <= params.runs; round += 1) {
     const users = await bench.createUsers(`churn${round}_`, params.users);
-    const observers = await Promise.all((await bench.createUsers(`churn${round}_observer_`, 2)).map((user) => BenchSocket.open(bench.stack.wsUrl, user.token)));
+    const observers = await Promise.all(
+      (await bench.createUsers(`churn${round}_observer_`, 2)).map((user) => BenchSocket.open(bench.stack.wsUrl, user.token)),
+    );
     await Promise.all(observers.map((socket) => socket.subscribe(users.map((user) => user.id))));
     const devices = await mapLimited(
       users.flatMap((user) => Array.from({ length: params.devices }, () => user)),
@@ -32,7 +34,11 @@ export const churn: Scenario = async ({ bench, quick, log }) => {
       (user) => BenchSocket.open(bench.stack.wsUrl, user.token),
     );
     // Everybody online first, as the observers see it.
-    await Promise.all(observers.flatMap((socket) => users.map((user) => socket.waitForPresence((e) => e.userId === user.id && e.status === 'online', 60_000))));
+    await Promise.all(
+      observers.flatMap((socket) =>
+        users.map((user) => socket.waitForPresence((e) => e.userId === user.id && e.status === 'online', 60_000)),
+      ),
+    );
     await sleep(1_000);
     const problemsBefore = bench.problems.length;
 
@@ -61,7 +67,9 @@ export const churn: Scenario = async ({ bench, quick, log }) => {
       disconnectErrors,
     };
     runs.push(run);
-    log(`  run ${round}: ${run.connections} cut; all offline after ${ms(run.settleMs)}; worst lastSeen error ${ms(run.worstLastSeenErrorMs)} (${run.usersOver2s} users over 2 s); ${disconnectErrors} $disconnect errors`);
+    log(
+      `  run ${round}: ${run.connections} cut; all offline after ${ms(run.settleMs)}; worst lastSeen error ${ms(run.worstLastSeenErrorMs)} (${run.usersOver2s} users over 2 s); ${disconnectErrors} $disconnect errors`,
+    );
     observers.forEach((socket) => socket.socket.terminate());
   }
 
@@ -71,7 +79,12 @@ export const churn: Scenario = async ({ bench, quick, log }) => {
   const rows: Row[] = [
     { metric: `connections cut at once (${params.users} users x ${params.devices})`, value: String(params.users * params.devices) },
     // The contract: offline is decided after the 3 s grace and delivered within 10 s of that.
-    { metric: 'time to settle: cut -> last offline at both observers (median)', value: ms(settle), target: '<= 13 s', ok: settle <= 13_000 },
+    {
+      metric: 'time to settle: cut -> last offline at both observers (median)',
+      value: ms(settle),
+      target: '<= 13 s',
+      ok: settle <= 13_000,
+    },
     { metric: 'worst |lastSeen - cut| (median of runs)', value: ms(worst), target: '<= 2 s', ok: worst <= 2_000 },
     { metric: '$disconnect function errors (worst run)', value: String(errors), target: '0', ok: errors === 0 },
   ];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { type Metafile, build } from 'esbuild';
+import { build, type Metafile } from 'esbuild';
 import { deployHandlers, handlers } from '../../lib/app-manifest';
 import { handlerEsbuildOptions, sdkClientsOf } from '../../lib/handler-bundling';
 import { median } from '../lib/stats';
@@ -23,17 +23,28 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const SIZE_TARGET_KB = 150;
 const IMPORT_TARGET_MS = 100;
 
-const bundleOptions = (entry: string, outfile: string, external?: readonly string[]) => handlerEsbuildOptions(path.join(ROOT, entry), outfile, external);
+const bundleOptions = (entry: string, outfile: string, external?: readonly string[]) =>
+  handlerEsbuildOptions(path.join(ROOT, entry), outfile, external);
 
 /** Bytes of the bundle that are AWS SDK code (`@aws-sdk/*`, `@smithy/*` and their dependencies). */
 const sdkBytes = (output: Metafile['outputs'][string] | undefined): number =>
-  Object.entries(output?.inputs ?? {}).reduce((sum, [input, info]) => sum + (/node_modules\/(@aws-sdk|@smithy|@aws|mnemonist|obliterator|tslib|fast-xml-parser|strnum|bowser|uuid)\//.test(input) ? info.bytesInOutput : 0), 0);
+  Object.entries(output?.inputs ?? {}).reduce(
+    (sum, [input, info]) =>
+      sum +
+      (/node_modules\/(@aws-sdk|@smithy|@aws|mnemonist|obliterator|tslib|fast-xml-parser|strnum|bowser|uuid)\//.test(input)
+        ? info.bytesInOutput
+        : 0),
+    0,
+  );
 
 /** Imports the modules in a fresh process (cwd `dir`) and reports how long the imports took (ms). */
 const importOnce = async (dir: string, specifiers: readonly string[]): Promise<number> => {
   const imports = specifiers.map((specifier) => `await import(${JSON.stringify(specifier)});`).join('');
   const script = `const t=performance.now();${imports}process.stdout.write(String(performance.now()-t));`;
-  const { stdout } = await run(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { cwd: dir, env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' } });
+  const { stdout } = await run(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+  });
   return Number(stdout);
 };
 
@@ -79,9 +90,23 @@ export const coldstart = async ({ quick, log }: { quick: boolean; log: (line: st
       const externalFile = path.join(dir, `${name}-sdk-external`, 'index.mjs');
       await mkdir(path.dirname(externalFile));
       await build(bundleOptions(spec.entry, externalFile, ['@aws-sdk/*']));
-      const external = { bytes: (await stat(externalFile)).size, importMs: await medianImport(dir, [pathToFileURL(externalFile).href], imports) };
+      const external = {
+        bytes: (await stat(externalFile)).size,
+        importMs: await medianImport(dir, [pathToFileURL(externalFile).href], imports),
+      };
       const sdk = sdkClientsOf(output);
-      results.push({ name, entry: spec.entry, bytes, sdkBytes: sdkBytes(output), mapBytes, inputs: Object.keys(output?.inputs ?? {}).length, largestInputs, sdk, importMs, external });
+      results.push({
+        name,
+        entry: spec.entry,
+        bytes,
+        sdkBytes: sdkBytes(output),
+        mapBytes,
+        inputs: Object.keys(output?.inputs ?? {}).length,
+        largestInputs,
+        sdk,
+        importMs,
+        external,
+      });
       log(
         `  ${name.padEnd(14)} ${(bytes / 1024).toFixed(1).padStart(6)} KB  import median ${median(importMs).toFixed(1).padStart(5)} ms` +
           `  [${sdk.join(', ') || 'no SDK'}]  SDK external: ${(external.bytes / 1024).toFixed(1)} KB, ${median(external.importMs).toFixed(1)} ms`,
@@ -103,15 +128,24 @@ export const coldstart = async ({ quick, log }: { quick: boolean; log: (line: st
       })),
       { metric: 'largest bundle', value: `${largest.name}: ${kb(largest.bytes)}`, target: `<= ${SIZE_TARGET_KB} KB`, ok: sizeOk },
       { metric: 'largest bundle without its SDK code', value: `${largestOwn.name}: ${kb(largestOwn.bytes - largestOwn.sdkBytes)}` },
-      { metric: `slowest import (median of ${imports})`, value: `${slowest.name}: ${median(slowest.importMs).toFixed(1)} ms`, target: `< ${IMPORT_TARGET_MS} ms`, ok: importOk },
-      { metric: 'slowest import, SDK left to the runtime', value: `${slowestExternal.name}: ${median(slowestExternal.external.importMs).toFixed(1)} ms (largest ${kb(Math.max(...results.map((r) => r.external.bytes)))})` },
+      {
+        metric: `slowest import (median of ${imports})`,
+        value: `${slowest.name}: ${median(slowest.importMs).toFixed(1)} ms`,
+        target: `< ${IMPORT_TARGET_MS} ms`,
+        ok: importOk,
+      },
+      {
+        metric: 'slowest import, SDK left to the runtime',
+        value: `${slowestExternal.name}: ${median(slowestExternal.external.importMs).toFixed(1)} ms (largest ${kb(Math.max(...results.map((r) => r.external.bytes)))})`,
+      },
     ];
     return {
       rows,
       result: {
         parameters: {
           importsPerHandler: imports,
-          bundling: 'esbuild with lib/handler-bundling.ts (as PresenceFunction): bundle, minify, ESM, target node22, mainFields module,main, createRequire banner, SDK clients bundled, lazy credential providers external, sourcemap (size excludes the .map)',
+          bundling:
+            'esbuild with lib/handler-bundling.ts (as PresenceFunction): bundle, minify, ESM, target node22, mainFields module,main, createRequire banner, SDK clients bundled, lazy credential providers external, sourcemap (size excludes the .map)',
           comparison: 'the same with @aws-sdk/* external, loaded from node_modules as the Lambda runtime would provide it',
           importMeasure: 'node -e "await import(bundle)" in a fresh process; time of the import only, not process start',
           node: process.version,
@@ -127,7 +161,10 @@ export const coldstart = async ({ quick, log }: { quick: boolean; log: (line: st
           largestInputs: result.largestInputs,
           importMsMedian: Number(median(result.importMs).toFixed(1)),
           importMsMax: Number(Math.max(...result.importMs).toFixed(1)),
-          sdkExternal: { kb: Number((result.external.bytes / 1024).toFixed(1)), importMsMedian: Number(median(result.external.importMs).toFixed(1)) },
+          sdkExternal: {
+            kb: Number((result.external.bytes / 1024).toFixed(1)),
+            importMsMedian: Number(median(result.external.importMs).toFixed(1)),
+          },
         })),
         largestKb: Number((largest.bytes / 1024).toFixed(1)),
         largestWithoutSdkKb: Number(((largestOwn.bytes - largestOwn.sdkBytes) / 1024).toFixed(1)),

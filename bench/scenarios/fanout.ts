@@ -6,7 +6,7 @@
 import { diff } from '../lib/meter';
 import { BenchSocket } from '../lib/socket';
 import { distribution, mapLimited, median, now, sleep } from '../lib/stats';
-import { type Row, type Scenario, ms } from './types';
+import { ms, type Row, type Scenario } from './types';
 
 interface Round {
   readonly kind: 'single' | 'burst';
@@ -40,10 +40,17 @@ export const fanout: Scenario = async ({ bench, quick, log }) => {
   const subscribeStarted = now();
   await mapLimited(watchers, 16, (socket) => socket.subscribe(targets.map((user) => user.id)));
   const subscribeSeconds = (now() - subscribeStarted) / 1000;
-  log(`  connected in ${connectSeconds.toFixed(1)} s (${(params.connections / connectSeconds).toFixed(0)}/s), subscribed in ${subscribeSeconds.toFixed(1)} s (${(params.connections / subscribeSeconds).toFixed(0)}/s)`);
+  log(
+    `  connected in ${connectSeconds.toFixed(1)} s (${(params.connections / connectSeconds).toFixed(0)}/s), subscribed in ${subscribeSeconds.toFixed(1)} s (${(params.connections / subscribeSeconds).toFixed(0)}/s)`,
+  );
 
   const rounds: Round[] = [];
-  const measure = async (kind: Round['kind'], status: Round['status'], change: () => Promise<void>, changedUsers: readonly string[]): Promise<void> => {
+  const measure = async (
+    kind: Round['kind'],
+    status: Round['status'],
+    change: () => Promise<void>,
+    changedUsers: readonly string[],
+  ): Promise<void> => {
     watchers.forEach((socket) => (socket.presence.length = 0));
     const before = bench.meter.snapshot();
     const startedAt = now();
@@ -54,7 +61,10 @@ export const fanout: Scenario = async ({ bench, quick, log }) => {
       watchers.map(async (socket) => {
         let last = 0;
         for (const userId of changedUsers) {
-          const at = await socket.waitForPresence((event) => event.userId === userId && event.status === status && Date.parse(event.changedAt) >= floor, 30_000);
+          const at = await socket.waitForPresence(
+            (event) => event.userId === userId && event.status === status && Date.parse(event.changedAt) >= floor,
+            30_000,
+          );
           last = Math.max(last, at);
         }
         return last - startedAt;
@@ -76,33 +86,59 @@ export const fanout: Scenario = async ({ bench, quick, log }) => {
       notifyInvocations: counts['lambda|notify']?.calls ?? 0,
     };
     rounds.push(round);
-    log(`  ${kind} ${status}: last watcher after ${ms(round.lastMs)} (median ${ms(round.medianMs)}), ${frames} frames for ${changedUsers.length} change(s) x ${params.connections} watchers`);
+    log(
+      `  ${kind} ${status}: last watcher after ${ms(round.lastMs)} (median ${ms(round.medianMs)}), ${frames} frames for ${changedUsers.length} change(s) x ${params.connections} watchers`,
+    );
   };
 
   // Warm-up round (not kept): first posts build the client and JIT the path.
   const warm = await BenchSocket.open(bench.stack.wsUrl, target.token);
-  await Promise.all(watchers.map((socket) => socket.waitForPresence((event) => event.userId === target.id && event.status === 'online', 30_000)));
+  await Promise.all(
+    watchers.map((socket) => socket.waitForPresence((event) => event.userId === target.id && event.status === 'online', 30_000)),
+  );
   await warm.close();
-  await Promise.all(watchers.map((socket) => socket.waitForPresence((event) => event.userId === target.id && event.status === 'offline', 30_000)));
+  await Promise.all(
+    watchers.map((socket) => socket.waitForPresence((event) => event.userId === target.id && event.status === 'offline', 30_000)),
+  );
   await sleep(500);
 
   for (let round = 1; round <= params.rounds; round += 1) {
     let socket: BenchSocket | undefined;
-    await measure('single', 'online', async () => {
-      socket = await BenchSocket.open(bench.stack.wsUrl, target.token);
-    }, [target.id]);
-    await measure('single', 'offline', async () => {
-      await socket?.close();
-    }, [target.id]);
+    await measure(
+      'single',
+      'online',
+      async () => {
+        socket = await BenchSocket.open(bench.stack.wsUrl, target.token);
+      },
+      [target.id],
+    );
+    await measure(
+      'single',
+      'offline',
+      async () => {
+        await socket?.close();
+      },
+      [target.id],
+    );
   }
   for (let round = 1; round <= params.rounds; round += 1) {
     let sockets: BenchSocket[] = [];
-    await measure('burst', 'online', async () => {
-      sockets = await Promise.all(targets.map((user) => BenchSocket.open(bench.stack.wsUrl, user.token)));
-    }, targets.map((user) => user.id));
-    await measure('burst', 'offline', async () => {
-      await Promise.all(sockets.map((socket) => socket.close()));
-    }, targets.map((user) => user.id));
+    await measure(
+      'burst',
+      'online',
+      async () => {
+        sockets = await Promise.all(targets.map((user) => BenchSocket.open(bench.stack.wsUrl, user.token)));
+      },
+      targets.map((user) => user.id),
+    );
+    await measure(
+      'burst',
+      'offline',
+      async () => {
+        await Promise.all(sockets.map((socket) => socket.close()));
+      },
+      targets.map((user) => user.id),
+    );
   }
   // Close in small groups, letting each group's $disconnect invocations finish: on AWS each runs in
   // its own Lambda, while here they share one process and one SDK connection pool.
@@ -121,13 +157,30 @@ export const fanout: Scenario = async ({ bench, quick, log }) => {
   const framesPerSingle = median(singles.map((round) => round.frames));
   const burstFramesPerChange = median(bursts.map((round) => round.frames / (round.changes * params.connections)));
   const rows: Row[] = [
-    { metric: 'watcher connections', value: `${params.connections}${quick ? ' (--quick)' : ''}`, target: '1,000', ok: quick ? undefined : params.connections >= 1_000 },
-    { metric: 'last watcher has the event (median of rounds)', value: ms(median(singles.map((round) => round.lastMs))), target: '< 10 s', ok: last.max < 10_000 },
+    {
+      metric: 'watcher connections',
+      value: `${params.connections}${quick ? ' (--quick)' : ''}`,
+      target: '1,000',
+      ok: quick ? undefined : params.connections >= 1_000,
+    },
+    {
+      metric: 'last watcher has the event (median of rounds)',
+      value: ms(median(singles.map((round) => round.lastMs))),
+      target: '< 10 s',
+      ok: last.max < 10_000,
+    },
     { metric: 'last watcher, worst round', value: ms(last.max) },
     { metric: 'median watcher has the event', value: ms(medianArrival) },
     { metric: 'frames per single change', value: `${framesPerSingle} (one per watcher)` },
-    { metric: `frames per change per watcher, ${params.burstUsers} users at once`, value: burstFramesPerChange.toFixed(2), target: '< 1 shows coalescing' },
-    { metric: 'connect / subscribe throughput (setup)', value: `${(params.connections / connectSeconds).toFixed(0)} / ${(params.connections / subscribeSeconds).toFixed(0)} per s` },
+    {
+      metric: `frames per change per watcher, ${params.burstUsers} users at once`,
+      value: burstFramesPerChange.toFixed(2),
+      target: '< 1 shows coalescing',
+    },
+    {
+      metric: 'connect / subscribe throughput (setup)',
+      value: `${(params.connections / connectSeconds).toFixed(0)} / ${(params.connections / subscribeSeconds).toFixed(0)} per s`,
+    },
   ];
   return {
     rows,
@@ -138,7 +191,12 @@ export const fanout: Scenario = async ({ bench, quick, log }) => {
       framesPerSingleChange: framesPerSingle,
       burstFramesPerChangePerWatcher: Number(burstFramesPerChange.toFixed(3)),
       setup: { connectSeconds: Number(connectSeconds.toFixed(1)), subscribeSeconds: Number(subscribeSeconds.toFixed(1)) },
-      rounds: rounds.map((round) => ({ ...round, firstMs: Math.round(round.firstMs), medianMs: Math.round(round.medianMs), lastMs: Math.round(round.lastMs) })),
+      rounds: rounds.map((round) => ({
+        ...round,
+        firstMs: Math.round(round.firstMs),
+        medianMs: Math.round(round.medianMs),
+        lastMs: Math.round(round.lastMs),
+      })),
     },
   };
 };

@@ -4,7 +4,7 @@
  * consistent read, and writes it only when half a lease has passed since the last write: the
  * target is at most 0.5 lease writes per heartbeat.
  */
-import { diff, type Counts } from '../lib/meter';
+import { type Counts, diff } from '../lib/meter';
 import { BenchSocket } from '../lib/socket';
 import { mapLimited, median, sleep } from '../lib/stats';
 import type { Row, Scenario } from './types';
@@ -30,14 +30,16 @@ export const heartbeat: Scenario = async ({ bench, quick, log }) => {
   const intervalMs = params.heartbeatSeconds * 1000;
   const users = await bench.createUsers('heartbeat_', params.connections);
   const sockets = await mapLimited(users, 16, (user) => BenchSocket.open(bench.stack.wsUrl, user.token));
-  log(`  ${params.connections} connections, heartbeat every ${params.heartbeatSeconds} s, lease ${params.leaseSeconds} s; ${params.windows} windows of ${params.windowSeconds} s`);
+  log(
+    `  ${params.connections} connections, heartbeat every ${params.heartbeatSeconds} s, lease ${params.leaseSeconds} s; ${params.windows} windows of ${params.windowSeconds} s`,
+  );
 
   let replies = 0;
   let failures = 0;
   let running = true;
   const loops = sockets.map(async (socket, index) => {
     // Random phase, so heartbeats spread over the interval as real clients' do.
-    await sleep(((index * 7919) % params.connections) / params.connections * intervalMs);
+    await sleep((((index * 7919) % params.connections) / params.connections) * intervalMs);
     while (running) {
       const started = Date.now();
       try {
@@ -53,7 +55,15 @@ export const heartbeat: Scenario = async ({ bench, quick, log }) => {
 
   // One lease of warm-up: every connection past its first renewal, the pattern in steady state.
   await sleep(leaseMs);
-  const windows: { heartbeats: number; leaseWrites: number; wru: number; gsiWru: number; rru: number; invocations: number; peeks: number }[] = [];
+  const windows: {
+    heartbeats: number;
+    leaseWrites: number;
+    wru: number;
+    gsiWru: number;
+    rru: number;
+    invocations: number;
+    peeks: number;
+  }[] = [];
   for (let window = 0; window < params.windows; window += 1) {
     const before = bench.meter.snapshot();
     const repliesBefore = replies;
@@ -71,7 +81,9 @@ export const heartbeat: Scenario = async ({ bench, quick, log }) => {
       peeks: sum(counts, (key) => key.includes('(projection, EC)'), 'calls'),
     };
     windows.push(entry);
-    log(`  window ${window + 1}/${params.windows}: ${heartbeats} heartbeats, ${entry.leaseWrites} lease writes (${(entry.leaseWrites / Math.max(1, heartbeats)).toFixed(3)} per heartbeat)`);
+    log(
+      `  window ${window + 1}/${params.windows}: ${heartbeats} heartbeats, ${entry.leaseWrites} lease writes (${(entry.leaseWrites / Math.max(1, heartbeats)).toFixed(3)} per heartbeat)`,
+    );
   }
   running = false;
   await Promise.all(loops);
@@ -82,10 +94,18 @@ export const heartbeat: Scenario = async ({ bench, quick, log }) => {
   // Steady state with heartbeat h and lease L: a write every ceil((L/2) / h) heartbeats.
   const expected = 1 / Math.ceil(leaseMs / 2 / intervalMs);
   const rows: Row[] = [
-    { metric: 'lease writes per heartbeat (median of windows)', value: writesPerHeartbeat.toFixed(3), target: '<= 0.5', ok: writesPerHeartbeat <= 0.5 + 0.02 },
+    {
+      metric: 'lease writes per heartbeat (median of windows)',
+      value: writesPerHeartbeat.toFixed(3),
+      target: '<= 0.5',
+      ok: writesPerHeartbeat <= 0.5 + 0.02,
+    },
     { metric: 'expected from the rule (1 / ceil(L/2 / h))', value: expected.toFixed(3) },
     { metric: 'DynamoDB calls per heartbeat: lease peeks (EC read)', value: ratio((w) => w.peeks).toFixed(3) },
-    { metric: 'WRU per heartbeat (table + sweep index)', value: `${ratio((w) => w.wru).toFixed(3)} + ${ratio((w) => w.gsiWru).toFixed(3)}` },
+    {
+      metric: 'WRU per heartbeat (table + sweep index)',
+      value: `${ratio((w) => w.wru).toFixed(3)} + ${ratio((w) => w.gsiWru).toFixed(3)}`,
+    },
     { metric: 'RRU per heartbeat (as DynamoDB Local reports)', value: ratio((w) => w.rru).toFixed(3) },
     { metric: 'Lambda invocations per heartbeat', value: ratio((w) => w.invocations).toFixed(3) },
   ];

@@ -6,20 +6,24 @@
  */
 import { BenchSocket } from '../lib/socket';
 import { distribution, mapLimited, median, medianOf, now, sleep } from '../lib/stats';
-import { type Row, type Scenario, ms } from './types';
+import { ms, type Row, type Scenario } from './types';
 
 /** Each watcher socket of the other users watches this many of them. */
 const OTHERS_PER_SOCKET = 10;
 
 export const hotuser: Scenario = async ({ bench, quick, log }) => {
   // Quick runs keep the popular user above one fan-out page (1,000), so they take the paged path too.
-  const params = quick ? { hotWatchers: 1_500, others: 20, otherWatchers: 20, rounds: 1 } : { hotWatchers: 5_000, others: 100, otherWatchers: 20, rounds: 2 };
+  const params = quick
+    ? { hotWatchers: 1_500, others: 20, otherWatchers: 20, rounds: 1 }
+    : { hotWatchers: 5_000, others: 100, otherWatchers: 20, rounds: 2 };
   const [hot] = await bench.createUsers('hot_star_', 1);
   const others = await bench.createUsers('hot_other_', params.others);
   const hotWatcherUsers = await bench.createUsers('hot_watcher_', params.hotWatchers);
   const otherSocketCount = (params.others * params.otherWatchers) / OTHERS_PER_SOCKET;
   const otherWatcherUsers = await bench.createUsers('hot_otherwatcher_', otherSocketCount);
-  log(`  ${params.hotWatchers} watchers of one user; ${params.others} other users x ${params.otherWatchers} watchers (${otherSocketCount} sockets x ${OTHERS_PER_SOCKET}); ${params.rounds} rounds`);
+  log(
+    `  ${params.hotWatchers} watchers of one user; ${params.others} other users x ${params.otherWatchers} watchers (${otherSocketCount} sockets x ${OTHERS_PER_SOCKET}); ${params.rounds} rounds`,
+  );
 
   const setupStarted = now();
   let opened = 0;
@@ -43,13 +47,28 @@ export const hotuser: Scenario = async ({ bench, quick, log }) => {
   });
   log(`  set up in ${((now() - setupStarted) / 1000).toFixed(0)} s`);
 
-  const rounds: { status: 'online' | 'offline'; hotLastMs: number; hotMedianMs: number; others: ReturnType<typeof distribution>; missing: number }[] = [];
-  const measure = async (status: 'online' | 'offline', change: () => Promise<{ hotAt: number; otherAt: Map<string, number> }>): Promise<void> => {
+  const rounds: {
+    status: 'online' | 'offline';
+    hotLastMs: number;
+    hotMedianMs: number;
+    others: ReturnType<typeof distribution>;
+    missing: number;
+  }[] = [];
+  const measure = async (
+    status: 'online' | 'offline',
+    change: () => Promise<{ hotAt: number; otherAt: Map<string, number> }>,
+  ): Promise<void> => {
     [...hotWatchers, ...otherWatchers.map((w) => w.socket)].forEach((socket) => (socket.presence.length = 0));
     const { hotAt, otherAt } = await change();
     const floor = (at: number) => Math.floor(at);
     const hotArrivals = await Promise.all(
-      hotWatchers.map(async (socket) => (await socket.waitForPresence((e) => e.userId === hot.id && e.status === status && Date.parse(e.changedAt) >= floor(hotAt), 60_000)) - hotAt),
+      hotWatchers.map(
+        async (socket) =>
+          (await socket.waitForPresence(
+            (e) => e.userId === hot.id && e.status === status && Date.parse(e.changedAt) >= floor(hotAt),
+            60_000,
+          )) - hotAt,
+      ),
     );
     let missing = 0;
     const otherLatencies = (
@@ -58,7 +77,12 @@ export const hotuser: Scenario = async ({ bench, quick, log }) => {
           watched.map(async (user) => {
             const at = otherAt.get(user.id) as number;
             try {
-              return (await socket.waitForPresence((e) => e.userId === user.id && e.status === status && Date.parse(e.changedAt) >= floor(at), 30_000)) - at;
+              return (
+                (await socket.waitForPresence(
+                  (e) => e.userId === user.id && e.status === status && Date.parse(e.changedAt) >= floor(at),
+                  30_000,
+                )) - at
+              );
             } catch {
               missing += 1;
               return Number.NaN;
@@ -67,9 +91,17 @@ export const hotuser: Scenario = async ({ bench, quick, log }) => {
         ),
       )
     ).filter(Number.isFinite);
-    const round = { status, hotLastMs: Math.max(...hotArrivals), hotMedianMs: median(hotArrivals), others: distribution(otherLatencies), missing };
+    const round = {
+      status,
+      hotLastMs: Math.max(...hotArrivals),
+      hotMedianMs: median(hotArrivals),
+      others: distribution(otherLatencies),
+      missing,
+    };
     rounds.push(round);
-    log(`  ${status}: last hot watcher ${ms(round.hotLastMs)}; others p50 ${ms(round.others.p50)}, p99 ${ms(round.others.p99)}, missing ${missing}`);
+    log(
+      `  ${status}: last hot watcher ${ms(round.hotLastMs)}; others p50 ${ms(round.others.p50)}, p99 ${ms(round.others.p99)}, missing ${missing}`,
+    );
   };
 
   for (let round = 1; round <= params.rounds; round += 1) {

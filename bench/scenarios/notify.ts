@@ -3,12 +3,13 @@
  * for a moment, then close, at a steady rate. Every (watcher, actor, transition) must arrive:
  * latency is measured from the actor's connect/close call to the watcher's frame.
  */
+
+import { cpus } from 'node:os';
 import { diff } from '../lib/meter';
 import { BenchSocket } from '../lib/socket';
-import { cpus } from 'node:os';
 import { distribution, histogram, mapLimited, medianOf, now, sample, seededRandom, sleep } from '../lib/stats';
 import { latencySvg } from '../lib/svg';
-import { type Row, type Scenario, ms } from './types';
+import { ms, type Row, type Scenario } from './types';
 
 interface Transition {
   readonly actor: number;
@@ -27,7 +28,9 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
   const random = seededRandom(42);
   const actors = await bench.createUsers('notify_actor_', params.actors);
   const watcherUsers = await bench.createUsers('notify_watcher_', params.watchers);
-  log(`  ${params.actors} actors, ${params.watchers} watchers x ${params.perWatcher} subscriptions, ${params.ratePerSecond} connects/s, online for ${params.holdMs} ms, ${params.runs} runs`);
+  log(
+    `  ${params.actors} actors, ${params.watchers} watchers x ${params.perWatcher} subscriptions, ${params.ratePerSecond} connects/s, online for ${params.holdMs} ms, ${params.runs} runs`,
+  );
 
   const watchers = await mapLimited(watcherUsers, 8, async (user) => {
     const socket = await BenchSocket.open(bench.stack.wsUrl, user.token);
@@ -43,11 +46,29 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
   log(`  watchers connected and subscribed`);
 
   // Warm-up: the first invocations build SDK clients and JIT the paths; they are not measured.
-  await runCycle(bench.stack.wsUrl, actors.slice(0, 5).map((actor, index) => ({ actor: index, token: actor.token })), 20, 300);
+  await runCycle(
+    bench.stack.wsUrl,
+    actors.slice(0, 5).map((actor, index) => ({ actor: index, token: actor.token })),
+    20,
+    300,
+  );
   await sleep(1_500);
   watchers.forEach((watcher) => (watcher.socket.presence.length = 0));
 
-  const runs: { latencies: number[]; byStatus: Record<'online' | 'offline', number[]>; decidedToDelivered: number[]; changeToDecided: number[]; expected: number; delivered: number; missing: string[]; unexpected: number; frames: number; events: number; notifyInvocations: number; notifyRecords: number }[] = [];
+  const runs: {
+    latencies: number[];
+    byStatus: Record<'online' | 'offline', number[]>;
+    decidedToDelivered: number[];
+    changeToDecided: number[];
+    expected: number;
+    delivered: number;
+    missing: string[];
+    unexpected: number;
+    frames: number;
+    events: number;
+    notifyInvocations: number;
+    notifyRecords: number;
+  }[] = [];
   for (let run = 1; run <= params.runs; run += 1) {
     const before = bench.meter.snapshot();
     const order = sample(
@@ -64,10 +85,20 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
     const expected = transitions.reduce((sum, transition) => sum + watchersOf[transition.actor].length, 0);
     // Wait until every watcher has every transition, or 15 s of silence say it never will.
     const deadline = Date.now() + 15_000;
-    let outcome = match(transitions, watchers, watchersOf, actors.map((a) => a.id));
+    let outcome = match(
+      transitions,
+      watchers,
+      watchersOf,
+      actors.map((a) => a.id),
+    );
     while (outcome.delivered < expected && Date.now() < deadline) {
       await sleep(250);
-      outcome = match(transitions, watchers, watchersOf, actors.map((a) => a.id));
+      outcome = match(
+        transitions,
+        watchers,
+        watchersOf,
+        actors.map((a) => a.id),
+      );
     }
     await sleep(500);
     const counts = diff(bench.meter.snapshot(), before);
@@ -82,7 +113,9 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
       notifyRecords: counts['lambda|notify']?.items ?? 0,
     });
     const summary = distribution(outcome.latencies);
-    log(`  run ${run}/${params.runs}: delivered ${outcome.delivered}/${expected}, p50 ${ms(summary.p50)}, p99 ${ms(summary.p99)}, max ${ms(summary.max)}`);
+    log(
+      `  run ${run}/${params.runs}: delivered ${outcome.delivered}/${expected}, p50 ${ms(summary.p50)}, p99 ${ms(summary.p99)}, max ${ms(summary.max)}`,
+    );
     watchers.forEach((watcher) => (watcher.socket.presence.length = 0));
   }
   await Promise.all(watchers.map((watcher) => watcher.socket.close()));
@@ -106,8 +139,18 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
   const hist = histogram(pooled, BIN_MS, BINS);
 
   const rows: Row[] = [
-    { metric: 'delivered / expected', value: `${delivered} / ${expected} (${(ratio * 100).toFixed(2)} %)`, target: '100 %', ok: delivered === expected },
-    { metric: 'latency p50 (median of runs)', value: ms(latency.p50), target: '< 1 s after the change is decided', ok: latency.p50 < 1_000 },
+    {
+      metric: 'delivered / expected',
+      value: `${delivered} / ${expected} (${(ratio * 100).toFixed(2)} %)`,
+      target: '100 %',
+      ok: delivered === expected,
+    },
+    {
+      metric: 'latency p50 (median of runs)',
+      value: ms(latency.p50),
+      target: '< 1 s after the change is decided',
+      ok: latency.p50 < 1_000,
+    },
     { metric: 'latency p95', value: ms(latency.p95) },
     { metric: 'latency p99', value: ms(latency.p99), target: '< 10 s at the very worst', ok: latency.p99 < 10_000 },
     { metric: 'latency max (median of runs)', value: ms(latency.max) },
@@ -154,7 +197,12 @@ export const notify: Scenario = async ({ bench, quick, log }) => {
 };
 
 /** Each actor connects at its slot of a steady schedule, stays online `holdMs`, then closes. */
-const runCycle = async (wsUrl: string, plan: readonly { actor: number; token: string }[], ratePerSecond: number, holdMs: number): Promise<Transition[]> => {
+const runCycle = async (
+  wsUrl: string,
+  plan: readonly { actor: number; token: string }[],
+  ratePerSecond: number,
+  holdMs: number,
+): Promise<Transition[]> => {
   const transitions: Transition[] = [];
   const start = now();
   await Promise.all(
@@ -224,10 +272,22 @@ const match = (
   }
   const watchedEvents = watchers.reduce(
     (sum, watcher) =>
-      sum + watcher.socket.presence.reduce((n, frame) => n + frame.presences.filter((event) => watcher.watched.some((actor) => actorIds[actor] === event.userId)).length, 0),
+      sum +
+      watcher.socket.presence.reduce(
+        (n, frame) => n + frame.presences.filter((event) => watcher.watched.some((actor) => actorIds[actor] === event.userId)).length,
+        0,
+      ),
     0,
   );
-  return { latencies, byStatus, decidedToDelivered, changeToDecided, delivered, missing, unexpected: Math.max(0, watchedEvents - delivered) };
+  return {
+    latencies,
+    byStatus,
+    decidedToDelivered,
+    changeToDecided,
+    delivered,
+    missing,
+    unexpected: Math.max(0, watchedEvents - delivered),
+  };
 };
 
 const trimTrailingZeros = (counts: number[]): number[] => {
@@ -235,4 +295,3 @@ const trimTrailingZeros = (counts: number[]): number[] => {
   while (end > 0 && counts[end - 1] === 0) end -= 1;
   return counts.slice(0, end);
 };
-

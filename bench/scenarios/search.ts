@@ -7,7 +7,7 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { DataApi, type ParamValue, type Row as SqlRow } from '../../lambdas/adapters/data-api';
 import { DataApiUserDirectory } from '../../lambdas/adapters/data-api-user-directory';
 import { distribution, median, now, seededRandom } from '../lib/stats';
-import { type Row, type Scenario, ms } from './types';
+import { ms, type Row, type Scenario } from './types';
 
 /** Runs `EXPLAIN (ANALYZE, BUFFERS)` of every statement the adapter sends, instead of the statement. */
 class PlanCapturingDataApi extends DataApi {
@@ -29,21 +29,32 @@ const scanOf = (plan: readonly string[]): string =>
     .replace(/\s+\(cost=.*$/, '');
 
 const ordered = (plan: readonly string[]): boolean => /^Index (Only )?Scan using users_lower_name_key/.test(scanOf(plan));
-const usesTheIndex = (plan: readonly string[]): boolean => plan.some((line) => line.includes(INDEX)) && !plan.some((line) => line.includes('Seq Scan'));
+const usesTheIndex = (plan: readonly string[]): boolean =>
+  plan.some((line) => line.includes(INDEX)) && !plan.some((line) => line.includes('Seq Scan'));
 
 export const search: Scenario = async ({ bench, quick, log }) => {
   const params = { users: 100_000, requests: quick ? 60 : 300, batches: 3, analyses: quick ? 3 : 5 };
   const inserted = now();
   // Names: 8 random-looking hex digits (md5) first, so that prefixes select realistic slices:
   // one character ~1/16 of the table, two ~1/256, three ~1/4096.
-  await bench.sql(`INSERT INTO users (name, password_hash) SELECT substr(md5(g::text), 1, 8) || '_' || g, 'x' FROM generate_series(1, ${params.users}) AS g`);
+  await bench.sql(
+    `INSERT INTO users (name, password_hash) SELECT substr(md5(g::text), 1, 8) || '_' || g, 'x' FROM generate_series(1, ${params.users}) AS g`,
+  );
   await bench.sql('ANALYZE users');
   const insertSeconds = (now() - inserted) / 1000;
   const [[total]] = await bench.sql('SELECT count(*) FROM users');
   log(`  inserted ${params.users} users in ${insertSeconds.toFixed(1)} s (table now ${total.longValue} rows)`);
 
-  const client = new RDSDataClient({ endpoint: bench.stack.dataApiEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  const capturing = new PlanCapturingDataApi(client, { resourceArn: bench.stack.dbResourceArn, secretArn: bench.stack.dbSecretArn, database: process.env.DB_NAME ?? 'presence' });
+  const client = new RDSDataClient({
+    endpoint: bench.stack.dataApiEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const capturing = new PlanCapturingDataApi(client, {
+    resourceArn: bench.stack.dbResourceArn,
+    secretArn: bench.stack.dbSecretArn,
+    database: process.env.DB_NAME ?? 'presence',
+  });
   const directory = new DataApiUserDirectory(capturing);
   const explain = async (prefix: string, cursor: string | null = null) => {
     capturing.plans.length = 0;
@@ -52,7 +63,7 @@ export const search: Scenario = async ({ bench, quick, log }) => {
   };
   const cases = [
     { name: "1 char ('a', ~1/16 of the rows)", prefix: 'a', cursor: null },
-    { name: "1 char, next page (keyset cursor)", prefix: 'a', cursor: 'a0' },
+    { name: '1 char, next page (keyset cursor)', prefix: 'a', cursor: 'a0' },
     { name: "2 chars ('a3', ~1/256)", prefix: 'a3', cursor: null },
     { name: "3 chars ('a3f', ~1/4096)", prefix: 'a3f', cursor: null },
   ];
@@ -141,7 +152,10 @@ export const search: Scenario = async ({ bench, quick, log }) => {
   ];
   return {
     rows,
-    failure: indexOk && broadOk ? undefined : `the prefix search does not scan ${INDEX} in order: ${plans.map((p) => `${p.prefix}: ${scanOf(p.plan)}`).join('; ')}`,
+    failure:
+      indexOk && broadOk
+        ? undefined
+        : `the prefix search does not scan ${INDEX} in order: ${plans.map((p) => `${p.prefix}: ${scanOf(p.plan)}`).join('; ')}`,
     result: {
       parameters: params,
       insertSeconds: Number(insertSeconds.toFixed(1)),

@@ -21,7 +21,9 @@ export class ApiGatewayConnectionGateway implements ConnectionGateway {
 
   async post(connectionId: string, message: unknown): Promise<PostResult> {
     try {
-      await this.client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: this.encoder.encode(JSON.stringify(message)) }));
+      await this.client.send(
+        new PostToConnectionCommand({ ConnectionId: connectionId, Data: this.encoder.encode(JSON.stringify(message)) }),
+      );
       return 'delivered';
     } catch (error) {
       if (isGone(error)) return 'gone';

@@ -1,7 +1,7 @@
-import { DatabaseUnavailableError, InvalidRequestError, NameTakenError, assertIsError } from '../domain/errors';
+import { assertIsError, DatabaseUnavailableError, InvalidRequestError, NameTakenError } from '../domain/errors';
 import { isUserId } from '../domain/user-id';
 import type { Credentials, LastSeen, LastSeenStore, User, UserDirectory, UserRecord, UserRecordPage } from '../ports';
-import { type DataApi, type Row, fieldNumber, fieldString, fromSqlTimestamp } from './data-api';
+import { type DataApi, fieldNumber, fieldString, fromSqlTimestamp, type Row } from './data-api';
 
 const USER_COLUMNS = 'id, name, created_at, last_seen';
 /** The indexed expression; queries must repeat it exactly for the planner to use the index. */
@@ -34,10 +34,10 @@ export class DataApiUserDirectory implements UserDirectory, LastSeenStore {
 
   async create(name: string, passwordHash: string): Promise<User> {
     try {
-      const [row] = await this.db.query(
-        `INSERT INTO users (name, password_hash) VALUES (:name, :hash) RETURNING ${USER_COLUMNS}`,
-        { name, hash: passwordHash },
-      );
+      const [row] = await this.db.query(`INSERT INTO users (name, password_hash) VALUES (:name, :hash) RETURNING ${USER_COLUMNS}`, {
+        name,
+        hash: passwordHash,
+      });
       return toUser(row);
     } catch (error) {
       assertIsError(error);
@@ -50,20 +50,20 @@ export class DataApiUserDirectory implements UserDirectory, LastSeenStore {
   }
 
   async findCredentials(name: string): Promise<Credentials | null> {
-    const [row] = await this.db.query(
-      `SELECT ${USER_COLUMNS}, password_hash FROM users WHERE ${LOWER_NAME} = lower(:name)`,
-      { name },
-    );
+    const [row] = await this.db.query(`SELECT ${USER_COLUMNS}, password_hash FROM users WHERE ${LOWER_NAME} = lower(:name)`, { name });
     return row === undefined ? null : { ...toUser(row), passwordHash: fieldString(row[4]) ?? '' };
   }
 
   async replacePasswordHash(id: string, current: string, replacement: string): Promise<boolean> {
     if (!isUserId(id)) return false;
-    const rows = await this.db.query('UPDATE users SET password_hash = :replacement WHERE id = :id AND password_hash = :current RETURNING id', {
-      id: Number(id),
-      current,
-      replacement,
-    });
+    const rows = await this.db.query(
+      'UPDATE users SET password_hash = :replacement WHERE id = :id AND password_hash = :current RETURNING id',
+      {
+        id: Number(id),
+        current,
+        replacement,
+      },
+    );
     return rows.length === 1;
   }
 
@@ -77,10 +77,9 @@ export class DataApiUserDirectory implements UserDirectory, LastSeenStore {
     const valid = [...new Set(ids.filter(isUserId))];
     if (valid.length === 0) return [];
     // The Data API takes no array parameters: pass the ids as one text and cast it.
-    const rows = await this.db.query(
-      `SELECT ${USER_COLUMNS} FROM users WHERE id = ANY (string_to_array(:ids, ',')::bigint[])`,
-      { ids: valid.join(',') },
-    );
+    const rows = await this.db.query(`SELECT ${USER_COLUMNS} FROM users WHERE id = ANY (string_to_array(:ids, ',')::bigint[])`, {
+      ids: valid.join(','),
+    });
     return rows.map(toUser);
   }
 
@@ -138,6 +137,7 @@ const NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']);
 const unavailableOrSelf = (error: unknown): unknown => {
   const { name, code } = error as { name?: string; code?: string };
   if (name === 'DatabaseResumingException') return new DatabaseUnavailableError(true, { cause: error });
-  if ((name !== undefined && UNAVAILABLE.has(name)) || (code !== undefined && NETWORK.has(code))) return new DatabaseUnavailableError(false, { cause: error });
+  if ((name !== undefined && UNAVAILABLE.has(name)) || (code !== undefined && NETWORK.has(code)))
+    return new DatabaseUnavailableError(false, { cause: error });
   return error;
 };

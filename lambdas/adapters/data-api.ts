@@ -7,8 +7,8 @@ import {
   CommitTransactionCommand,
   ExecuteStatementCommand,
   type Field,
-  RollbackTransactionCommand,
   type RDSDataClient,
+  RollbackTransactionCommand,
   type SqlParameter,
 } from '@aws-sdk/client-rds-data';
 import { RetriesExhaustedError, retry, sleep } from '../domain/retry';
@@ -87,7 +87,9 @@ export class DataApi {
 
   /** Runs `work` in a transaction: committed when it resolves, rolled back when it throws. */
   async transaction<T>(
-    work: (run: (sql: string, params?: Record<string, ParamValue>, options?: Omit<StatementOptions, 'transactionId'>) => Promise<Row[]>) => Promise<T>,
+    work: (
+      run: (sql: string, params?: Record<string, ParamValue>, options?: Omit<StatementOptions, 'transactionId'>) => Promise<Row[]>,
+    ) => Promise<T>,
   ): Promise<T> {
     const { transactionId } = await this.withResume(() => this.client.send(new BeginTransactionCommand(this.target)));
     const ids = { resourceArn: this.target.resourceArn, secretArn: this.target.secretArn, transactionId };

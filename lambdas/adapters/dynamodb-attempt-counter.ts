@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { ATTEMPT_COUNTER_KEY_PREFIX } from '../shared/environment';
 import type { AttemptCounter, Clock, Taken } from '../ports';
+import { ATTEMPT_COUNTER_KEY_PREFIX } from '../shared/environment';
 
 /** Rounds of compare-and-set before giving up on a key many callers change at once. */
 const MAX_ROUNDS = 8;
@@ -70,8 +70,17 @@ export class DynamoDbAttemptCounter implements AttemptCounter {
       const removed = await this.update(
         itemKey,
         seen === undefined
-          ? { UpdateExpression: 'SET #at = #at', ConditionExpression: 'attribute_exists(#at) AND attribute_not_exists(#at)', ExpressionAttributeNames: { '#at': 'at' } }
-          : { UpdateExpression: `REMOVE #at[${index}]`, ConditionExpression: '#at = :seen', ExpressionAttributeNames: { '#at': 'at' }, ExpressionAttributeValues: { ':seen': seen } },
+          ? {
+              UpdateExpression: 'SET #at = #at',
+              ConditionExpression: 'attribute_exists(#at) AND attribute_not_exists(#at)',
+              ExpressionAttributeNames: { '#at': 'at' },
+            }
+          : {
+              UpdateExpression: `REMOVE #at[${index}]`,
+              ConditionExpression: '#at = :seen',
+              ExpressionAttributeNames: { '#at': 'at' },
+              ExpressionAttributeValues: { ':seen': seen },
+            },
       );
       if (removed.ok) return;
       seen = removed.current;
@@ -82,10 +91,15 @@ export class DynamoDbAttemptCounter implements AttemptCounter {
   /** One conditional update; a failed condition returns the attempts the item held. */
   private async update(
     itemKey: ItemKey,
-    expression: Pick<UpdateCommand['input'], 'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'>,
+    expression: Pick<
+      UpdateCommand['input'],
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
   ): Promise<{ readonly ok: true } | { readonly ok: false; readonly current: readonly number[] }> {
     try {
-      await this.doc.send(new UpdateCommand({ TableName: this.tableName, Key: itemKey, ...expression, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      await this.doc.send(
+        new UpdateCommand({ TableName: this.tableName, Key: itemKey, ...expression, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
+      );
       return { ok: true };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

@@ -33,10 +33,13 @@ export const batchGetAll = async (
     let pending = keys.slice(start, start + BATCH_GET_LIMIT);
     await retry(
       async () => {
-        const output = await doc.send(new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: options.consistent === true } } }));
+        const output = await doc.send(
+          new BatchGetCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: options.consistent === true } } }),
+        );
         found.push(...(output.Responses?.[tableName] ?? []));
         pending = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
-        if (pending.length > 0) throw new UnprocessedError(`BatchGetItem left ${pending.length} keys of ${tableName} unprocessed (throttled)`);
+        if (pending.length > 0)
+          throw new UnprocessedError(`BatchGetItem left ${pending.length} keys of ${tableName} unprocessed (throttled)`);
       },
       { ...UNPROCESSED_RETRY, retryable: (error) => error instanceof UnprocessedError },
     );
@@ -45,14 +48,19 @@ export const batchGetAll = async (
 };
 
 /** Runs every put and delete request, 25 per call. */
-export const batchWriteAll = async (doc: DynamoDBDocumentClient, tableName: string, requests: readonly Record<string, unknown>[]): Promise<void> => {
+export const batchWriteAll = async (
+  doc: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly Record<string, unknown>[],
+): Promise<void> => {
   for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
     let pending = requests.slice(start, start + BATCH_WRITE_LIMIT);
     await retry(
       async () => {
         const output = await doc.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));
         pending = (output.UnprocessedItems?.[tableName] ?? []) as Record<string, unknown>[];
-        if (pending.length > 0) throw new UnprocessedError(`BatchWriteItem left ${pending.length} items of ${tableName} unprocessed (throttled)`);
+        if (pending.length > 0)
+          throw new UnprocessedError(`BatchWriteItem left ${pending.length} items of ${tableName} unprocessed (throttled)`);
       },
       { ...UNPROCESSED_RETRY, retryable: (error) => error instanceof UnprocessedError },
     );

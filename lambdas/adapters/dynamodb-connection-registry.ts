@@ -1,12 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConcurrentUpdateError, NotFoundError, TooManySubscriptionsError } from '../domain/errors';
 import { retry } from '../domain/retry';
 import type { Connection, ConnectionRegistry, Watcher, WatcherPage } from '../ports';
@@ -27,7 +20,10 @@ export const connectionKey = (connectionId: string) => ({ pk: `C#${connectionId}
  * connection may still be open: a closed connection's watches need no delete, they drop out of
  * the key range by themselves.
  */
-export const watchKey = (userId: string, connectionId: string, until: number) => ({ pk: `W#${userId}`, sk: `${untilKey(until)}#${connectionId}` });
+export const watchKey = (userId: string, connectionId: string, until: number) => ({
+  pk: `W#${userId}`,
+  sk: `${untilKey(until)}#${connectionId}`,
+});
 const untilKey = (seconds: number) => String(seconds).padStart(11, '0');
 
 interface ConnectionItem {
@@ -40,7 +36,8 @@ interface ConnectionItem {
   ttl: number;
 }
 
-const untilOf = (item: Pick<ConnectionItem, 'until' | 'connectedAt'>): number => item.until ?? Math.floor(item.connectedAt / 1000) + CONNECTION_MAX_SECONDS;
+const untilOf = (item: Pick<ConnectionItem, 'until' | 'connectedAt'>): number =>
+  item.until ?? Math.floor(item.connectedAt / 1000) + CONNECTION_MAX_SECONDS;
 
 /**
  * Connections and watches in the presence table. A connection item lists what it watches (for
@@ -68,13 +65,17 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
   }
 
   async get(connectionId: string): Promise<Connection | null> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }),
+    );
     return Item === undefined ? null : toConnection(connectionId, Item as ConnectionItem);
   }
 
   async subscribe(connectionId: string, userIds: readonly string[], max: number): Promise<number> {
     return this.untilVersionWon(async () => {
-      const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
+      const { Item } = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }),
+      );
       if (Item === undefined) throw new NotFoundError(`Connection ${connectionId} is closed`);
       const item = Item as ConnectionItem;
       const current = new Set(item.subs ?? []);
@@ -84,7 +85,13 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
       }
       if (added.length === 0) return current.size;
       // Watch items first: a crash in between leaves orphans (removed by an unsubscribe, else ended by the connection's limit), never a silent watch list.
-      await batchWriteAll(this.doc, this.tableName, added.map((id) => ({ PutRequest: { Item: { ...watchKey(id, connectionId, untilOf(item)), watcher: item.userId, ttl: item.ttl } } })));
+      await batchWriteAll(
+        this.doc,
+        this.tableName,
+        added.map((id) => ({
+          PutRequest: { Item: { ...watchKey(id, connectionId, untilOf(item)), watcher: item.userId, ttl: item.ttl } },
+        })),
+      );
       await this.replaceSubs(connectionId, item.version, new Set([...current, ...added]));
       return current.size + added.length;
     });
@@ -92,14 +99,20 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
 
   async unsubscribe(connectionId: string, userIds: readonly string[]): Promise<void> {
     await this.untilVersionWon(async () => {
-      const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }));
+      const { Item } = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ConsistentRead: true }),
+      );
       // A closed connection: nothing can be posted to it, and its watches end at its limit.
       if (Item === undefined) return;
       const item = Item as ConnectionItem;
       // Every requested id, listed or not: a subscribe that failed half-way, or one racing this
       // unsubscribe, may have written a watch its list does not show yet. Watch items first: once
       // the reply is sent, no event for these users may follow.
-      await batchWriteAll(this.doc, this.tableName, userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId, untilOf(item)) } })));
+      await batchWriteAll(
+        this.doc,
+        this.tableName,
+        userIds.map((id) => ({ DeleteRequest: { Key: watchKey(id, connectionId, untilOf(item)) } })),
+      );
       const remaining = new Set(item.subs ?? []);
       userIds.forEach((id) => remaining.delete(id));
       // Written even when nothing changed: the version bump makes a concurrent subscribe re-read and
@@ -114,7 +127,9 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
   }
 
   async exists(connectionId: string): Promise<boolean> {
-    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ProjectionExpression: 'pk' }));
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: connectionKey(connectionId), ProjectionExpression: 'pk' }),
+    );
     return Item !== undefined;
   }
 
@@ -176,7 +191,8 @@ export class DynamoDbConnectionRegistry implements ConnectionRegistry {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConcurrentUpdateError(`Connection ${connectionId} changed concurrently`, { cause: error });
+      if (error instanceof ConditionalCheckFailedException)
+        throw new ConcurrentUpdateError(`Connection ${connectionId} changed concurrently`, { cause: error });
       throw error;
     }
   }

@@ -1,19 +1,19 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { ConcurrentUpdateError } from '../domain/errors';
 import {
+  emptyPresence,
   type Lease,
+  nextCheckAt,
   type PresenceChange,
   type PresencePolicy,
   type PresenceState,
   type QuickClose,
-  emptyPresence,
-  nextCheckAt,
 } from '../domain/presence';
+import { sweepSlotAt } from '../domain/sweep';
 import type { Clock, PresenceStore, ReadOptions } from '../ports';
 import { batchGetAll } from './dynamodb-batches';
-import { sweepSlotAt } from '../domain/sweep';
 
 /** Key of a user's presence item in the single presence table. */
 export const userKey = (userId: string) => ({ pk: `U#${userId}`, sk: 'STATE' });
@@ -61,7 +61,6 @@ const MAX_WITNESSES = 16;
 
 const optional = <K extends string>(key: K, value: number | null): Partial<Record<K, number>> =>
   value === null ? {} : ({ [key]: value } as Record<K, number>);
-
 
 /** User presence items in DynamoDB, written with a version condition (optimistic concurrency). */
 export class DynamoDbPresenceStore implements PresenceStore {
@@ -117,8 +116,19 @@ export class DynamoDbPresenceStore implements PresenceStore {
       ...optional('lastClosedAt', next.lastClosedAt),
       ...(checkAt === null
         ? {}
-        : { sweepKey: sweepSlotAt(state.userId, checkAt, (this.options.clock ?? Date.now)(), this.options.sweepShards, this.options.sweepBucketMs), sweepAt: checkAt }),
-      ...(change === null ? {} : { change: { status: change.status, changedAt: change.changedAt, ...optional('lastSeen', change.lastSeen) } }),
+        : {
+            sweepKey: sweepSlotAt(
+              state.userId,
+              checkAt,
+              (this.options.clock ?? Date.now)(),
+              this.options.sweepShards,
+              this.options.sweepBucketMs,
+            ),
+            sweepAt: checkAt,
+          }),
+      ...(change === null
+        ? {}
+        : { change: { status: change.status, changedAt: change.changedAt, ...optional('lastSeen', change.lastSeen) } }),
     };
     try {
       await this.doc.send(

@@ -27,7 +27,10 @@ export class DynamoDbSweepIndex implements SweepIndex {
           ExclusiveStartKey: start,
         }),
       );
-      const userIds = (page.Items ?? []).map((item) => String(item.pk)).filter((pk) => pk.startsWith('U#')).map((pk) => pk.slice(2));
+      const userIds = (page.Items ?? [])
+        .map((item) => String(item.pk))
+        .filter((pk) => pk.startsWith('U#'))
+        .map((pk) => pk.slice(2));
       if (userIds.length > 0) yield userIds;
       start = page.LastEvaluatedKey;
     } while (start !== undefined);

@@ -1,4 +1,4 @@
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { UnauthorizedError } from '../domain/errors';
 import type { Clock, IssuedToken, Principal, TokenService, User } from '../ports';
 

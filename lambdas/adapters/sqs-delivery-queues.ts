@@ -81,7 +81,13 @@ const parseJson = (body: string): unknown => {
 const toChange = (value: unknown): VersionedChange | null => {
   if (!isObject(value)) return null;
   const { userId, status, lastSeen, changedAt, version } = value;
-  if (typeof userId !== 'string' || (status !== 'online' && status !== 'offline') || typeof changedAt !== 'number' || typeof version !== 'number') return null;
+  if (
+    typeof userId !== 'string' ||
+    (status !== 'online' && status !== 'offline') ||
+    typeof changedAt !== 'number' ||
+    typeof version !== 'number'
+  )
+    return null;
   if (lastSeen !== null && typeof lastSeen !== 'number') return null;
   return { userId, status, lastSeen, changedAt, version };
 };
@@ -108,8 +114,15 @@ export const parseFanOutTask = (body: string): FanOutTask | null => {
 export const parseDeliveryRetry = (body: string): DeliveryRetry | null => {
   const value = parseJson(body);
   if (!isObject(value) || typeof value.connectionId !== 'string' || typeof value.userId !== 'string') return null;
-  if (typeof value.attempt !== 'number' || !Number.isInteger(value.attempt) || value.attempt < 1 || !Array.isArray(value.changes)) return null;
+  if (typeof value.attempt !== 'number' || !Number.isInteger(value.attempt) || value.attempt < 1 || !Array.isArray(value.changes))
+    return null;
   const changes = value.changes.map(toChange);
   if (changes.length === 0 || changes.some((change) => change === null)) return null;
-  return { connectionId: value.connectionId, userId: value.userId, changes: changes as VersionedChange[], attempt: value.attempt, delayMs: 0 };
+  return {
+    connectionId: value.connectionId,
+    userId: value.userId,
+    changes: changes as VersionedChange[],
+    attempt: value.attempt,
+    delayMs: 0,
+  };
 };

@@ -21,6 +21,8 @@ export class SqsGraceTimer implements GraceTimer {
   async schedule(userId: string, at: number): Promise<void> {
     const delaySeconds = Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((at - this.clock()) / 1000)));
     const body: GraceMessage = { userId, at };
-    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body), DelaySeconds: delaySeconds }));
+    await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(body), DelaySeconds: delaySeconds }),
+    );
   }
 }

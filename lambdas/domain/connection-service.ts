@@ -2,10 +2,21 @@
  * What happens when WebSocket connections open, talk and close: their leases, their watch lists,
  * and the grace timer that suppresses flaps.
  */
-import { type PresenceChange, type PresenceState, type PresenceView, type Status, closeLeaseIfUnrenewed, isLive, openLease, renewLease, setManualStatus } from './presence';
-import type { PresenceService } from './presence-service';
-import type { Clock, ConnectionRegistry, GraceTimer, PresenceStore, UserDirectory } from '../ports';
+
 import { MAX_SUBSCRIPTIONS_PER_CONNECTION } from '../../contract/protocol';
+import type { Clock, ConnectionRegistry, GraceTimer, PresenceStore, UserDirectory } from '../ports';
+import {
+  closeLeaseIfUnrenewed,
+  isLive,
+  openLease,
+  type PresenceChange,
+  type PresenceState,
+  type PresenceView,
+  renewLease,
+  type Status,
+  setManualStatus,
+} from './presence';
+import type { PresenceService } from './presence-service';
 
 export interface SubscribeResult {
   readonly presences: readonly PresenceView[];
@@ -55,7 +66,12 @@ export class ConnectionService {
    * @param lastActiveAt the connection's last activity (lastSeen when it was the user's last).
    * @returns whether the lease was closed (the caller then closes the socket), and the visible change.
    */
-  async closeSilent(connectionId: string, userId: string, seenRenewedAt: number, lastActiveAt: number): Promise<{ closed: boolean; change: PresenceChange | null }> {
+  async closeSilent(
+    connectionId: string,
+    userId: string,
+    seenRenewedAt: number,
+    lastActiveAt: number,
+  ): Promise<{ closed: boolean; change: PresenceChange | null }> {
     let closed = false;
     const { state, change } = await this.deps.presence.apply(userId, (current, now, policy) => {
       closed = current.leases[connectionId]?.renewedAt === seenRenewedAt;
@@ -117,4 +133,3 @@ export class ConnectionService {
     await this.deps.presence.apply(userId, (state, now, policy) => setManualStatus(state, status, now, policy));
   }
 }
-

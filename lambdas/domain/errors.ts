@@ -71,7 +71,8 @@ export class ConcurrentUpdateError<T = unknown> extends DomainError {
  * Whether a caught value is an Error. An Error from another realm (Node's own errors inside Jest's
  * VM) is one too: the check is on the built-in tag, not only the prototype chain.
  */
-export const isError = (value: unknown): value is Error => value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
+export const isError = (value: unknown): value is Error =>
+  value instanceof Error || Object.prototype.toString.call(value) === '[object Error]';
 
 /**
  * Narrows a caught value to an Error, for code that reads its `message` or `name`. Everything this

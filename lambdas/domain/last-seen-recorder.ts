@@ -6,9 +6,10 @@
  * resuming from a pause, a failover, an outage) it waits and tries again, and past its budget it
  * fails the batch so the stream keeps the records and delivers them again: nothing is dropped.
  */
+
+import type { LastSeen, LastSeenStore } from '../ports';
 import { DatabaseUnavailableError } from './errors';
 import { type BackoffPolicy, retry } from './retry';
-import type { LastSeen, LastSeenStore } from '../ports';
 
 export interface LastSeenReport {
   /** Offline moments received. */

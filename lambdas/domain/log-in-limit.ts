@@ -7,8 +7,9 @@
  * flight at once cannot all pass a check that has not yet seen the others; a log-in that does not
  * end in wrong credentials (it succeeded, or the service failed) is given back.
  */
-import { RateLimitedError } from './errors';
+
 import type { AttemptCounter } from '../ports';
+import { RateLimitedError } from './errors';
 
 export interface LogInLimits {
   /** Attempts per name and client address in any window-long span. */
@@ -32,7 +33,9 @@ export const addressKey = (address: string): string => {
   const [head, tail = ''] = address.toLowerCase().split('::');
   const left = head === '' ? [] : head.split(':');
   const right = tail === '' ? [] : tail.split(':');
-  const groups = address.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
   return `${groups
     .slice(0, 4)
     .map((group) => group.replace(/^0+(?=.)/, ''))

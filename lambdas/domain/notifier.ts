@@ -19,10 +19,7 @@
  *   read or its further pages could not be queued, or, last resort, when a failed post could
  *   neither be queued for retry nor its connection closed.
  */
-import { assertIsError } from './errors';
-import { forEachLimited } from './concurrency';
-import { changeJson } from './present';
-import { type BackoffPolicy, backoffDelay } from './retry';
+
 import type {
   ConnectionGateway,
   ConnectionRegistry,
@@ -35,6 +32,10 @@ import type {
   VersionedChange,
   WatcherPage,
 } from '../ports';
+import { forEachLimited } from './concurrency';
+import { assertIsError } from './errors';
+import { changeJson } from './present';
+import { type BackoffPolicy, backoffDelay } from './retry';
 
 /** At most ~130 bytes each: 100 changes stay far below API Gateway's 32 KB frame limit. */
 export const MAX_CHANGES_PER_FRAME = 100;
@@ -205,10 +206,17 @@ export class Notifier {
     );
     const readable = reads.filter((read) => !failed.has(read.index));
     const continuations = [...tasks.keys()].flatMap((index) => {
-      const cursors = readable.filter((read) => read.index === index && read.page.next !== null).map((read) => ({ change: read.cursor.change, after: read.page.next }));
+      const cursors = readable
+        .filter((read) => read.index === index && read.page.next !== null)
+        .map((read) => ({ change: read.cursor.change, after: read.page.next }));
       return cursors.length === 0 || failed.has(index) ? [] : [{ index, task: { cursors } }];
     });
-    const unqueued = new Set(await this.enqueue(continuations.map((continuation) => continuation.task), report));
+    const unqueued = new Set(
+      await this.enqueue(
+        continuations.map((continuation) => continuation.task),
+        report,
+      ),
+    );
     for (const continuation of continuations) if (unqueued.has(continuation.task)) failed.add(continuation.index);
     const posting = readable.filter((read) => !failed.has(read.index));
     const taskOf = new Map(posting.map((read) => [read.cursor.change, read.index]));
@@ -304,7 +312,11 @@ export class Notifier {
       .filter((frame) => frame.attempt < maxAttempts)
       .map((frame) => {
         const attempt = frame.attempt + 1;
-        const retry: DeliveryRetry = { ...frame, attempt, delayMs: backoffDelay(attempt, this.deps.backoff ?? DEFAULT_BACKOFF, this.deps.random) };
+        const retry: DeliveryRetry = {
+          ...frame,
+          attempt,
+          delayMs: backoffDelay(attempt, this.deps.backoff ?? DEFAULT_BACKOFF, this.deps.random),
+        };
         return { frame, retry };
       });
     if (next.length > 0) {
@@ -357,7 +369,8 @@ const tasksOf = (reads: readonly ReadPage[]): FanOutTask[] => {
   reads.forEach((read, at) => groups.set(root(at), [...(groups.get(root(at)) ?? []), { change: read.cursor.change, after: null }]));
   return [...groups.values()].flatMap((cursors) => {
     const tasks: FanOutTask[] = [];
-    for (let start = 0; start < cursors.length; start += MAX_CURSORS_PER_TASK) tasks.push({ cursors: cursors.slice(start, start + MAX_CURSORS_PER_TASK) });
+    for (let start = 0; start < cursors.length; start += MAX_CURSORS_PER_TASK)
+      tasks.push({ cursors: cursors.slice(start, start + MAX_CURSORS_PER_TASK) });
     return tasks;
   });
 };

@@ -1,16 +1,16 @@
+import type { Clock, PresenceStore, ReadOptions, UserRecord } from '../ports';
 import { ConcurrentUpdateError } from './errors';
-import { retry } from './retry';
 import {
+  closeLease,
   type Outcome,
   type PresenceChange,
   type PresencePolicy,
   type PresenceState,
   type PresenceView,
-  closeLease,
   quickClose,
   view,
 } from './presence';
-import type { Clock, PresenceStore, ReadOptions, UserRecord } from '../ports';
+import { retry } from './retry';
 
 /** Devices racing on one user: 16 rounds, full jitter from 10 ms to a 640 ms cap, so they spread out. */
 const VERSION_RACE_RETRY = { attempts: 16, baseMs: 10, capMs: 640 } as const;
@@ -105,7 +105,10 @@ export class PresenceService {
    */
   async views(users: readonly UserRecord[], options: ReadOptions = {}): Promise<PresenceView[]> {
     if (users.length === 0) return [];
-    const states = await this.deps.store.loadMany(users.map((user) => user.id), options);
+    const states = await this.deps.store.loadMany(
+      users.map((user) => user.id),
+      options,
+    );
     const now = this.deps.clock();
     return users.map((user) => {
       const state = states.get(user.id);

@@ -155,8 +155,7 @@ const folded = (state: PresenceState): PresenceState => {
  * few ms: a server whose clock is behind the one that decided the previous change, or a second
  * change in the same millisecond, must still stamp a later moment, or the newer change is dropped.
  */
-const nextChangedAt = (state: PresenceState, now: number): number =>
-  state.changedAt === null ? now : Math.max(now, state.changedAt + 1);
+const nextChangedAt = (state: PresenceState, now: number): number => (state.changedAt === null ? now : Math.max(now, state.changedAt + 1));
 
 /**
  * Leases kept in the state: every live one, and WebSocket leases that ran out, whose socket may
@@ -183,7 +182,13 @@ export const decide = (given: PresenceState, now: number, policy: PresencePolicy
   if (status !== state.announced) {
     const lastSeen = status === 'online' ? null : state.manual === 'offline' ? now : lastOnlineMoment(state, now);
     const changedAt = nextChangedAt(state, now);
-    next = { ...next, announced: status, changedAt, lastSeen: lastSeen ?? state.lastSeen, lastClosedAt: status === 'offline' ? null : state.lastClosedAt };
+    next = {
+      ...next,
+      announced: status,
+      changedAt,
+      lastSeen: lastSeen ?? state.lastSeen,
+      lastClosedAt: status === 'offline' ? null : state.lastClosedAt,
+    };
     change = { userId: state.userId, status, lastSeen, changedAt };
   }
   return { state: next, dirty: change !== null || differs(next, input), change };
@@ -285,7 +290,11 @@ export const closeLease = (state: PresenceState, leaseId: string, now: number, p
       const online = settled.announced === 'online' && settled.manual === 'online';
       const lastClosedAt = online ? latest(settled.lastClosedAt, lastAlive) : settled.lastClosedAt;
       const startsGrace = !remainingLive && online && settled.pendingSince === null;
-      return decide({ ...settled, leases: rest, lastClosedAt, pendingSince: startsGrace ? lastClosedAt : settled.pendingSince }, now, policy);
+      return decide(
+        { ...settled, leases: rest, lastClosedAt, pendingSince: startsGrace ? lastClosedAt : settled.pendingSince },
+        now,
+        policy,
+      );
     },
     state,
   );
@@ -316,7 +325,13 @@ export interface QuickClose {
  * n writes, not n²/2), and the store's condition (lease unchanged, a witness still open) keeps the
  * decision true when it lands. `null`: apply {@link closeLease} itself.
  */
-export const quickClose = (state: PresenceState, leaseId: string, now: number, policy: PresencePolicy, closedAt: number = now): QuickClose | null => {
+export const quickClose = (
+  state: PresenceState,
+  leaseId: string,
+  now: number,
+  policy: PresencePolicy,
+  closedAt: number = now,
+): QuickClose | null => {
   const lease = state.leases[leaseId];
   if (lease === undefined || !isLive(lease, now, policy)) return null;
   const current = folded(state);

@@ -2,8 +2,9 @@
  * How domain values look on the wire: the contract's User, Presence and presence-change objects
  * (contract/schemas.ts). No schema library here, as in contract/protocol.ts.
  */
-import { iso } from '../../contract/protocol';
+
 import type { PresenceChangeJson, PresenceJson, UserJson } from '../../contract/protocol';
+import { iso } from '../../contract/protocol';
 import type { User } from '../ports';
 import type { PresenceChange, PresenceView } from './presence';
 

@@ -32,7 +32,12 @@ export const sweepSlotAt = (userId: string, at: number, writtenAt: number, shard
  * length is caught up). A shard never swept (a new table, or one written before watermarks)
  * starts `firstSweepBuckets` back.
  */
-export const bucketsToSweep = (watermark: number | null, now: number, bucketMs: number, firstSweepBuckets: number): { from: number; to: number } => {
+export const bucketsToSweep = (
+  watermark: number | null,
+  now: number,
+  bucketMs: number,
+  firstSweepBuckets: number,
+): { from: number; to: number } => {
   const to = bucketOf(now, bucketMs);
   return { from: watermark === null ? to - firstSweepBuckets : watermark + 1, to };
 };

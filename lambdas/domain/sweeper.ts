@@ -5,12 +5,13 @@
  * shard it resumes from a watermark (the last bucket swept completely), so no outage is too long
  * to catch up. Shards are independent: each can be swept by its own worker.
  */
+
+import type { Clock, ConnectionGateway, PresenceStore, SweepIndex } from '../ports';
 import { forEachLimited } from './concurrency';
-import { assertIsError } from './errors';
 import type { ConnectionService } from './connection-service';
+import { assertIsError } from './errors';
 import { type Lease, reviveLease, settle } from './presence';
 import type { PresenceService } from './presence-service';
-import type { Clock, ConnectionGateway, PresenceStore, SweepIndex } from '../ports';
 import { bucketsToSweep, lastClosedBucket } from './sweep';
 
 /** Users re-checked at once: enough to finish a sweep well within the minute, gentle on DynamoDB. */
@@ -157,7 +158,9 @@ export class Sweeper {
     for (const [connectionId, lease] of expired) {
       const verdict = await this.checkConnection(connectionId, lease, now);
       if (verdict.alive) {
-        const { change } = await this.deps.presence.apply(userId, (current, at, policy) => reviveLease(current, connectionId, verdict.lastActiveAt, at, policy));
+        const { change } = await this.deps.presence.apply(userId, (current, at, policy) =>
+          reviveLease(current, connectionId, verdict.lastActiveAt, at, policy),
+        );
         report.connectionsRevived += 1;
         if (change !== null) report.changes += 1;
       } else {

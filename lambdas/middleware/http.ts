@@ -17,7 +17,7 @@ import {
 } from '../domain/errors';
 import type { Principal, TokenService } from '../ports';
 import { logger } from '../shared/logger';
-import { type MetricName, count } from '../shared/metrics';
+import { count, type MetricName } from '../shared/metrics';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -64,7 +64,9 @@ export const errorResponse = (error: unknown): HttpResult => {
     return response;
   }
   count('InternalErrors');
-  logger.error('unhandled error', { error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error) });
+  logger.error('unhandled error', {
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : String(error),
+  });
   return json(500, { error: { code: 'internal', message: 'Something went wrong on our side; please try again' } });
 };
 

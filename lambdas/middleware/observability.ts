@@ -6,8 +6,9 @@
  * of the invocation's metrics. Being first, its `before` runs before the others and its `after` and
  * `onError` after theirs, so their log lines and metrics carry the keys and are flushed.
  */
-import middy, { type MiddlewareObj } from '@middy/core';
+
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, powertoolsLogger } from '../shared/logger';
 import { flushMetrics } from '../shared/metrics';
@@ -32,7 +33,9 @@ export const correlationKeys = (event: unknown): Record<string, string> => {
     connectionId: requestContext?.connectionId,
     userId: typeof userId === 'string' ? userId : undefined,
   };
-  return Object.fromEntries(Object.entries(keys).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== ''));
+  return Object.fromEntries(
+    Object.entries(keys).filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1] !== ''),
+  );
 };
 
 const correlation = (): MiddlewareObj => ({

@@ -6,8 +6,8 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError, assertIsError } from '../domain/errors';
-import { type ErrorCode, MAX_FRAME_BYTES, type ServerFrame, parseFrameObject, requestIdOf } from '../../contract/protocol';
+import { type ErrorCode, MAX_FRAME_BYTES, parseFrameObject, requestIdOf, type ServerFrame } from '../../contract/protocol';
+import { assertIsError, type DomainError, InvalidRequestError, PayloadTooLargeError, TooManySubscriptionsError } from '../domain/errors';
 import { logger } from '../shared/logger';
 import { count } from '../shared/metrics';
 
@@ -118,7 +118,9 @@ export const webSocketErrors = (): MiddlewareObj<WebSocketEvent, WebSocketResult
     const match = ERROR_CODES.find(([type]) => request.error instanceof type);
     if (match === undefined) {
       count('InternalErrors');
-      logger.error('unhandled error', { error: { name: request.error?.name, message: request.error?.message, stack: request.error?.stack } });
+      logger.error('unhandled error', {
+        error: { name: request.error?.name, message: request.error?.message, stack: request.error?.stack },
+      });
     }
     request.response = frame({
       type: 'error',

@@ -14,7 +14,8 @@ const parseMessages = <T>(records: readonly SQSRecord[], parse: (body: string) =
     if (message === null) malformed.push(record);
     else valid.push({ record, message });
   }
-  if (malformed.length > 0) logger.error('malformed messages, left for the dead-letter queue', { messageIds: malformed.map((record) => record.messageId) });
+  if (malformed.length > 0)
+    logger.error('malformed messages, left for the dead-letter queue', { messageIds: malformed.map((record) => record.messageId) });
   return { valid, malformed };
 };
 
@@ -34,8 +35,7 @@ export const emitReport = (report: DeliveryReport): void => {
  * delivered again, in the end to the dead-letter queue) the malformed messages and those the
  * report names.
  */
-export const deliveryQueueHandler =
-  <T>(parse: (body: string) => T | null, run: (messages: T[]) => Promise<BatchReport>) =>
+export const deliveryQueueHandler = <T>(parse: (body: string) => T | null, run: (messages: T[]) => Promise<BatchReport>) =>
   observed(async (event: SQSEvent): Promise<SQSBatchResponse> => {
     const { valid, malformed } = parseMessages(event.Records, parse);
     const report = await run(valid.map(({ message }) => message));

@@ -6,8 +6,8 @@
  * call passes and in every appended key, so a token or password can never reach a log by accident.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { ENV } from './environment';
 import { optionalEnv } from './config';
+import { ENV } from './environment';
 import { serviceName } from './metrics';
 
 type Fields = Record<string, unknown>;

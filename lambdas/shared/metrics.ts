@@ -12,8 +12,8 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { MiddlewareObj } from '@middy/core';
-import { DEFAULTS, ENV } from './environment';
 import { optionalEnv } from './config';
+import { DEFAULTS, ENV } from './environment';
 
 /** Every metric the service emits, with its unit. Alarms and the dashboard name these. */
 export const METRICS = {

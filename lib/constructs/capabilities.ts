@@ -6,7 +6,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import { ATTEMPT_COUNTER_KEY_PREFIX, type Capability, ENV, type PostingBudget, invocationPace, pacingEnvironment, postingConcurrency } from '../app-manifest';
+import {
+  ATTEMPT_COUNTER_KEY_PREFIX,
+  type Capability,
+  ENV,
+  invocationPace,
+  type PostingBudget,
+  pacingEnvironment,
+  postingConcurrency,
+} from '../app-manifest';
 import { wildcardArnFinding, wildcardResourceFinding } from './nag';
 
 /** The users database as handlers reach it: through the Data API, over HTTPS, never in a VPC. */
@@ -118,7 +126,11 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
         fn.addEnvironment(ENV.presenceTable, resources.presenceTable.tableName);
         // What the read-only routes call (PresenceStore.load and loadMany), on the table and not its
         // index: no Query, no Scan, no write.
-        iam.Grant.addToPrincipal({ grantee: fn, actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'], resourceArns: [resources.presenceTable.tableArn] });
+        iam.Grant.addToPrincipal({
+          grantee: fn,
+          actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
+          resourceArns: [resources.presenceTable.tableArn],
+        });
         break;
       case 'logInAttempts':
         fn.addEnvironment(ENV.presenceTable, resources.presenceTable.tableName);
@@ -172,7 +184,9 @@ export function grantCapabilities(fn: lambda.Function, uses: readonly Capability
         resources.sweepQueue.grantSendMessages(fn);
         break;
       default:
-        throw new Error(`Capability "${String(capability)}" has no CDK wiring: add a case to grantCapabilities (lib/constructs/capabilities.ts)`);
+        throw new Error(
+          `Capability "${String(capability)}" has no CDK wiring: add a case to grantCapabilities (lib/constructs/capabilities.ts)`,
+        );
     }
   }
 }

@@ -129,7 +129,10 @@ export class HttpApiRoutes extends Construct {
     if (Object.keys(routeThrottles).length > 0) {
       // RouteSettings is a plain JSON map in the L1 (no property renaming): CloudFormation's names as they are.
       (this.stage.node.defaultChild as apigwv2.CfnStage).routeSettings = Object.fromEntries(
-        Object.entries(routeThrottles).map(([routeKey, limits]) => [routeKey, { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit }]),
+        Object.entries(routeThrottles).map(([routeKey, limits]) => [
+          routeKey,
+          { ThrottlingRateLimit: limits.rateLimit, ThrottlingBurstLimit: limits.burstLimit },
+        ]),
       );
     }
   }

@@ -91,8 +91,16 @@ export class PresenceMonitoring extends Construct {
       });
 
     for (const [name, fn] of props.functions) {
-      atLeastOnce(fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }), `${name}: the function failed (crash or timeout); see its log group.`, `${name}Errors`);
-      atLeastOnce(fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }), `${name}: invocations were throttled (account or reserved concurrency reached).`, `${name}Throttles`);
+      atLeastOnce(
+        fn.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        `${name}: the function failed (crash or timeout); see its log group.`,
+        `${name}Errors`,
+      );
+      atLeastOnce(
+        fn.metricThrottles({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        `${name}: invocations were throttled (account or reserved concurrency reached).`,
+        `${name}Throttles`,
+      );
     }
 
     alarm('NotifierDurationNearTimeout', {
@@ -128,7 +136,8 @@ export class PresenceMonitoring extends Construct {
       'SweepShardsNotQueued',
     );
     alarm('SweepUsersFailed', {
-      alarmDescription: 'Shard workers keep failing to settle some users (DynamoDB errors or throttling): they stay online past their lease; see the sweepShard log group.',
+      alarmDescription:
+        'Shard workers keep failing to settle some users (DynamoDB errors or throttling): they stay online past their lease; see the sweepShard log group.',
       metric: this.metric('SweepUsersFailed', { period: ONE_MINUTE, statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 3,
@@ -152,13 +161,29 @@ export class PresenceMonitoring extends Construct {
       );
     }
 
-    atLeastOnce(this.httpApiMetric('5xx', 'Sum'), 'The HTTP API answered 5xx (handler crashes, timeouts, integration failures, or the contract\'s 500 internal).', 'HttpApi5xx');
-    atLeastOnce(this.webSocketMetric('IntegrationError', 'Sum'), 'WebSocket routes failed in their integration (the handler crashed or timed out).', 'WebSocketIntegrationErrors');
-    atLeastOnce(this.webSocketMetric('ExecutionError', 'Sum'), 'API Gateway could not call a WebSocket route\'s integration.', 'WebSocketExecutionErrors');
+    atLeastOnce(
+      this.httpApiMetric('5xx', 'Sum'),
+      "The HTTP API answered 5xx (handler crashes, timeouts, integration failures, or the contract's 500 internal).",
+      'HttpApi5xx',
+    );
+    atLeastOnce(
+      this.webSocketMetric('IntegrationError', 'Sum'),
+      'WebSocket routes failed in their integration (the handler crashed or timed out).',
+      'WebSocketIntegrationErrors',
+    );
+    atLeastOnce(
+      this.webSocketMetric('ExecutionError', 'Sum'),
+      "API Gateway could not call a WebSocket route's integration.",
+      'WebSocketExecutionErrors',
+    );
 
     atLeastOnce(this.throttleEvents(), 'The presence table throttled requests (reads or writes).', 'TableThrottles');
     for (const indexName of props.indexNames) {
-      atLeastOnce(this.throttleEvents(indexName), `The ${indexName} index throttled writes: it back-pressures table writes.`, `${indexName}IndexThrottles`);
+      atLeastOnce(
+        this.throttleEvents(indexName),
+        `The ${indexName} index throttled writes: it back-pressures table writes.`,
+        `${indexName}IndexThrottles`,
+      );
     }
 
     alarm('DatabaseAtMaxCapacity', {
@@ -196,7 +221,13 @@ export class PresenceMonitoring extends Construct {
   }
 
   private httpApiMetric(metricName: string, statistic: string, period = FIVE_MINUTES): cloudwatch.Metric {
-    return new cloudwatch.Metric({ namespace: 'AWS/ApiGateway', metricName, dimensionsMap: { ApiId: this.props.httpApi.apiId }, statistic, period });
+    return new cloudwatch.Metric({
+      namespace: 'AWS/ApiGateway',
+      metricName,
+      dimensionsMap: { ApiId: this.props.httpApi.apiId },
+      statistic,
+      period,
+    });
   }
 
   private webSocketMetric(metricName: string, statistic: string, period = FIVE_MINUTES): cloudwatch.Metric {
@@ -211,8 +242,12 @@ export class PresenceMonitoring extends Construct {
 
   /** Read plus write throttle events of the table, or of one of its indexes. */
   private throttleEvents(indexName?: string, period = FIVE_MINUTES): cloudwatch.MathExpression {
-    const dimensionsMap = { TableName: this.props.table.tableName, ...(indexName === undefined ? {} : { GlobalSecondaryIndexName: indexName }) };
-    const events = (metricName: string) => new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName, dimensionsMap, statistic: 'Sum', period });
+    const dimensionsMap = {
+      TableName: this.props.table.tableName,
+      ...(indexName === undefined ? {} : { GlobalSecondaryIndexName: indexName }),
+    };
+    const events = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/DynamoDB', metricName, dimensionsMap, statistic: 'Sum', period });
     // Metric ids are unique per graph: the table's and each index's pair get their own.
     const id = (indexName ?? 'table').replace(/[^A-Za-z0-9_]/g, '_');
     return new cloudwatch.MathExpression({
@@ -239,9 +274,19 @@ export class PresenceMonitoring extends Construct {
       new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
     const sum = (name: MetricName, label: string) => this.metric(name, { statistic: 'Sum', label });
     const perSecond = (name: MetricName, label: string) =>
-      new cloudwatch.MathExpression({ expression: `s${name} / PERIOD(s${name})`, usingMetrics: { [`s${name}`]: this.metric(name, { statistic: 'Sum' }) }, label, period: ONE_MINUTE });
+      new cloudwatch.MathExpression({
+        expression: `s${name} / PERIOD(s${name})`,
+        usingMetrics: { [`s${name}`]: this.metric(name, { statistic: 'Sum' }) },
+        label,
+        period: ONE_MINUTE,
+      });
     const functionGraph = (title: string, metric: (fn: lambda.IFunction) => cloudwatch.Metric) =>
-      graph(title, [...props.functions].map(([name, fn]) => metric(fn).with({ label: name, period: ONE_MINUTE })), [], 12);
+      graph(
+        title,
+        [...props.functions].map(([name, fn]) => metric(fn).with({ label: name, period: ONE_MINUTE })),
+        [],
+        12,
+      );
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${Stack.of(this).stackName}-presence`,
@@ -249,27 +294,38 @@ export class PresenceMonitoring extends Construct {
     });
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: '# Presence service\nGolden signals of both APIs and the delivery pipeline. What each alarm means and what to do: docs/operations.md.',
+        markdown:
+          '# Presence service\nGolden signals of both APIs and the delivery pipeline. What each alarm means and what to do: docs/operations.md.',
         width: 24,
         height: 2,
       }),
     );
     dashboard.addWidgets(new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: 24, height: 4 }));
     dashboard.addWidgets(
-      graph('HTTP API: requests and errors', [this.httpApiMetric('Count', 'Sum', ONE_MINUTE).with({ label: 'requests' })], [
-        this.httpApiMetric('4xx', 'Sum', ONE_MINUTE).with({ label: '4xx' }),
-        this.httpApiMetric('5xx', 'Sum', ONE_MINUTE).with({ label: '5xx' }),
-      ]),
+      graph(
+        'HTTP API: requests and errors',
+        [this.httpApiMetric('Count', 'Sum', ONE_MINUTE).with({ label: 'requests' })],
+        [
+          this.httpApiMetric('4xx', 'Sum', ONE_MINUTE).with({ label: '4xx' }),
+          this.httpApiMetric('5xx', 'Sum', ONE_MINUTE).with({ label: '5xx' }),
+        ],
+      ),
       graph('HTTP API: latency', [
         this.httpApiMetric('Latency', 'p50', ONE_MINUTE).with({ label: 'p50' }),
         this.httpApiMetric('Latency', 'p99', ONE_MINUTE).with({ label: 'p99' }),
       ]),
-      graph('Log-ins refused', [sum('LoginFailures', 'wrong name or password'), sum('RateLimited', 'rate limited'), sum('InternalErrors', 'internal errors (both APIs)')]),
+      graph('Log-ins refused', [
+        sum('LoginFailures', 'wrong name or password'),
+        sum('RateLimited', 'rate limited'),
+        sum('InternalErrors', 'internal errors (both APIs)'),
+      ]),
     );
     dashboard.addWidgets(
-      graph('WebSocket: connections', [sum('ConnectionsOpened', 'opened'), sum('ConnectionsClosed', 'closed')], [
-        this.webSocketMetric('MessageCount', 'Sum', ONE_MINUTE).with({ label: 'messages' }),
-      ]),
+      graph(
+        'WebSocket: connections',
+        [sum('ConnectionsOpened', 'opened'), sum('ConnectionsClosed', 'closed')],
+        [this.webSocketMetric('MessageCount', 'Sum', ONE_MINUTE).with({ label: 'messages' })],
+      ),
       graph('WebSocket: errors', [
         this.webSocketMetric('IntegrationError', 'Sum', ONE_MINUTE).with({ label: 'integration errors' }),
         this.webSocketMetric('ExecutionError', 'Sum', ONE_MINUTE).with({ label: 'execution errors' }),
@@ -281,47 +337,71 @@ export class PresenceMonitoring extends Construct {
       ]),
     );
     dashboard.addWidgets(
-      graph('Changes per second', [perSecond('ChangesDecided', 'decided'), perSecond('ChangesNotified', 'reached the notifier')], [
-        sum('VersionRaceRetries', 'version-race retries'),
-      ]),
+      graph(
+        'Changes per second',
+        [perSecond('ChangesDecided', 'decided'), perSecond('ChangesNotified', 'reached the notifier')],
+        [sum('VersionRaceRetries', 'version-race retries')],
+      ),
       graph('Delivery lag (post time − changedAt)', [
         this.metric('DeliveryLag', { statistic: 'p50', label: 'p50' }),
         this.metric('DeliveryLag', { statistic: 'p99', label: 'p99' }),
       ]),
-      graph('Fan-out and posts', [
-        this.metric('FanOut', { statistic: 'Average', label: 'fan-out (avg)' }),
-        this.metric('FanOut', { statistic: 'Maximum', label: 'fan-out (max)' }),
-      ], [
-        sum('FramesPosted', 'frames posted'),
-        sum('FanOutPagesQueued', 'fan-out pages queued'),
-        this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: gone (410)' }, { kind: 'gone' }),
-        this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: throttled' }, { kind: 'throttled' }),
-        this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: other' }, { kind: 'other' }),
-        sum('PostsRetried', 'retried'),
-        sum('SlowConnectionsClosed', 'slow connections closed'),
-      ]),
+      graph(
+        'Fan-out and posts',
+        [
+          this.metric('FanOut', { statistic: 'Average', label: 'fan-out (avg)' }),
+          this.metric('FanOut', { statistic: 'Maximum', label: 'fan-out (max)' }),
+        ],
+        [
+          sum('FramesPosted', 'frames posted'),
+          sum('FanOutPagesQueued', 'fan-out pages queued'),
+          this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: gone (410)' }, { kind: 'gone' }),
+          this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: throttled' }, { kind: 'throttled' }),
+          this.metric('PostsFailed', { statistic: 'Sum', label: 'failed: other' }, { kind: 'other' }),
+          sum('PostsRetried', 'retried'),
+          sum('SlowConnectionsClosed', 'slow connections closed'),
+        ],
+      ),
     );
     dashboard.addWidgets(
-      graph('Notifier: iterator age and duration', [props.notifier.fn.metric('IteratorAge', { statistic: 'Maximum', period: ONE_MINUTE, label: 'iterator age (max)' })], [
-        props.notifier.fn.metricDuration({ statistic: 'Maximum', period: ONE_MINUTE, label: 'duration (max)' }),
-      ]),
-      graph('Sweeper', [this.metric('SweepBacklogAge', { statistic: 'Maximum', label: 'backlog age (max)' })], [
-        sum('SweepUsersSettled', 'users settled'),
-        sum('SweepUsersFailed', 'users failed'),
-        sum('SweepConnectionsClosed', 'connections closed'),
-        sum('SweepShardsFailed', 'shards failed'),
-        sum('SweepShardsNotQueued', 'shards not queued'),
-      ]),
-      graph('Users database', [this.databaseCapacity(ONE_MINUTE).with({ label: 'capacity (ACU)' })], [
-        sum('DataApiResumeWaits', 'resume waits'),
-      ]),
+      graph(
+        'Notifier: iterator age and duration',
+        [props.notifier.fn.metric('IteratorAge', { statistic: 'Maximum', period: ONE_MINUTE, label: 'iterator age (max)' })],
+        [props.notifier.fn.metricDuration({ statistic: 'Maximum', period: ONE_MINUTE, label: 'duration (max)' })],
+      ),
+      graph(
+        'Sweeper',
+        [this.metric('SweepBacklogAge', { statistic: 'Maximum', label: 'backlog age (max)' })],
+        [
+          sum('SweepUsersSettled', 'users settled'),
+          sum('SweepUsersFailed', 'users failed'),
+          sum('SweepConnectionsClosed', 'connections closed'),
+          sum('SweepShardsFailed', 'shards failed'),
+          sum('SweepShardsNotQueued', 'shards not queued'),
+        ],
+      ),
+      graph(
+        'Users database',
+        [this.databaseCapacity(ONE_MINUTE).with({ label: 'capacity (ACU)' })],
+        [sum('DataApiResumeWaits', 'resume waits')],
+      ),
     );
     dashboard.addWidgets(
-      graph('DynamoDB throttle events', [this.throttleEvents(undefined, ONE_MINUTE), ...props.indexNames.map((name) => this.throttleEvents(name, ONE_MINUTE))], [], 12),
-      graph('DynamoDB consumed capacity', [
-        props.table.metricConsumedReadCapacityUnits({ statistic: 'Sum', period: ONE_MINUTE, label: 'read units' }),
-        props.table.metricConsumedWriteCapacityUnits({ statistic: 'Sum', period: ONE_MINUTE, label: 'write units' }),
-      ], [], 12),
+      graph(
+        'DynamoDB throttle events',
+        [this.throttleEvents(undefined, ONE_MINUTE), ...props.indexNames.map((name) => this.throttleEvents(name, ONE_MINUTE))],
+        [],
+        12,
+      ),
+      graph(
+        'DynamoDB consumed capacity',
+        [
+          props.table.metricConsumedReadCapacityUnits({ statistic: 'Sum', period: ONE_MINUTE, label: 'read units' }),
+          props.table.metricConsumedWriteCapacityUnits({ statistic: 'Sum', period: ONE_MINUTE, label: 'write units' }),
+        ],
+        [],
+        12,
+      ),
     );
     dashboard.addWidgets(
       functionGraph('Lambda errors by function', (fn) => fn.metricErrors({ statistic: 'Sum' })),

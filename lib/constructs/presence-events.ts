@@ -154,7 +154,11 @@ export class PresenceEvents extends Construct {
 
     for (const { spec, queue } of queueConsumers) {
       functionFor(spec.handler).addEventSource(
-        new SqsEventSource(queue, { batchSize: spec.batchSize, reportBatchItemFailures: spec.reportBatchItemFailures, maxConcurrency: spec.maxConcurrency }),
+        new SqsEventSource(queue, {
+          batchSize: spec.batchSize,
+          reportBatchItemFailures: spec.reportBatchItemFailures,
+          maxConcurrency: spec.maxConcurrency,
+        }),
       );
     }
 

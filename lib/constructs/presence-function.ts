@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { HandlerSpec } from '../app-manifest';
 import { HANDLER_BUNDLING } from '../handler-bundling';
-import { type CapabilityResources, type PresenceSettings, grantCapabilities, settingsEnvironment } from './capabilities';
+import { type CapabilityResources, grantCapabilities, type PresenceSettings, settingsEnvironment } from './capabilities';
 
 /** The runtime every handler runs on, pinned: `NODEJS_LATEST` moved to nodejs24.x in aws-cdk-lib 2.259. */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_22_X;

@@ -93,7 +93,8 @@ export class UsersDatabase extends Construct implements DataApiDatabase {
     this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: USERS_DATABASE_ENGINE_VERSION }),
       writer: rds.ClusterInstance.serverlessV2('Writer', { autoMinorVersionUpgrade: true }),
-      readers: props.reader === true ? [rds.ClusterInstance.serverlessV2('Reader', { autoMinorVersionUpgrade: true, scaleWithWriter: true })] : [],
+      readers:
+        props.reader === true ? [rds.ClusterInstance.serverlessV2('Reader', { autoMinorVersionUpgrade: true, scaleWithWriter: true })] : [],
       serverlessV2MinCapacity: props.minCapacity ?? 0,
       serverlessV2MaxCapacity: props.maxCapacity ?? 4,
       serverlessV2AutoPauseDuration: props.autoPauseAfter,
@@ -114,7 +115,8 @@ export class UsersDatabase extends Construct implements DataApiDatabase {
     this.secret = this.cluster.secret!;
     // A snapshot restore needs the master password: the secret stays as long as the data does
     // (the generated secret itself, not the `cluster.secret` attachment in front of it).
-    if (props.removalPolicy !== RemovalPolicy.DESTROY) (this.cluster.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
+    if (props.removalPolicy !== RemovalPolicy.DESTROY)
+      (this.cluster.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(RemovalPolicy.RETAIN);
 
     Validations.of(this.cluster).acknowledge(
       {

@@ -46,11 +46,15 @@ export interface WebClientSiteProps {
 const BUILD_WEB = 'require(process.argv[1]).buildWeb(process.argv[2]).catch((e) => { console.error(e.message); process.exitCode = 1; })';
 
 const buildWebInto = (projectRoot: string, outputDir: string): true => {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--eval', BUILD_WEB, path.join(projectRoot, 'web', 'build.ts'), outputDir], {
-    cwd: projectRoot,
-    encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--eval', BUILD_WEB, path.join(projectRoot, 'web', 'build.ts'), outputDir],
+    {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   if (result.error !== undefined || result.status !== 0) {
     const detail = result.error?.message ?? result.stderr.trim();
     throw new Error(`Could not build the web client (web/build.ts) for the deployment: ${detail}`);
@@ -110,7 +114,7 @@ export class WebClientSite extends Construct {
     });
 
     this.responseHeadersPolicy = new cloudfront.ResponseHeadersPolicy(this, 'SecurityHeaders', {
-      comment: 'Presence web client: CSP limited to this stack\'s APIs, HSTS, no framing, no sniffing',
+      comment: "Presence web client: CSP limited to this stack's APIs, HSTS, no framing, no sniffing",
       securityHeadersBehavior: {
         contentSecurityPolicy: {
           contentSecurityPolicy: [

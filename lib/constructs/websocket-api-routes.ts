@@ -101,7 +101,18 @@ export class WebSocketApiRoutes extends Construct {
 
   constructor(scope: Construct, id: string, props: WebSocketApiRoutesProps) {
     super(scope, id);
-    const { routes, routeSelectionExpression, authorizer: authorizerSpec, handlers, throttle, stageName, accessLogRetention, accessLogs: withAccessLogs, resources, ...functionProps } = props;
+    const {
+      routes,
+      routeSelectionExpression,
+      authorizer: authorizerSpec,
+      handlers,
+      throttle,
+      stageName,
+      accessLogRetention,
+      accessLogs: withAccessLogs,
+      resources,
+      ...functionProps
+    } = props;
 
     // Routes are added below rather than through connectRouteOptions & co.: the functions come
     // after the stage, so that a route handler using `connections` could be given it.
@@ -112,14 +123,19 @@ export class WebSocketApiRoutes extends Construct {
     });
 
     const accessLogs = withAccessLogs
-      ? new logs.LogGroup(this, 'AccessLogs', { retention: accessLogRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })
+      ? new logs.LogGroup(this, 'AccessLogs', {
+          retention: accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+          removalPolicy: RemovalPolicy.DESTROY,
+        })
       : undefined;
     this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
       stageName: stageName ?? 'live',
       autoDeploy: true,
       throttle,
-      ...(accessLogs === undefined ? {} : { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT } }),
+      ...(accessLogs === undefined
+        ? {}
+        : { accessLogSettings: { destination: new apigwv2.LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT } }),
     });
     if (accessLogs === undefined) {
       Validations.of(this.stage).acknowledge({

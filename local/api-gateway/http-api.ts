@@ -3,12 +3,12 @@
  * handlers that run on AWS, and their results into responses, the way API Gateway does.
  */
 import { randomBytes } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID, clfTime } from '../shared/aws';
-import { listen, readBody, safeDecode } from '../shared/http-server';
-import { type FunctionConfig, invoke } from '../lambda/invoke';
 import { isError } from '../../lambdas/domain/errors';
+import { type FunctionConfig, invoke } from '../lambda/invoke';
+import { clfTime, LOCAL_ACCOUNT_ID } from '../shared/aws';
+import { listen, readBody, safeDecode } from '../shared/http-server';
 
 export interface HttpRoute {
   readonly method: string;
@@ -96,7 +96,13 @@ export const toEvent = (
     const name = req.rawHeaders[index].toLowerCase();
     const value = req.rawHeaders[index + 1];
     // AWS: request cookies go to `cookies`, not to headers.
-    if (name === 'cookie') cookies.push(...value.split(';').map((part) => part.trim()).filter(Boolean));
+    if (name === 'cookie')
+      cookies.push(
+        ...value
+          .split(';')
+          .map((part) => part.trim())
+          .filter(Boolean),
+      );
     // AWS: header names are lower-cased and duplicate headers joined with a comma.
     else headers[name] = name in headers ? `${headers[name]},${value}` : value;
   }
@@ -154,7 +160,13 @@ export const fromResult = (result: unknown): Reply => {
     const body = typeof result === 'string' ? result : JSON.stringify(result ?? null);
     return { status: 200, headers: { 'content-type': 'application/json' }, cookies: [], body: Buffer.from(body) };
   }
-  const structured = result as { statusCode: number; headers?: Record<string, unknown>; body?: string; isBase64Encoded?: boolean; cookies?: string[] };
+  const structured = result as {
+    statusCode: number;
+    headers?: Record<string, unknown>;
+    body?: string;
+    isBase64Encoded?: boolean;
+    cookies?: string[];
+  };
   const headers = Object.fromEntries(Object.entries(structured.headers ?? {}).map(([key, value]) => [key.toLowerCase(), String(value)]));
   const raw = structured.body ?? '';
   return {

@@ -30,7 +30,8 @@ export const databaseResuming = () =>
   new DataApiError('DatabaseResumingException', 400, 'The database is resuming after being auto-paused. Wait a few seconds and try again.');
 
 // AWS: the writer instance is unavailable (outage, failover, maintenance); the SDK models it as DatabaseUnavailableException, 504.
-export const databaseUnavailable = () => new DataApiError('DatabaseUnavailableException', 504, "The writer instance in the DB cluster isn't available.");
+export const databaseUnavailable = () =>
+  new DataApiError('DatabaseUnavailableException', 504, "The writer instance in the DB cluster isn't available.");
 
 /** Why a transaction id is no longer usable; the texts are the causes AWS appends (TXN-03). */
 export type TransactionEndCause =

@@ -5,10 +5,7 @@
  */
 import { statementTimeout } from './errors';
 
-export type Holder =
-  | { readonly kind: 'call' }
-  | { readonly kind: 'transaction'; readonly id: string }
-  | { readonly kind: 'shutdown' };
+export type Holder = { readonly kind: 'call' } | { readonly kind: 'transaction'; readonly id: string } | { readonly kind: 'shutdown' };
 
 interface Waiter {
   readonly holder: Holder;

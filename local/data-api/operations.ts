@@ -4,7 +4,7 @@
  * PGlite session.
  */
 import { badRequest, databaseError, fromPostgresError, isPostgresError, validationError } from './errors';
-import { type BoundParameters, type WireParameter, bindParameters } from './parameters';
+import { type BoundParameters, bindParameters, type WireParameter } from './parameters';
 import { toRecords } from './results';
 import type { Executor, PgSession, RawResult } from './session';
 import { bindNamedParameters, splitStatements } from './sql-params';
@@ -56,7 +56,7 @@ const requireDatabase = (request: TargetRequest, database: string): void => {
   if (request.database === undefined || request.database === null) {
     throw badRequest(
       `Local Data API: pass database "${database}". Without it AWS connects to the database named after the secret's user, ` +
-        'which does not hold this service\'s tables.',
+        "which does not hold this service's tables.",
     );
   }
   if (request.database !== database) {
@@ -119,7 +119,8 @@ const refuseResultOptions = (request: ExecuteRequest): void => {
   if (request.formatRecordsAs !== undefined && request.formatRecordsAs !== 'NONE') {
     throw badRequest(`formatRecordsAs ${String(request.formatRecordsAs)} is not emulated by the local Data API.`);
   }
-  if (request.resultSetOptions !== undefined && request.resultSetOptions !== null) throw badRequest('resultSetOptions is not emulated by the local Data API.');
+  if (request.resultSetOptions !== undefined && request.resultSetOptions !== null)
+    throw badRequest('resultSetOptions is not emulated by the local Data API.');
 };
 
 const transactionIdOf = (request: TargetRequest): string | undefined =>

@@ -38,7 +38,10 @@ export class PgliteHost {
   private exited: Error | null = null;
   private closing = false;
 
-  private constructor(private readonly worker: Worker, onUnexpectedExit?: (description: string) => void) {
+  private constructor(
+    private readonly worker: Worker,
+    onUnexpectedExit?: (description: string) => void,
+  ) {
     worker.on('message', (reply: Reply) => this.settle(reply));
     worker.on('error', (error) => this.fail(error));
     worker.on('exit', (code) => {
@@ -48,7 +51,11 @@ export class PgliteHost {
   }
 
   /** Boots PGlite on `database`, on disk in `dataDir` or in memory. */
-  static async start(options: { readonly dataDir?: string; readonly database: string; readonly onUnexpectedExit?: (description: string) => void }): Promise<PgliteHost> {
+  static async start(options: {
+    readonly dataDir?: string;
+    readonly database: string;
+    readonly onUnexpectedExit?: (description: string) => void;
+  }): Promise<PgliteHost> {
     const host = new PgliteHost(new Worker(WORKER_FILE), options.onUnexpectedExit);
     try {
       await host.call('open', { dataDir: options.dataDir, database: options.database });

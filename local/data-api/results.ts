@@ -137,7 +137,8 @@ const arrayField = (text: string, type: PgType, catalog: TypeCatalog): OutField 
   const member = <T>(pick: (field: OutField) => T) => values.map((field) => (field === null ? null : pick(field)));
   if (elementKind === 'long') return { arrayValue: { longValues: member((field) => (field as { longValue: number }).longValue) } };
   if (elementKind === 'double') return { arrayValue: { doubleValues: member((field) => (field as { doubleValue: number }).doubleValue) } };
-  if (elementKind === 'bool') return { arrayValue: { booleanValues: member((field) => (field as { booleanValue: boolean }).booleanValue) } };
+  if (elementKind === 'bool')
+    return { arrayValue: { booleanValues: member((field) => (field as { booleanValue: boolean }).booleanValue) } };
   return { arrayValue: { stringValues: member((field) => String(Object.values(field)[0])) } };
 };
 
@@ -148,7 +149,11 @@ const toField = (text: string | null, type: PgType, catalog: TypeCatalog): OutFi
   return kind === 'array' ? arrayField(text, type, catalog) : scalarField(text, type, kind);
 };
 
-export const toRecords = (rows: readonly (readonly (string | null)[])[], columns: readonly RawColumn[], catalog: TypeCatalog): OutField[][] => {
+export const toRecords = (
+  rows: readonly (readonly (string | null)[])[],
+  columns: readonly RawColumn[],
+  catalog: TypeCatalog,
+): OutField[][] => {
   const columnTypes = columns.map((column) => catalog.get(column.dataTypeID));
   return rows.map((row) => row.map((text, index) => toField(text, columnTypes[index], catalog)));
 };

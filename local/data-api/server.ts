@@ -4,13 +4,13 @@
  * endpoint override. Behaviour follows the Aurora Serverless v2 Data API; see
  * /work/shared/reference/emulation-fidelity.md §10 for the item ids cited in comments.
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isError } from '../../lambdas/domain/errors';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
-import { DataApiError, badRequest, databaseResuming, databaseUnavailable, internalError, unknownOperation } from './errors';
-import { type Operation, beginTransaction, commitTransaction, executeStatement, rollbackTransaction } from './operations';
+import { badRequest, DataApiError, databaseResuming, databaseUnavailable, internalError, unknownOperation } from './errors';
+import { beginTransaction, commitTransaction, executeStatement, type Operation, rollbackTransaction } from './operations';
 import { PgSession } from './session';
-import { isError } from '../../lambdas/domain/errors';
 
 export interface DataApiServer {
   readonly url: string;
@@ -57,11 +57,12 @@ const sendError = (response: ServerResponse, error: DataApiError): void =>
   send(response, error.status, { message: error.message }, { 'x-amzn-ErrorType': error.type });
 
 /** Routes and runs one request; every failure becomes a Data API error response. */
-const createHandler = (
-  operations: Readonly<Record<string, Operation>>,
-  faults: { resuming: number; readonly unavailable: () => boolean },
-  log: (line: string) => void,
-) =>
+const createHandler =
+  (
+    operations: Readonly<Record<string, Operation>>,
+    faults: { resuming: number; readonly unavailable: () => boolean },
+    log: (line: string) => void,
+  ) =>
   async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
       const path = (request.url ?? '/').split('?')[0];
@@ -75,7 +76,8 @@ const createHandler = (
       }
       send(response, 200, await operation(body));
     } catch (error) {
-      if (!(error instanceof DataApiError)) log(`Local Data API: unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`);
+      if (!(error instanceof DataApiError))
+        log(`Local Data API: unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`);
       sendError(response, error instanceof DataApiError ? error : internalError());
     }
   };
@@ -106,7 +108,11 @@ export async function startDataApi(options: DataApiOptions = {}): Promise<DataAp
     '/CommitTransaction': commitTransaction(session),
     '/RollbackTransaction': rollbackTransaction(session),
   };
-  const handle = createHandler(operations, { resuming: options.resumingFailures ?? 0, unavailable: options.unavailable ?? (() => false) }, log);
+  const handle = createHandler(
+    operations,
+    { resuming: options.resumingFailures ?? 0, unavailable: options.unavailable ?? (() => false) },
+    log,
+  );
   const inFlight = new Set<Promise<void>>();
   const server = createServer((request, response) => {
     const handling = handle(request, response);

@@ -4,12 +4,12 @@
  * first statement error (TXN-04) or after 3 idle minutes (TXN-03).
  */
 import { randomBytes } from 'node:crypto';
-import { type TransactionEndCause, databaseError, isPostgresError, serviceUnavailable, transactionNotFound } from './errors';
-import { SessionLease } from './lease';
-import { PgliteHost, type RawResult } from './pglite-host';
-import { OID } from './parameters';
-import { TypeCatalog } from './type-catalog';
 import { assertIsError } from '../../lambdas/domain/errors';
+import { databaseError, isPostgresError, serviceUnavailable, type TransactionEndCause, transactionNotFound } from './errors';
+import { SessionLease } from './lease';
+import { OID } from './parameters';
+import { PgliteHost, type RawResult } from './pglite-host';
+import { TypeCatalog } from './type-catalog';
 
 export type { RawResult };
 
@@ -99,7 +99,8 @@ export class PgSession {
     try {
       return await work(this.executor);
     } catch (error) {
-      if (isPostgresError(error)) await this.end(transaction, 'Transaction has been aborted due to an error from a previous call.', 'ROLLBACK');
+      if (isPostgresError(error))
+        await this.end(transaction, 'Transaction has been aborted due to an error from a previous call.', 'ROLLBACK');
       throw error;
     } finally {
       await this.settle(transaction);
@@ -111,7 +112,8 @@ export class PgSession {
     try {
       const [command] = await this.pg.exec('COMMIT');
       // Postgres answers COMMIT of a failed transaction with ROLLBACK; report it rather than claim success.
-      if (command === 'ROLLBACK') throw databaseError('ERROR: current transaction is aborted, commands ignored until end of transaction block; SQLState: 25P02');
+      if (command === 'ROLLBACK')
+        throw databaseError('ERROR: current transaction is aborted, commands ignored until end of transaction block; SQLState: 25P02');
     } finally {
       await this.end(transaction, 'One previous call resulted in a termination of your transaction.', null);
     }

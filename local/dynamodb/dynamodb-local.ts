@@ -4,8 +4,8 @@
  * It listens on 127.0.0.1 only, and in its own process group: a Ctrl-C meant for the stack reaches
  * the stack, which stops DynamoDB Local last, after the `$disconnect`s that still write to it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, existsSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 
@@ -76,7 +76,10 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
 }
 
 export class DynamoDbLocalStartError extends Error {
-  constructor(message: string, readonly portInUse: boolean) {
+  constructor(
+    message: string,
+    readonly portInUse: boolean,
+  ) {
     super(message);
     this.name = 'DynamoDbLocalStartError';
   }
@@ -133,7 +136,9 @@ function startOnPort(port: number, options: DynamoDbLocalOptions): Promise<Dynam
     hasExited = true;
     process.removeListener('exit', onExit);
     if (ready && stopping === undefined) {
-      options.onUnexpectedExit?.(`DynamoDB Local (java pid ${child.pid}, ${endpoint}) exited by itself (${signal === null ? `code ${code}` : `signal ${signal}`})`);
+      options.onUnexpectedExit?.(
+        `DynamoDB Local (java pid ${child.pid}, ${endpoint}) exited by itself (${signal === null ? `code ${code}` : `signal ${signal}`})`,
+      );
     }
   });
 

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { assertIsError, isError } from '../../lambdas/domain/errors';
 import { type BatchOutcome, type BatchSource, EventSourceMapping } from '../lambda/event-source-mapping';
 import type { FunctionConfig } from '../lambda/invoke';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
@@ -20,13 +21,12 @@ import {
   matchesAnyFilter,
   parseFilterPatterns,
   rewriteArn,
-  toDynamoDBRecord,
-  usesNumericOperator,
-  UnknownStreamEventError,
   type StreamRecordContext,
+  toDynamoDBRecord,
+  UnknownStreamEventError,
+  usesNumericOperator,
 } from './stream-records';
 import { type ShardDescription, StreamsApi, StreamsApiError } from './streams-api';
-import { assertIsError, isError } from '../../lambdas/domain/errors';
 
 export interface StreamMappingOptions {
   /** Records per invocation; default 100 (AWS default). */
@@ -124,7 +124,8 @@ class ShardPoller {
     this.maximumRecordAgeSeconds = options.maximumRecordAgeSeconds ?? -1;
     const age = this.maximumRecordAgeSeconds;
     // AWS: MaximumRecordAgeInSeconds is -1 or 60 to 604,800.
-    if (age !== -1 && (!Number.isInteger(age) || age < 60 || age > 604_800)) throw new Error(`maximumRecordAgeSeconds must be -1 or 60..604800, got ${age}`);
+    if (age !== -1 && (!Number.isInteger(age) || age < 60 || age > 604_800))
+      throw new Error(`maximumRecordAgeSeconds must be -1 or 60..604800, got ${age}`);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
     // ESM-02: no batching window (MaximumBatchingWindowInSeconds is skipped locally): a batch is delivered as soon as it is read.
@@ -137,7 +138,9 @@ class ShardPoller {
     this.patterns = parseFilterPatterns(options.filters ?? []);
     for (const pattern of this.patterns) {
       if (usesNumericOperator(pattern)) {
-        this.log(`[stream-poller] ${options.tableName}: filter ${JSON.stringify(pattern)} uses "numeric", which DynamoDB filters do not support; it never matches`);
+        this.log(
+          `[stream-poller] ${options.tableName}: filter ${JSON.stringify(pattern)} uses "numeric", which DynamoDB filters do not support; it never matches`,
+        );
       }
     }
   }
@@ -235,7 +238,8 @@ class ShardPoller {
     return {
       receive: (max, maxBytes) => this.receive(shard, max, maxBytes),
       // ESM-01: Lambda polls each shard about 4 times a second (pollIntervalMs) while it is idle.
-      waitForRecords: (deadline) => this.mapping.sleep(deadline === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, deadline - Date.now())),
+      waitForRecords: (deadline) =>
+        this.mapping.sleep(deadline === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, deadline - Date.now())),
       ended: () => this.ended(shard),
       id: (record) => record.dynamodb?.SequenceNumber as string,
       size: (record) => record.dynamodb?.SizeBytes ?? 0,
@@ -299,7 +303,9 @@ class ShardPoller {
       }
       if (error instanceof StreamsApiError && error.code === 'TrimmedDataAccessException') {
         // ESM-08: records past the 24 h retention are gone; carry on from the oldest record still there.
-        this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: records trimmed before they were read; continuing from TRIM_HORIZON`);
+        this.log(
+          `[stream-poller] ${this.options.tableName} ${shard.id}: records trimmed before they were read; continuing from TRIM_HORIZON`,
+        );
         shard.iterator = undefined;
         shard.lastRead = undefined;
         shard.initialPosition = 'TRIM_HORIZON';
@@ -362,8 +368,16 @@ class ShardPoller {
     shard.attempts += 1;
     // ESM-03: -1 retries forever, blocking the shard; otherwise 1 invocation + maximumRetryAttempts retries.
     if (this.maximumRetryAttempts >= 0 && shard.attempts > this.maximumRetryAttempts) {
-      this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${failed.length} record(s) discarded after ${shard.attempts} attempt(s) (${reason})`);
-      await this.sendToOnFailure(shard, failed, shard.attempts, outcome.kind === 'failure' && outcome.functionError === true, 'RetryAttemptsExhausted');
+      this.log(
+        `[stream-poller] ${this.options.tableName} ${shard.id}: ${failed.length} record(s) discarded after ${shard.attempts} attempt(s) (${reason})`,
+      );
+      await this.sendToOnFailure(
+        shard,
+        failed,
+        shard.attempts,
+        outcome.kind === 'failure' && outcome.functionError === true,
+        'RetryAttemptsExhausted',
+      );
       this.checkpoint(shard, failed.length);
       return;
     }
@@ -380,7 +394,9 @@ class ShardPoller {
     const young = shard.pending.findIndex((record) => (record.dynamodb?.ApproximateCreationDateTime ?? Infinity) >= bornBefore);
     const aged = young === -1 ? shard.pending.length : young;
     if (aged === 0) return;
-    this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${aged} record(s) discarded unsent, older than ${this.maximumRecordAgeSeconds} s`);
+    this.log(
+      `[stream-poller] ${this.options.tableName} ${shard.id}: ${aged} record(s) discarded unsent, older than ${this.maximumRecordAgeSeconds} s`,
+    );
     await this.sendToOnFailure(shard, shard.pending.slice(0, aged), shard.attempts, false, 'RecordAgeExceeded');
     this.checkpoint(shard, aged);
   }

@@ -4,8 +4,8 @@
  * it is unit-tested.
  */
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
-import type { RecordContext } from '../lambda/event-source-mapping';
 import { assertIsError } from '../../lambdas/domain/errors';
+import type { RecordContext } from '../lambda/event-source-mapping';
 
 /** A record as `GetRecords` puts it on the wire (awsJson 1.0: member names, epoch seconds, base64 blobs). */
 export interface RawStreamRecord {
@@ -32,7 +32,10 @@ export class UnknownStreamEventError extends Error {
 
 /** A `FilterCriteria` pattern that AWS would reject when the mapping is created (FLT-05). */
 export class InvalidFilterPatternError extends Error {
-  constructor(message: string, readonly pattern: unknown) {
+  constructor(
+    message: string,
+    readonly pattern: unknown,
+  ) {
     super(`${message}: ${JSON.stringify(pattern)}`);
     this.name = 'InvalidFilterPatternError';
   }
@@ -124,7 +127,10 @@ export function compareSequenceNumbers(a: string, b: string): number {
 
 /** ESM-04: where a stream retries from after a partial failure: the lowest sequence number reported. */
 export function lowestSequenceNumber(sequenceNumbers: readonly string[]): string | undefined {
-  return sequenceNumbers.reduce<string | undefined>((lowest, id) => (lowest === undefined || compareSequenceNumbers(id, lowest) < 0 ? id : lowest), undefined);
+  return sequenceNumbers.reduce<string | undefined>(
+    (lowest, id) => (lowest === undefined || compareSequenceNumbers(id, lowest) < 0 ? id : lowest),
+    undefined,
+  );
 }
 
 function parseSequenceNumber(value: string): bigint {
@@ -188,9 +194,7 @@ function matchesLeaf(rules: readonly unknown[], present: boolean, field: unknown
   if (isPlainObject(field)) return false;
   // EventBridge: an array value matches when any of its elements does.
   const values = Array.isArray(field) ? field : [field];
-  return rules.some((rule) =>
-    isPlainObject(rule) && 'exists' in rule ? rule.exists === true : values.some((v) => matchesRule(rule, v)),
-  );
+  return rules.some((rule) => (isPlainObject(rule) && 'exists' in rule ? rule.exists === true : values.some((v) => matchesRule(rule, v))));
 }
 
 function matchesRule(rule: unknown, value: unknown): boolean {

@@ -23,7 +23,9 @@ export interface ShardDescription {
   SequenceNumberRange?: { StartingSequenceNumber?: string; EndingSequenceNumber?: string };
 }
 
-export type ShardPosition = { ShardIteratorType: 'LATEST' | 'TRIM_HORIZON' } | { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER'; SequenceNumber: string };
+export type ShardPosition =
+  | { ShardIteratorType: 'LATEST' | 'TRIM_HORIZON' }
+  | { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER'; SequenceNumber: string };
 
 const API_VERSION_TARGET = { dynamodb: 'DynamoDB_20120810', streams: 'DynamoDBStreams_20120810' };
 
@@ -33,16 +35,23 @@ export class StreamsApi {
   /** The table's stream ARN; throws when the table has no stream enabled. */
   async streamArn(tableName: string): Promise<string> {
     const described = await this.call<{ Table?: { LatestStreamArn?: string; StreamSpecification?: { StreamEnabled?: boolean } } }>(
-      'dynamodb', 'DescribeTable', { TableName: tableName });
+      'dynamodb',
+      'DescribeTable',
+      { TableName: tableName },
+    );
     const arn = described.Table?.LatestStreamArn;
-    if (arn === undefined || described.Table?.StreamSpecification?.StreamEnabled !== true) throw new Error(`Table ${tableName} has no stream enabled`);
+    if (arn === undefined || described.Table?.StreamSpecification?.StreamEnabled !== true)
+      throw new Error(`Table ${tableName} has no stream enabled`);
     return arn;
   }
 
   /** The table's TTL attribute, or undefined when TTL is not enabled. */
   async ttlAttribute(tableName: string): Promise<string | undefined> {
     const ttl = await this.call<{ TimeToLiveDescription?: { TimeToLiveStatus?: string; AttributeName?: string } }>(
-      'dynamodb', 'DescribeTimeToLive', { TableName: tableName });
+      'dynamodb',
+      'DescribeTimeToLive',
+      { TableName: tableName },
+    );
     return ttl.TimeToLiveDescription?.TimeToLiveStatus === 'ENABLED' ? ttl.TimeToLiveDescription.AttributeName : undefined;
   }
 
@@ -51,7 +60,10 @@ export class StreamsApi {
     let exclusiveStartShardId: string | undefined;
     do {
       const page = await this.call<{ StreamDescription: { Shards?: ShardDescription[]; LastEvaluatedShardId?: string } }>(
-        'streams', 'DescribeStream', { StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId });
+        'streams',
+        'DescribeStream',
+        { StreamArn: streamArn, ExclusiveStartShardId: exclusiveStartShardId },
+      );
       shards.push(...(page.StreamDescription.Shards ?? []));
       exclusiveStartShardId = page.StreamDescription.LastEvaluatedShardId;
     } while (exclusiveStartShardId !== undefined);
@@ -59,7 +71,11 @@ export class StreamsApi {
   }
 
   async shardIterator(streamArn: string, shardId: string, position: ShardPosition): Promise<string> {
-    const result = await this.call<{ ShardIterator: string }>('streams', 'GetShardIterator', { StreamArn: streamArn, ShardId: shardId, ...position });
+    const result = await this.call<{ ShardIterator: string }>('streams', 'GetShardIterator', {
+      StreamArn: streamArn,
+      ShardId: shardId,
+      ...position,
+    });
     return result.ShardIterator;
   }
 

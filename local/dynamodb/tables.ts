@@ -2,17 +2,17 @@
  * Creates the manifest's tables in DynamoDB Local, the way the CDK stack declares them.
  */
 import {
+  type AttributeDefinition,
   CreateTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   DynamoDBClient,
-  ResourceNotFoundException,
-  UpdateTimeToLiveCommand,
-  type AttributeDefinition,
   type KeySchemaElement,
+  ResourceNotFoundException,
   type TableDescription,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
-import { tables, type KeySpec, type TableName, type TableSpec } from '../../lib/app-manifest';
+import { type KeySpec, type TableName, type TableSpec, tables } from '../../lib/app-manifest';
 import { LOCAL_REGION } from '../shared/aws';
 
 /**
@@ -86,8 +86,7 @@ function createTableInput(tableName: string, spec: TableSpec) {
     AttributeDefinitions: attributeDefinitions,
     KeySchema: tableKeys,
     GlobalSecondaryIndexes: indexes.length > 0 ? indexes : undefined,
-    StreamSpecification:
-      spec.stream === undefined ? undefined : { StreamEnabled: true, StreamViewType: spec.stream },
+    StreamSpecification: spec.stream === undefined ? undefined : { StreamEnabled: true, StreamViewType: spec.stream },
   };
 }
 
@@ -112,8 +111,7 @@ async function waitUntilActive(client: DynamoDBClient, tableName: string): Promi
 }
 
 function assertMatchesSpec(tableName: string, table: TableDescription, spec: TableSpec): void {
-  const key = (keys: KeySchemaElement[] | undefined) =>
-    (keys ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
+  const key = (keys: KeySchemaElement[] | undefined) => (keys ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(',');
   const expected = createTableInput(tableName, spec);
   const problems: string[] = [];
   if (key(table.KeySchema) !== key(expected.KeySchema)) problems.push('key schema');

@@ -5,8 +5,9 @@
  * stream, an SQS queue) says where records come from and what an outcome means for them:
  * checkpoint, retry, bisect or delete.
  */
-import { type FunctionConfig, invoke } from './invoke';
+
 import { isError } from '../../lambdas/domain/errors';
+import { type FunctionConfig, invoke } from './invoke';
 
 /** What Lambda adds to every record: the source's ARN and region (the real ones, not a stand-in's). */
 export interface RecordContext {
@@ -131,7 +132,9 @@ export class EventSourceMapping {
       const batch = await this.gather(source);
       if (batch.length === 0) continue;
       const delivery: Promise<void> = this.deliver(source, batch)
-        .catch((error: unknown) => this.log(`[esm] ${this.fn.name}: unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`))
+        .catch((error: unknown) =>
+          this.log(`[esm] ${this.fn.name}: unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`),
+        )
         .finally(() => inFlight.delete(delivery));
       inFlight.add(delivery);
     }
@@ -169,7 +172,11 @@ export class EventSourceMapping {
     try {
       // LAM-01: invoke() carries the event and the answer across the JSON boundary, once each way.
       const response = await invoke(this.fn, source.event(batch));
-      outcome = interpretBatchResponse(response, batch.map((record) => source.id(record)), this.options.reportBatchItemFailures);
+      outcome = interpretBatchResponse(
+        response,
+        batch.map((record) => source.id(record)),
+        this.options.reportBatchItemFailures,
+      );
     } catch (error) {
       // LAM-02: a function error (a throw, a timeout) fails the whole batch.
       outcome = { kind: 'failure', reason: `function error: ${isError(error) ? error.message : String(error)}`, functionError: true };

@@ -2,8 +2,9 @@
  * Invoking a handler the way Lambda does: the event crosses a JSON boundary, the result comes
  * back through one, the context looks real, and the configured timeout is enforced.
  */
-import { randomUUID } from 'node:crypto';
+
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
 import { InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
@@ -64,7 +65,8 @@ class ConcurrentInvokeStore extends InvokeStoreBase {
   }
   set<T = unknown>(key: string | symbol, value: T): void {
     const state = this.scopes.getStore();
-    if (this.isProtectedKey(key) || state === undefined) throw new Error(`Cannot set ${String(key)} outside an invocation or on a protected key`);
+    if (this.isProtectedKey(key) || state === undefined)
+      throw new Error(`Cannot set ${String(key)} outside an invocation or on a protected key`);
     state[key] = value;
   }
   run<T>(context: InvocationState, fn: () => T): T {
@@ -91,7 +93,9 @@ export const invoke = async (fn: FunctionConfig, event: unknown): Promise<unknow
     timer = setTimeout(() => reject(new FunctionTimeoutError(fn.name, fn.timeoutSeconds)), timeoutMs);
   });
   try {
-    const run = invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => fn.handler(jsonRoundTrip(event), context));
+    const run = invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () =>
+      fn.handler(jsonRoundTrip(event), context),
+    );
     return jsonRoundTrip(await Promise.race([run, timeout]));
   } finally {
     clearTimeout(timer);

@@ -40,7 +40,12 @@ export const missingParameter = (parameter: string) =>
 export const invalidMessageContents = (message: string) => new SqsError('InvalidMessageContents', 'InvalidMessageContents', 400, message);
 
 export const emptyBatchRequest = (entryType: string) =>
-  new SqsError('AWS.SimpleQueueService.EmptyBatchRequest', 'EmptyBatchRequest', 400, `There should be at least one ${entryType} in the request.`);
+  new SqsError(
+    'AWS.SimpleQueueService.EmptyBatchRequest',
+    'EmptyBatchRequest',
+    400,
+    `There should be at least one ${entryType} in the request.`,
+  );
 
 export const tooManyEntriesInBatchRequest = (count: number) =>
   new SqsError(
@@ -70,13 +75,20 @@ export const batchRequestTooLong = (bytes: number, limit: number) =>
   );
 
 export const unsupportedOperation = (operation: string) =>
-  new SqsError('AWS.SimpleQueueService.UnsupportedOperation', 'UnsupportedOperation', 400, `${operation} is not supported by the local SQS emulation.`);
+  new SqsError(
+    'AWS.SimpleQueueService.UnsupportedOperation',
+    'UnsupportedOperation',
+    400,
+    `${operation} is not supported by the local SQS emulation.`,
+  );
 
 export const unknownOperation = (target: string) =>
   new SqsError('UnknownOperationException', undefined, 400, `The operation ${JSON.stringify(target)} is not an SQS operation.`);
 
 export const serializationException = (message: string) => new SqsError('SerializationException', undefined, 400, message);
 
-export const invalidAddress = (url: string) => new SqsError('InvalidAddress', 'InvalidAddress', 404, `The address ${url} is not valid for this endpoint.`);
+export const invalidAddress = (url: string) =>
+  new SqsError('InvalidAddress', 'InvalidAddress', 404, `The address ${url} is not valid for this endpoint.`);
 
-export const internalError = () => new SqsError('InternalError', undefined, 500, 'We encountered an internal error. Please try again.', 'Receiver');
+export const internalError = () =>
+  new SqsError('InternalError', undefined, 500, 'We encountered an internal error. Please try again.', 'Receiver');

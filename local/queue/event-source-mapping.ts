@@ -3,7 +3,13 @@
  * (local/lambda/event-source-mapping.ts), which gathers, invokes and reads the answer; here,
  * what Lambda's SQS pollers do with it: delete what the function handled.
  */
-import { type BatchOutcome, type BatchSource, type BatchingOptions, EventSourceMapping, type RecordContext } from '../lambda/event-source-mapping';
+import {
+  type BatchingOptions,
+  type BatchOutcome,
+  type BatchSource,
+  EventSourceMapping,
+  type RecordContext,
+} from '../lambda/event-source-mapping';
 import type { FunctionConfig } from '../lambda/invoke';
 import type { ReceivedMessage } from './message-queue';
 import type { QueueRuntime } from './queue-runtime';
@@ -32,7 +38,12 @@ const MAX_BATCHING_WINDOW_MS = 300_000;
 export type EventSourceSettings = BatchingOptions & Pick<EventSourceOptions, 'maxConcurrency'>;
 
 /** Checks the mapping the way CreateEventSourceMapping does; throws a descriptive Error. */
-export function validateEventSource(queueName: string, visibilityTimeoutSeconds: number, fn: FunctionConfig, options: EventSourceOptions): EventSourceSettings {
+export function validateEventSource(
+  queueName: string,
+  visibilityTimeoutSeconds: number,
+  fn: FunctionConfig,
+  options: EventSourceOptions,
+): EventSourceSettings {
   const batchSize = options.batchSize ?? 10;
   const window = options.maximumBatchingWindowMs ?? 0;
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
@@ -76,7 +87,10 @@ export class SqsEventSourceMapping {
   ) {
     this.mapping = new EventSourceMapping(fn, options, log);
     // AWS: MaximumConcurrency caps the batches in flight.
-    void this.mapping.addLane(queueSource(runtime, fn, context, log), Math.min(CONCURRENT_BATCHES, options.maxConcurrency ?? CONCURRENT_BATCHES));
+    void this.mapping.addLane(
+      queueSource(runtime, fn, context, log),
+      Math.min(CONCURRENT_BATCHES, options.maxConcurrency ?? CONCURRENT_BATCHES),
+    );
   }
 
   /** Stops receiving and waits for the invocations under way (and their deletes). */
@@ -85,7 +99,12 @@ export class SqsEventSourceMapping {
   }
 }
 
-const queueSource = (runtime: QueueRuntime, fn: FunctionConfig, context: RecordContext, log: (line: string) => void): BatchSource<ReceivedMessage> => ({
+const queueSource = (
+  runtime: QueueRuntime,
+  fn: FunctionConfig,
+  context: RecordContext,
+  log: (line: string) => void,
+): BatchSource<ReceivedMessage> => ({
   receive: (max, maxBytes) => runtime.receive({ maxMessages: Math.min(RECEIVE_MAX, max), maxBytes }),
   waitForRecords: (deadline, signal) => runtime.waitForMessages(deadline, signal),
   ended: () => false,
@@ -95,7 +114,9 @@ const queueSource = (runtime: QueueRuntime, fn: FunctionConfig, context: RecordC
   settle: async (batch: readonly ReceivedMessage[], outcome: BatchOutcome) => {
     if (outcome.kind === 'failure') {
       // AWS: a failed batch deletes nothing; it comes back after the visibility timeout.
-      log(`[sqs] ${fn.name}: batch of ${batch.length} from ${runtime.queue.name} failed (${outcome.reason}); retried after the visibility timeout`);
+      log(
+        `[sqs] ${fn.name}: batch of ${batch.length} from ${runtime.queue.name} failed (${outcome.reason}); retried after the visibility timeout`,
+      );
       return;
     }
     const failed = new Set(outcome.kind === 'partial' ? outcome.failedIds : []);

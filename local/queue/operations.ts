@@ -4,10 +4,10 @@
  * a queue. Each takes the request object and returns the response object; failures are thrown as
  * SqsError.
  */
-import { SqsError, invalidAddress, queueDoesNotExist } from './errors';
+import { invalidAddress, queueDoesNotExist, SqsError } from './errors';
 import type { ReceivedMessage } from './message-queue';
 import type { QueueRuntime } from './queue-runtime';
-import { MAX_BATCH_ENTRIES, MAX_WAIT_TIME_SECONDS, integerInRange, requiredString, sendBatchEntries, validatedMessage } from './validation';
+import { integerInRange, MAX_BATCH_ENTRIES, MAX_WAIT_TIME_SECONDS, requiredString, sendBatchEntries, validatedMessage } from './validation';
 
 export type Operation = (request: Record<string, unknown>, signal: AbortSignal) => object | Promise<object>;
 

@@ -3,7 +3,7 @@
  * the moment a message becomes visible — on a send, a dead-letter move, or when a delay or a
  * visibility timeout runs out — instead of having them poll on an interval.
  */
-import type { MessageQueue, NewMessage, ReceiveOptions, ReceivedMessage, SentMessage } from './message-queue';
+import type { MessageQueue, NewMessage, ReceivedMessage, ReceiveOptions, SentMessage } from './message-queue';
 
 export class QueueRuntime {
   private readonly waiters = new Set<() => void>();
@@ -52,11 +52,14 @@ export class QueueRuntime {
     this.timer =
       next === undefined
         ? undefined
-        : setTimeout(() => {
-            this.timer = undefined;
-            this.timerAt = undefined;
-            this.changed();
-          }, Math.max(1, next - now));
+        : setTimeout(
+            () => {
+              this.timer = undefined;
+              this.timerAt = undefined;
+              this.changed();
+            },
+            Math.max(1, next - now),
+          );
   }
 
   /**

@@ -4,17 +4,17 @@
  * errors), so handlers use an unchanged `SQSClient` with only an endpoint override, and consumers
  * receive Lambda's SQS event through `addEventSource`. Standard queues only.
  */
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isError } from '../../lambdas/domain/errors';
 import type { FunctionConfig } from '../lambda/invoke';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
-import { SqsError, internalError, serializationException, unknownOperation, unsupportedOperation } from './errors';
-import { SqsEventSourceMapping, validateEventSource, type EventSourceOptions } from './event-source-mapping';
+import { internalError, SqsError, serializationException, unknownOperation, unsupportedOperation } from './errors';
+import { type EventSourceOptions, SqsEventSourceMapping, validateEventSource } from './event-source-mapping';
 import { MessageQueue } from './message-queue';
 import { sqsOperations } from './operations';
 import { QueueRuntime } from './queue-runtime';
-import { MAX_VISIBILITY_TIMEOUT_SECONDS, isValidQueueName } from './validation';
-import { isError } from '../../lambdas/domain/errors';
+import { isValidQueueName, MAX_VISIBILITY_TIMEOUT_SECONDS } from './validation';
 
 export interface LocalQueue {
   readonly name: string;
@@ -98,7 +98,14 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
       // Skipped AWS behaviour: every operation but SendMessage, SendMessageBatch and ReceiveMessage (queues come from createQueue).
       if (operation === undefined) throw unsupportedOperation(name);
       // Skipped AWS behaviour: SigV4 signatures and IAM permissions are not checked; any credentials work.
-      send(response, 200, await operation(parseJsonObject(body, (reason) => serializationException(`${reason}.`)), closed.signal));
+      send(
+        response,
+        200,
+        await operation(
+          parseJsonObject(body, (reason) => serializationException(`${reason}.`)),
+          closed.signal,
+        ),
+      );
     } catch (error) {
       if (!(error instanceof SqsError)) log(`[sqs] unexpected error: ${(isError(error) ? error.stack : undefined) ?? String(error)}`);
       sendError(response, error instanceof SqsError ? error : internalError());
@@ -117,11 +124,16 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
 
   const createQueue = (name: string, queueOptions: CreateQueueOptions = {}): LocalQueue => {
     // Skipped AWS behaviour: FIFO queues (.fifo names, groups, deduplication) are not emulated.
-    if (!isValidQueueName(name)) throw new Error(`Invalid queue name "${name}": 1-80 alphanumerics, hyphens and underscores (no FIFO queues)`);
+    if (!isValidQueueName(name))
+      throw new Error(`Invalid queue name "${name}": 1-80 alphanumerics, hyphens and underscores (no FIFO queues)`);
     if (queues.has(name)) throw new Error(`A local queue named ${name} already exists`);
     // AWS: VisibilityTimeout defaults to 30 s and may be 0 to 12 hours.
     const visibilityTimeoutSeconds = queueOptions.visibilityTimeoutSeconds ?? 30;
-    if (!Number.isInteger(visibilityTimeoutSeconds) || visibilityTimeoutSeconds < 0 || visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS) {
+    if (
+      !Number.isInteger(visibilityTimeoutSeconds) ||
+      visibilityTimeoutSeconds < 0 ||
+      visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS
+    ) {
       throw new Error(`VisibilityTimeout ${visibilityTimeoutSeconds} for ${name} must be between 0 and ${MAX_VISIBILITY_TIMEOUT_SECONDS}`);
     }
     const { maxReceiveCount, deadLetterQueue } = queueOptions;
@@ -182,7 +194,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Sq
       if (stopping !== undefined) throw new Error('The local SQS server is stopped');
       const runtime = queueNamed(queueName);
       const validated = validateEventSource(queueName, runtime.queue.config.visibilityTimeoutSeconds, fn, eventSourceOptions);
-      mappings.push(new SqsEventSourceMapping(runtime, fn, validated, { eventSourceARN: runtime.queue.config.arn, awsRegion: region }, log));
+      mappings.push(
+        new SqsEventSourceMapping(runtime, fn, validated, { eventSourceARN: runtime.queue.config.arn, awsRegion: region }, log),
+      );
       log(`[sqs] ${queueName} -> ${fn.name} (batch ${validated.batchSize}, window ${validated.maximumBatchingWindowMs} ms)`);
     },
     depth: (queueName) => queueNamed(queueName).depth(),

@@ -48,7 +48,12 @@ export const requiredString = (value: unknown, parameter: string): string => {
 
 // AWS: only #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF may appear in a message (XML 1.0 characters).
 const isAllowedCodePoint = (cp: number): boolean =>
-  cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  cp === 0x9 ||
+  cp === 0xa ||
+  cp === 0xd ||
+  (cp >= 0x20 && cp <= 0xd7ff) ||
+  (cp >= 0xe000 && cp <= 0xfffd) ||
+  (cp >= 0x10000 && cp <= 0x10ffff);
 
 /** The first code point a message may not contain, if any (lone surrogates included). */
 const firstInvalidCharacter = (text: string): number | undefined => {
@@ -98,7 +103,8 @@ const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]{1,80}$/;
 
 /** SendMessageBatch's `Entries` after the whole-request checks: 1 to 10 entries with distinct, well-formed ids and at most 1 MiB in all. */
 export const sendBatchEntries = (value: unknown): Record<string, unknown>[] => {
-  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) throw emptyBatchRequest('SendMessageBatchRequestEntry');
+  if (value === undefined || value === null || (Array.isArray(value) && value.length === 0))
+    throw emptyBatchRequest('SendMessageBatchRequestEntry');
   if (!Array.isArray(value)) throw invalidParameterValue('Entries must be a list.');
   if (value.length > MAX_BATCH_ENTRIES) throw tooManyEntriesInBatchRequest(value.length);
   const seen = new Set<string>();

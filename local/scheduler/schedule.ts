@@ -2,9 +2,9 @@
  * EventBridge Scheduler stand-in: invokes a function every `everySeconds` with a scheduled event.
  */
 import { randomUUID } from 'node:crypto';
+import { isError } from '../../lambdas/domain/errors';
 import { type FunctionConfig, invoke } from '../lambda/invoke';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
-import { isError } from '../../lambdas/domain/errors';
 
 export interface Schedule {
   stop(): Promise<void>;
@@ -22,7 +22,11 @@ export const scheduledEvent = (ruleName: string, at: Date) => ({
   detail: {},
 });
 
-export const startSchedule = (options: { readonly fn: FunctionConfig; readonly everySeconds: number; readonly log?: (line: string) => void }): Schedule => {
+export const startSchedule = (options: {
+  readonly fn: FunctionConfig;
+  readonly everySeconds: number;
+  readonly log?: (line: string) => void;
+}): Schedule => {
   let running: Promise<void> | null = null;
   const tick = () => {
     // AWS: a scheduled invocation is asynchronous and may overlap a slow previous one; locally a tick is skipped instead.

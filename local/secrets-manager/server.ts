@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import path from 'node:path';
 import { listen, parseJsonObject, readText, sendJson } from '../shared/http-server';
 
@@ -66,13 +66,17 @@ const findSecret = (secrets: readonly StoredSecret[], id: string): StoredSecret 
 
 const getSecretValue = (secrets: readonly StoredSecret[], createdDate: number, request: Record<string, unknown>): object => {
   if (typeof request.SecretId !== 'string' || request.SecretId === '') {
-    throw new SecretsManagerError('ValidationException', "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null");
+    throw new SecretsManagerError(
+      'ValidationException',
+      "1 validation error detected: Value null at 'secretId' failed to satisfy constraint: Member must not be null",
+    );
   }
   const secret = findSecret(secrets, request.SecretId);
   if (secret === undefined) throw notFound();
   // AWS: only the current version exists here; asking for another stage or version finds nothing.
   const stage = request.VersionStage;
-  if ((stage !== undefined && stage !== 'AWSCURRENT') || (request.VersionId !== undefined && request.VersionId !== secret.versionId)) throw notFound();
+  if ((stage !== undefined && stage !== 'AWSCURRENT') || (request.VersionId !== undefined && request.VersionId !== secret.versionId))
+    throw notFound();
   return {
     ARN: secret.arn,
     Name: secret.name,
@@ -91,23 +95,49 @@ const handler =
   (secrets: readonly StoredSecret[], createdDate: number) =>
   async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     try {
-      const body = await readText(request, MAX_BODY_BYTES, () => new SecretsManagerError('SerializationException', 'The request body is too large.'));
+      const body = await readText(
+        request,
+        MAX_BODY_BYTES,
+        () => new SecretsManagerError('SerializationException', 'The request body is too large.'),
+      );
       // AWS: awsJson1_1 routes on the X-Amz-Target header of a POST to `/`.
       const target = request.method === 'POST' ? request.headers['x-amz-target'] : undefined;
       if (target !== 'secretsmanager.GetSecretValue') {
-        throw new SecretsManagerError('UnknownOperationException', `Operation ${String(target)} is not supported by the local Secrets Manager.`);
+        throw new SecretsManagerError(
+          'UnknownOperationException',
+          `Operation ${String(target)} is not supported by the local Secrets Manager.`,
+        );
       }
-      send(response, 200, getSecretValue(secrets, createdDate, parseJsonObject(body, () => new SecretsManagerError('SerializationException', 'The request body is not a JSON object.'))));
+      send(
+        response,
+        200,
+        getSecretValue(
+          secrets,
+          createdDate,
+          parseJsonObject(body, () => new SecretsManagerError('SerializationException', 'The request body is not a JSON object.')),
+        ),
+      );
     } catch (error) {
-      const known = error instanceof SecretsManagerError ? error : new SecretsManagerError('InternalServiceError', 'An internal error occurred.');
-      send(response, known.type === 'InternalServiceError' ? 500 : 400, { __type: known.type, message: known.message }, { 'x-amzn-ErrorType': known.type });
+      const known =
+        error instanceof SecretsManagerError ? error : new SecretsManagerError('InternalServiceError', 'An internal error occurred.');
+      send(
+        response,
+        known.type === 'InternalServiceError' ? 500 : 400,
+        { __type: known.type, message: known.message },
+        { 'x-amzn-ErrorType': known.type },
+      );
     }
   };
 
 /** Starts the endpoint; resolves once the port is bound. */
 export async function startSecretsManager(options: SecretsManagerOptions): Promise<SecretsManagerServer> {
   const host = options.host ?? '127.0.0.1';
-  const secrets = Object.entries(options.secrets).map(([arn, value]) => ({ arn, name: nameOf(arn), value, versionId: versionIdOf(arn, value) }));
+  const secrets = Object.entries(options.secrets).map(([arn, value]) => ({
+    arn,
+    name: nameOf(arn),
+    value,
+    versionId: versionIdOf(arn, value),
+  }));
   // The secrets "were created" when the endpoint started.
   const handle = handler(secrets, Math.floor(Date.now()) / 1000);
   const server = createServer((request, response) => void handle(request, response));

@@ -36,10 +36,21 @@ export const readText = async (request: IncomingMessage, maxBytes: number, tooLa
 };
 
 /** A JSON answer with a request id, as AWS services send them; nothing if the response already went. */
-export const sendJson = (response: ServerResponse, status: number, body: object, headers: Record<string, string> = {}, contentType = 'application/json'): void => {
+export const sendJson = (
+  response: ServerResponse,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+  contentType = 'application/json',
+): void => {
   if (response.headersSent || response.destroyed) return;
   const payload = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(payload), 'x-amzn-RequestId': randomUUID(), ...headers });
+  response.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': randomUUID(),
+    ...headers,
+  });
   response.end(payload);
 };
 

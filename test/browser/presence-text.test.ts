@@ -1,6 +1,7 @@
 /** The web client's wording and configuration, as pure functions (no browser needed). */
-import { resolveConfig } from '../../web/src/config';
+
 import { PresenceApiError } from '../../client';
+import { resolveConfig } from '../../web/src/config';
 import { describeError, signUpProblem } from '../../web/src/messages';
 import { describePresence, timeAgo } from '../../web/src/presence-text';
 
@@ -25,14 +26,20 @@ describe('timeAgo', () => {
 describe('describePresence', () => {
   it('says online, offline with when, never seen, or still checking', () => {
     expect(describePresence({ status: 'online', lastSeen: null }, NOW)).toEqual({ status: 'Online', lastSeen: null });
-    expect(describePresence({ status: 'offline', lastSeen: ago(5 * 60_000) }, NOW)).toEqual({ status: 'Offline', lastSeen: 'last seen 5 minutes ago' });
+    expect(describePresence({ status: 'offline', lastSeen: ago(5 * 60_000) }, NOW)).toEqual({
+      status: 'Offline',
+      lastSeen: 'last seen 5 minutes ago',
+    });
     expect(describePresence({ status: 'offline', lastSeen: null }, NOW)).toEqual({ status: 'Offline', lastSeen: 'never seen' });
     expect(describePresence(undefined, NOW)).toEqual({ status: 'Checking…', lastSeen: null });
   });
 
   it('says unknown, with what was last known, while the connection is lost', () => {
     expect(describePresence({ status: 'online', lastSeen: null }, NOW, true)).toEqual({ status: 'Unknown (was online)', lastSeen: null });
-    expect(describePresence({ status: 'offline', lastSeen: ago(60_000) }, NOW, true)).toEqual({ status: 'Unknown (was offline)', lastSeen: null });
+    expect(describePresence({ status: 'offline', lastSeen: ago(60_000) }, NOW, true)).toEqual({
+      status: 'Unknown (was offline)',
+      lastSeen: null,
+    });
   });
 });
 
@@ -52,7 +59,9 @@ describe('messages', () => {
     expect(describeError(new PresenceApiError(429, 'rate_limited', 'Too many log-in attempts for this name; try again later'))).toBe(
       'Too many attempts. Please wait a few minutes, then try again.',
     );
-    expect(describeError(new PresenceApiError(502, 'internal', 'HTTP 502'))).toBe('Something went wrong on our side. Please try again in a moment.');
+    expect(describeError(new PresenceApiError(502, 'internal', 'HTTP 502'))).toBe(
+      'Something went wrong on our side. Please try again in a moment.',
+    );
     expect(describeError(new TypeError('Failed to fetch'))).toBe('Cannot reach the server. Check your connection and try again.');
   });
 });
@@ -70,7 +79,10 @@ describe('resolveConfig', () => {
     const meta = (name: string) => ({ 'presence-ws-url': 'wss://meta.test/prod', 'presence-http-url': 'https://meta.test' })[name];
 
     expect(resolveConfig(undefined, meta, page)).toEqual({ httpUrl: 'https://meta.test', wsUrl: 'wss://meta.test/prod' });
-    expect(resolveConfig({ wsUrl: 'wss://config.test/prod' }, meta, page)).toEqual({ httpUrl: 'https://meta.test', wsUrl: 'wss://config.test/prod' });
+    expect(resolveConfig({ wsUrl: 'wss://config.test/prod' }, meta, page)).toEqual({
+      httpUrl: 'https://meta.test',
+      wsUrl: 'wss://config.test/prod',
+    });
   });
 });
 
@@ -80,6 +92,9 @@ describe('resolveConfig timing', () => {
     const given = { wsUrl: 'ws://x', heartbeatSeconds: 30, leaseSeconds: 75, offlineGraceSeconds: 0 };
 
     expect(resolveConfig(given, () => undefined, page)).toMatchObject({ heartbeatSeconds: 30, leaseSeconds: 75, offlineGraceSeconds: 0 });
-    expect(resolveConfig({ heartbeatSeconds: -1, leaseSeconds: Number.NaN }, () => undefined, page)).toMatchObject({ heartbeatSeconds: undefined, leaseSeconds: undefined });
+    expect(resolveConfig({ heartbeatSeconds: -1, leaseSeconds: Number.NaN }, () => undefined, page)).toMatchObject({
+      heartbeatSeconds: undefined,
+      leaseSeconds: undefined,
+    });
   });
 });

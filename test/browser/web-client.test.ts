@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PresenceApi } from '../../client';
 import { buildWeb } from '../../web/build';
 import { describeInBrowser, launchChromium } from '../helpers/browser';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-client');
 const GRACE_SECONDS = 1;
@@ -106,7 +106,9 @@ describeInBrowser('the web client in Chromium', () => {
 
     const loggedInAt = Date.now();
     await bobPage.keyboard.press('Enter');
-    await watchedRow(watcherPage, bobName).locator('.presence[data-status="online"]', { hasText: 'Online' }).waitFor({ timeout: ONLINE_WITHIN_MS });
+    await watchedRow(watcherPage, bobName)
+      .locator('.presence[data-status="online"]', { hasText: 'Online' })
+      .waitFor({ timeout: ONLINE_WITHIN_MS });
     metrics.onlineLatencyMs = Date.now() - loggedInAt;
     console.log(`web client: the watcher saw ${bobName} online ${metrics.onlineLatencyMs} ms after the log-in was submitted`);
     await shot(watcherPage, '03-watcher-sees-online');
@@ -146,7 +148,9 @@ describeInBrowser('the web client in Chromium', () => {
   it('keeps the watch list and session across a reload', async () => {
     await watcherPage.reload();
     await connection(watcherPage, 'connected').waitFor({ timeout: 5_000 });
-    await watchedRow(watcherPage, bobName).locator('.presence[data-status="offline"]', { hasText: 'last seen' }).waitFor({ timeout: 5_000 });
+    await watchedRow(watcherPage, bobName)
+      .locator('.presence[data-status="offline"]', { hasText: 'last seen' })
+      .waitFor({ timeout: 5_000 });
     await shot(watcherPage, '06-watcher-after-reload');
 
     expect(pageErrors).toEqual([]);

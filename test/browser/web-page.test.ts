@@ -10,8 +10,8 @@ import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { PresenceApi } from '../../client';
 import { buildWeb } from '../../web/build';
 import { describeInBrowser, launchChromium } from '../helpers/browser';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
-import { type TcpProxy, startTcpProxy } from '../helpers/tcp-proxy';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-page');
 const GRACE_SECONDS = 1;
@@ -42,7 +42,11 @@ const openPage = async (context: BrowserContext): Promise<Page> => {
 };
 
 /** A new account (through the API) logged in on `page` through the form. */
-const logIn = async (page: Page, prefix: string, name = `${prefix}-${(accounts += 1)}-${suffix}`): Promise<{ id: string; name: string; api: PresenceApi }> => {
+const logIn = async (
+  page: Page,
+  prefix: string,
+  name = `${prefix}-${(accounts += 1)}-${suffix}`,
+): Promise<{ id: string; name: string; api: PresenceApi }> => {
   const api = new PresenceApi({ baseUrl: env.stack.httpUrl });
   const { user } = await api.signUp(name, PASSWORD);
   await page.getByLabel('Name', { exact: true }).fill(name);
@@ -59,7 +63,10 @@ const watchedRow = (page: Page, name: string): Locator =>
 const watch = async (page: Page, name: string): Promise<void> => {
   await page.getByLabel('Name starts with').fill(name);
   await page.keyboard.press('Enter');
-  await page.getByRole('list', { name: 'Search results' }).getByRole('button', { name: `Watch ${name}` }).click();
+  await page
+    .getByRole('list', { name: 'Search results' })
+    .getByRole('button', { name: `Watch ${name}` })
+    .click();
   await watchedRow(page, name).locator('.presence:not([data-status="unknown"])').waitFor({ timeout: 5_000 });
 };
 
@@ -189,7 +196,9 @@ describeInBrowser('the page tells the truth', () => {
     await bobPage.getByRole('button', { name: 'Log out' }).click();
     await secondTab.getByRole('button', { name: 'Log in' }).waitFor({ timeout: 3_000 });
     const bothOutAt = Date.now();
-    await watchedRow(watcherPage, bob.name).locator('.presence[data-status="offline"]').waitFor({ timeout: GRACE_SECONDS * 1000 + 4_000 });
+    await watchedRow(watcherPage, bob.name)
+      .locator('.presence[data-status="offline"]')
+      .waitFor({ timeout: GRACE_SECONDS * 1000 + 4_000 });
     await shot(bobPage, '05-logged-out');
     const lastSeen = await watchedRow(watcherPage, bob.name).locator('time').getAttribute('datetime');
     const note = await bobPage.locator('#auth-note').textContent();

@@ -1,4 +1,4 @@
-import { DEFAULT_BACKOFF, backoffDelay, rotationDelay } from '../../client/backoff';
+import { backoffDelay, DEFAULT_BACKOFF, rotationDelay } from '../../client/backoff';
 
 const options = { baseMs: 500, maxMs: 30_000 };
 

@@ -5,10 +5,16 @@
  * the wait; with an api it takes its heartbeat and WebSocket URL from `GET /config`.
  */
 import WebSocket from 'ws';
-import { type ConnectionStateChange, PresenceApi, PresenceClient, type PresenceClientOptions, type WebSocketConstructor } from '../../client';
+import {
+  type ConnectionStateChange,
+  PresenceApi,
+  PresenceClient,
+  type PresenceClientOptions,
+  type WebSocketConstructor,
+} from '../../client';
 import { eventually } from '../helpers/eventually';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
-import { type TcpProxy, startTcpProxy } from '../helpers/tcp-proxy';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 import { sleep } from '../helpers/ws-client';
 
 const HEARTBEAT_SECONDS = 1;
@@ -66,7 +72,12 @@ describe('a token the server refuses', () => {
   ])('asks GET /me after the refused connect, emits unauthorized once and stops retrying (%s)', async (_case, token) => {
     const api = new PresenceApi({ baseUrl: env.stack.httpUrl, token });
     const counting = countingWebSocket();
-    const { client: made, states } = client({ url: env.stack.wsUrl, api, WebSocket: counting.WebSocket, backoff: { baseMs: 50, maxMs: 100 } });
+    const { client: made, states } = client({
+      url: env.stack.wsUrl,
+      api,
+      WebSocket: counting.WebSocket,
+      backoff: { baseMs: 50, maxMs: 100 },
+    });
     const unauthorized: unknown[] = [];
     made.on('unauthorized', (event) => unauthorized.push(event));
 

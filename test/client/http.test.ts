@@ -1,6 +1,6 @@
 /** PresenceApi against the local stack: every HTTP route of the contract, and its errors as PresenceApiError. */
 import { PresenceApi, PresenceApiError } from '../../client';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
 
 let env: TestStack;
 const api = (token?: string) => new PresenceApi({ baseUrl: env.stack.httpUrl, token });

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -72,14 +72,28 @@ afterAll(async () => {
 
 it('packs, installs into an empty project and, from plain JavaScript, sees one user come online for another', async () => {
   const { stdout: packed } = await run('npm', ['pack', '--json', '--pack-destination', packDir], { cwd: CLIENT });
-  const [pack] = JSON.parse(packed.slice(packed.indexOf('['))) as { filename: string; size: number; unpackedSize: number; files: { path: string }[] }[];
-  console.log(`@presence-service/client: ${pack.size} B packed, ${pack.unpackedSize} B unpacked (${pack.files.map((file) => file.path).join(', ')})`);
+  const [pack] = JSON.parse(packed.slice(packed.indexOf('['))) as {
+    filename: string;
+    size: number;
+    unpackedSize: number;
+    files: { path: string }[];
+  }[];
+  console.log(
+    `@presence-service/client: ${pack.size} B packed, ${pack.unpackedSize} B unpacked (${pack.files.map((file) => file.path).join(', ')})`,
+  );
   await writeFile(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  const wsVersion = (JSON.parse(await readFile(path.join(ROOT, 'node_modules', 'ws', 'package.json'), 'utf8')) as { version: string }).version;
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(packDir, pack.filename), `ws@${wsVersion}`], { cwd: project });
+  const wsVersion = (JSON.parse(await readFile(path.join(ROOT, 'node_modules', 'ws', 'package.json'), 'utf8')) as { version: string })
+    .version;
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(packDir, pack.filename), `ws@${wsVersion}`], {
+    cwd: project,
+  });
   await writeFile(path.join(project, 'presence.mjs'), SCRIPT);
 
-  const { stdout } = await run(process.execPath, ['presence.mjs'], { cwd: project, env: { ...process.env, HTTP_URL: env.stack.httpUrl }, timeout: 20_000 });
+  const { stdout } = await run(process.execPath, ['presence.mjs'], {
+    cwd: project,
+    env: { ...process.env, HTTP_URL: env.stack.httpUrl },
+    timeout: 20_000,
+  });
 
   const seen = JSON.parse(stdout.trim()) as { userId: string; status: string; bobId: string };
   expect(seen).toEqual({ userId: seen.bobId, status: 'online', source: expect.stringMatching(/^(snapshot|event)$/), bobId: seen.bobId });
@@ -89,7 +103,16 @@ it('packs, installs into an empty project and, from plain JavaScript, sees one u
 it('type-checks a TypeScript consumer against the installed declarations alone', async () => {
   await writeFile(path.join(project, 'consumer.ts'), CONSUMER_TS);
   // No @types at all: the declarations must need nothing but the language and the DOM lib.
-  const compilerOptions = { noEmit: true, strict: true, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [] };
+  const compilerOptions = {
+    noEmit: true,
+    strict: true,
+    skipLibCheck: false,
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'es2022',
+    lib: ['es2022', 'dom'],
+    types: [],
+  };
   await writeFile(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['consumer.ts'] }));
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 

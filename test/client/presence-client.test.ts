@@ -15,9 +15,9 @@ import {
   type WebSocketConstructor,
   type WebSocketLike,
 } from '../../client';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
 import { eventually } from '../helpers/eventually';
-import { TestSocket, sleep } from '../helpers/ws-client';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
+import { sleep, TestSocket } from '../helpers/ws-client';
 
 const LEASE_SECONDS = 2;
 const HEARTBEAT_SECONDS = 0.5;
@@ -95,7 +95,8 @@ const presenceClient = (who: Account, options: Partial<PresenceClientOptions> = 
   return observe(client);
 };
 
-const until = (what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> => eventually(condition, { what, timeoutMs, everyMs: 20 });
+const until = (what: string, condition: () => boolean, timeoutMs = 5_000): Promise<void> =>
+  eventually(condition, { what, timeoutMs, everyMs: 20 });
 
 const connected = (observed: Observed) => until('the connection', () => observed.client.state === 'connected');
 
@@ -138,11 +139,17 @@ describe('against the local stack', () => {
     await management.send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     await until('a reconnect', () => observed.states.includes('reconnecting') && observed.client.state === 'connected');
     await target.api.setStatus('offline');
-    await until('the offline event', () => observed.updates.some((u) => u.userId === target.id && u.status === 'offline' && u.source === 'event'));
+    await until('the offline event', () =>
+      observed.updates.some((u) => u.userId === target.id && u.status === 'offline' && u.source === 'event'),
+    );
 
     expect(observed.states).toEqual(['connecting', 'connected', 'reconnecting', 'connected']);
     expect(connectionIds.length - before).toBe(2);
-    expect(observed.client.presence(target.id)).toMatchObject({ status: 'offline', lastSeen: expect.any(String), changedAt: expect.any(String) });
+    expect(observed.client.presence(target.id)).toMatchObject({
+      status: 'offline',
+      lastSeen: expect.any(String),
+      changedAt: expect.any(String),
+    });
   });
 
   it('replaces its connection before closing the old one, so watchers never see its user offline', async () => {
@@ -229,12 +236,21 @@ describe('against the local stack', () => {
     socket.inject({ type: 'presence', presences: [{ userId: target.id, status: 'online', lastSeen: null, changedAt: online?.changedAt }] });
     socket.inject({
       type: 'presence',
-      presences: [{ userId: target.id, status: 'offline', lastSeen: new Date(changedAt - 2_000).toISOString(), changedAt: new Date(changedAt - 1_000).toISOString() }],
+      presences: [
+        {
+          userId: target.id,
+          status: 'offline',
+          lastSeen: new Date(changedAt - 2_000).toISOString(),
+          changedAt: new Date(changedAt - 1_000).toISOString(),
+        },
+      ],
     });
     targetSocket.terminate();
     await until('the real offline event', () => observed.updates.length > updatesBefore);
 
-    expect(observed.updates.slice(updatesBefore)).toEqual([expect.objectContaining({ userId: target.id, status: 'offline', source: 'event' })]);
+    expect(observed.updates.slice(updatesBefore)).toEqual([
+      expect.objectContaining({ userId: target.id, status: 'offline', source: 'event' }),
+    ]);
     expect(Date.parse(observed.client.presence(target.id)?.changedAt ?? '')).toBeGreaterThan(changedAt);
   });
 });
@@ -299,9 +315,17 @@ describe('frame handling (scripted socket)', () => {
     const { client, socket, updates } = await scripted(['7']);
     const { requestId } = socket.sent[0];
 
-    socket.deliver({ type: 'presence', presences: [{ userId: '7', status: 'online', lastSeen: null, changedAt: '2026-11-28T10:00:05.000Z' }] });
+    socket.deliver({
+      type: 'presence',
+      presences: [{ userId: '7', status: 'online', lastSeen: null, changedAt: '2026-11-28T10:00:05.000Z' }],
+    });
     const beforeSnapshot = updates.length;
-    socket.deliver({ type: 'subscribed', requestId, presences: [{ userId: '7', status: 'offline', lastSeen: '2026-11-28T10:00:00.000Z' }], unknown: [] });
+    socket.deliver({
+      type: 'subscribed',
+      requestId,
+      presences: [{ userId: '7', status: 'offline', lastSeen: '2026-11-28T10:00:00.000Z' }],
+      unknown: [],
+    });
 
     expect(beforeSnapshot).toBe(0);
     expect(updates.map((u) => [u.source, u.status])).toEqual([
@@ -315,8 +339,16 @@ describe('frame handling (scripted socket)', () => {
     const { client, socket, updates } = await scripted(['7']);
     const { requestId } = socket.sent[0];
 
-    socket.deliver({ type: 'presence', presences: [{ userId: '7', status: 'online', lastSeen: null, changedAt: '2026-11-28T09:59:00.000Z' }] });
-    socket.deliver({ type: 'subscribed', requestId, presences: [{ userId: '7', status: 'offline', lastSeen: '2026-11-28T10:00:00.000Z' }], unknown: [] });
+    socket.deliver({
+      type: 'presence',
+      presences: [{ userId: '7', status: 'online', lastSeen: null, changedAt: '2026-11-28T09:59:00.000Z' }],
+    });
+    socket.deliver({
+      type: 'subscribed',
+      requestId,
+      presences: [{ userId: '7', status: 'offline', lastSeen: '2026-11-28T10:00:00.000Z' }],
+      unknown: [],
+    });
 
     expect(updates.map((u) => u.source)).toEqual(['snapshot']);
     expect(client.presence('7')?.status).toBe('offline');
@@ -324,12 +356,25 @@ describe('frame handling (scripted socket)', () => {
 
   it('keeps per user the newest changedAt, dropping duplicates and stale events', async () => {
     const { client, socket, updates } = await scripted(['7']);
-    socket.deliver({ type: 'subscribed', requestId: socket.sent[0].requestId, presences: [{ userId: '7', status: 'online', lastSeen: null }], unknown: [] });
-    const offline = { userId: '7', status: 'offline', lastSeen: '2026-11-28T10:05:12.000Z', changedAt: '2026-11-28T10:05:13.000Z' } as const;
+    socket.deliver({
+      type: 'subscribed',
+      requestId: socket.sent[0].requestId,
+      presences: [{ userId: '7', status: 'online', lastSeen: null }],
+      unknown: [],
+    });
+    const offline = {
+      userId: '7',
+      status: 'offline',
+      lastSeen: '2026-11-28T10:05:12.000Z',
+      changedAt: '2026-11-28T10:05:13.000Z',
+    } as const;
 
     socket.deliver({ type: 'presence', presences: [offline] });
     socket.deliver({ type: 'presence', presences: [offline] });
-    socket.deliver({ type: 'presence', presences: [{ userId: '7', status: 'online', lastSeen: null, changedAt: '2026-11-28T10:05:00.000Z' }] });
+    socket.deliver({
+      type: 'presence',
+      presences: [{ userId: '7', status: 'online', lastSeen: null, changedAt: '2026-11-28T10:05:00.000Z' }],
+    });
 
     expect(updates.map((u) => [u.source, u.status])).toEqual([
       ['snapshot', 'online'],
@@ -340,9 +385,17 @@ describe('frame handling (scripted socket)', () => {
 
   it('reports no presence for users it does not watch', async () => {
     const { socket, updates } = await scripted(['7']);
-    socket.deliver({ type: 'subscribed', requestId: socket.sent[0].requestId, presences: [{ userId: '7', status: 'online', lastSeen: null }], unknown: [] });
+    socket.deliver({
+      type: 'subscribed',
+      requestId: socket.sent[0].requestId,
+      presences: [{ userId: '7', status: 'online', lastSeen: null }],
+      unknown: [],
+    });
 
-    socket.deliver({ type: 'presence', presences: [{ userId: '8', status: 'online', lastSeen: null, changedAt: '2026-11-28T10:05:00.000Z' }] });
+    socket.deliver({
+      type: 'presence',
+      presences: [{ userId: '8', status: 'online', lastSeen: null, changedAt: '2026-11-28T10:05:00.000Z' }],
+    });
 
     expect(updates.map((u) => u.userId)).toEqual(['7']);
   });
@@ -363,7 +416,10 @@ describe('frame handling (scripted socket)', () => {
     const unsubscribe = socket.sent[1];
     socket.deliver({ type: 'unsubscribed', requestId: unsubscribe.requestId, userIds: ['8'] });
     await done;
-    socket.deliver({ type: 'presence', presences: [{ userId: '8', status: 'offline', lastSeen: '2026-11-28T10:05:00.000Z', changedAt: '2026-11-28T10:05:00.000Z' }] });
+    socket.deliver({
+      type: 'presence',
+      presences: [{ userId: '8', status: 'offline', lastSeen: '2026-11-28T10:05:00.000Z', changedAt: '2026-11-28T10:05:00.000Z' }],
+    });
 
     expect(unsubscribe).toMatchObject({ action: 'unsubscribe', userIds: ['8'] });
     expect(updates.map((u) => u.userId)).toEqual(['7', '8']);
@@ -373,7 +429,12 @@ describe('frame handling (scripted socket)', () => {
 
   it('reconnects with backoff when the socket closes, and subscribes the watch list again', async () => {
     const { client, socket } = await scripted(['7']);
-    socket.deliver({ type: 'subscribed', requestId: socket.sent[0].requestId, presences: [{ userId: '7', status: 'online', lastSeen: null }], unknown: [] });
+    socket.deliver({
+      type: 'subscribed',
+      requestId: socket.sent[0].requestId,
+      presences: [{ userId: '7', status: 'online', lastSeen: null }],
+      unknown: [],
+    });
     const states: ConnectionState[] = [];
     client.on('connection-state', ({ state }) => states.push(state));
 
@@ -382,7 +443,12 @@ describe('frame handling (scripted socket)', () => {
     await until('a new socket', () => ScriptedSocket.last !== socket, 2_000);
     const next = ScriptedSocket.last as ScriptedSocket;
     next.open();
-    next.deliver({ type: 'subscribed', requestId: next.sent[0].requestId, presences: [{ userId: '7', status: 'online', lastSeen: null }], unknown: [] });
+    next.deliver({
+      type: 'subscribed',
+      requestId: next.sent[0].requestId,
+      presences: [{ userId: '7', status: 'online', lastSeen: null }],
+      unknown: [],
+    });
     await until('the new connection', () => client.state === 'connected', 1_000);
 
     expect(next.sent[0]).toMatchObject({ action: 'subscribe', userIds: ['7'] });

@@ -41,7 +41,15 @@ export const limits: [typeof client.MAX_IDS_PER_FRAME, typeof client.MAX_SUBSCRI
 
 it('the client wire types accept everything the contract schemas allow, and send only what they accept', () => {
   const file = path.join(ROOT, '__wire-check.ts');
-  const options: ts.CompilerOptions = { strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10, skipLibCheck: true, types: [] };
+  const options: ts.CompilerOptions = {
+    strict: true,
+    noEmit: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    skipLibCheck: true,
+    types: [],
+  };
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   host.readFile = (name) => (path.resolve(name) === file ? CHECK : readFile(name));

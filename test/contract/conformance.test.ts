@@ -5,13 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
 import Ajv from 'ajv';
+import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { examples } from '../../contract/examples';
 import { type HttpExample, httpExamples, httpOperations } from '../../contract/http';
 import { wsExamples, wsMessages } from '../../contract/websocket';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
 import { TestSocket } from '../helpers/ws-client';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -30,7 +30,9 @@ const httpProblems = (example: HttpExample, status: number, body: unknown): stri
   const operation = httpOperations.find((candidate) => candidate.operationId === example.operationId)!;
   const responses = openapi.paths[operation.path][operation.method.toLowerCase()].responses;
   if (responses[String(status)] === undefined) return [`status ${status} is not documented for ${operation.method} ${operation.path}`];
-  const validate = httpAjv.compile({ $ref: `${OPENAPI}#/${pointer('paths', operation.path, operation.method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema')}` });
+  const validate = httpAjv.compile({
+    $ref: `${OPENAPI}#/${pointer('paths', operation.path, operation.method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema')}`,
+  });
   return validate(body) ? [] : (validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`);
 };
 
@@ -51,21 +53,30 @@ describe('the documented examples against the local stack', () => {
 
   const send = async (example: HttpExample): Promise<{ status: number; problems: string[] }> => {
     const operation = httpOperations.find((candidate) => candidate.operationId === example.operationId)!;
-    const urlPath = operation.path.replace(/\{(\w+)\}/g, (_match, name: string) => encodeURIComponent(example.pathParameters?.[name] ?? ''));
+    const urlPath = operation.path.replace(/\{(\w+)\}/g, (_match, name: string) =>
+      encodeURIComponent(example.pathParameters?.[name] ?? ''),
+    );
     const query = example.query === undefined ? '' : `?${new URLSearchParams(example.query as Record<string, string>)}`;
     const headers: Record<string, string> = {};
     if (operation.auth) headers.authorization = `Bearer ${example.forgedToken === true ? examples.Session.token : token}`;
     if (example.body !== undefined) headers['content-type'] = 'application/json';
 
-    const response = await fetch(`${env.stack.httpUrl}${urlPath}${query}`, { method: operation.method, headers, body: example.body === undefined ? undefined : JSON.stringify(example.body) });
+    const response = await fetch(`${env.stack.httpUrl}${urlPath}${query}`, {
+      method: operation.method,
+      headers,
+      body: example.body === undefined ? undefined : JSON.stringify(example.body),
+    });
     const body: any = await response.json();
     if (typeof body?.token === 'string') token = body.token;
     return { status: response.status, problems: httpProblems(example, response.status, body) };
   };
 
-  it.each(httpExamples.map((example) => [`${example.operationId}: ${example.name}`, example] as const))('HTTP %s', async (_name, example) => {
-    expect(await send(example)).toEqual({ status: example.status, problems: [] });
-  });
+  it.each(httpExamples.map((example) => [`${example.operationId}: ${example.name}`, example] as const))(
+    'HTTP %s',
+    async (_name, example) => {
+      expect(await send(example)).toEqual({ status: example.status, problems: [] });
+    },
+  );
 
   it('WebSocket: every documented frame gets the documented reply, and watchers get a presence event', async () => {
     const socket = await TestSocket.open(env.stack.wsUrl, token);
@@ -76,10 +87,14 @@ describe('the documented examples against the local stack', () => {
       socket.send(example.send);
       const reply = await socket.next((frame) => frame?.requestId === (example.send as { requestId: string }).requestId);
       const validate = wsAjv.compile({ $ref: `${ASYNCAPI}#/${pointer('components', 'schemas', wsMessages[example.replyMessage].schema)}` });
-      if (!validate(reply)) problems.push(`${example.name}: ${JSON.stringify(reply)}: ${(validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`).join('; ')}`);
+      if (!validate(reply))
+        problems.push(
+          `${example.name}: ${JSON.stringify(reply)}: ${(validate.errors ?? []).map((error) => `${error.instancePath} ${error.message}`).join('; ')}`,
+        );
       if (example.event === true) {
         const event = await socket.next((frame) => frame?.type === 'presence');
-        if (!validateEvent(event)) problems.push(`presence after ${example.name}: ${JSON.stringify(event)}: ${JSON.stringify(validateEvent.errors)}`);
+        if (!validateEvent(event))
+          problems.push(`presence after ${example.name}: ${JSON.stringify(event)}: ${JSON.stringify(validateEvent.errors)}`);
       }
     }
 

@@ -9,9 +9,12 @@ const ROOT = path.resolve(__dirname, '../..');
 const run = promisify(execFile);
 
 describe('generated specs', () => {
-  it.each(Object.keys(generatedFiles()).map((file) => path.relative(ROOT, file)))('%s is what `npm run specs` writes from contract/', (file) => {
-    expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(generatedFiles()[path.join(ROOT, file)]);
-  });
+  it.each(Object.keys(generatedFiles()).map((file) => path.relative(ROOT, file)))(
+    '%s is what `npm run specs` writes from contract/',
+    (file) => {
+      expect(readFileSync(path.join(ROOT, file), 'utf8')).toBe(generatedFiles()[path.join(ROOT, file)]);
+    },
+  );
 
   it('docs/openapi.json passes Redocly lint (recommended rules, redocly.yaml)', async () => {
     const lint = run(path.join(ROOT, 'node_modules/.bin/redocly'), ['lint', 'docs/openapi.json', '--format=json'], {
@@ -27,7 +30,11 @@ describe('generated specs', () => {
   it('docs/asyncapi.json is valid AsyncAPI 3.0 with no errors or warnings', async () => {
     const { document, diagnostics } = await new Parser().parse(readFileSync(ASYNCAPI_PATH, 'utf8'));
     // Spectral severities: 0 error, 1 warning, 2 information (e.g. "3.1.0 exists"), 3 hint.
-    expect(diagnostics.filter((diagnostic) => diagnostic.severity <= 1).map((diagnostic) => `${diagnostic.code}: ${diagnostic.message} at ${diagnostic.path.join('.')}`)).toEqual([]);
+    expect(
+      diagnostics
+        .filter((diagnostic) => diagnostic.severity <= 1)
+        .map((diagnostic) => `${diagnostic.code}: ${diagnostic.message} at ${diagnostic.path.join('.')}`),
+    ).toEqual([]);
     expect(document?.version()).toBe('3.0.0');
   });
 });

@@ -1,6 +1,6 @@
+import { parseAccount, parseIdList, parseIdParam, parseJsonBody, parseSearchQuery, parseStatus } from '../../contract/validation';
 import { InvalidRequestError } from '../../lambdas/domain/errors';
 import { isUserId } from '../../lambdas/domain/user-id';
-import { parseAccount, parseIdList, parseIdParam, parseJsonBody, parseSearchQuery, parseStatus } from '../../contract/validation';
 
 describe('parseAccount', () => {
   it.each(['ab', 'a'.repeat(33), 'al ice', 'alice!', 'ålice', ''])('refuses the name %j', (name) => {
@@ -51,7 +51,7 @@ describe('parseIdList', () => {
 });
 
 describe('parseIdParam', () => {
-  it.each(['1', 'abc', '\u0000', '1'.repeat(64)])('accepts %j, of the contract\'s shape (unknown if no user has it)', (id) => {
+  it.each(['1', 'abc', '\u0000', '1'.repeat(64)])("accepts %j, of the contract's shape (unknown if no user has it)", (id) => {
     expect(parseIdParam(id)).toBe(id);
   });
 
@@ -61,12 +61,16 @@ describe('parseIdParam', () => {
 });
 
 describe('isUserId', () => {
-  it.each([['1', true], ['123456789012345678', true], ['0', false], ['01', false], ['1234567890123456789', false], ["1' OR '1'='1", false]])(
-    '%j -> %j',
-    (id, expected) => {
-      expect(isUserId(id)).toBe(expected);
-    },
-  );
+  it.each([
+    ['1', true],
+    ['123456789012345678', true],
+    ['0', false],
+    ['01', false],
+    ['1234567890123456789', false],
+    ["1' OR '1'='1", false],
+  ])('%j -> %j', (id, expected) => {
+    expect(isUserId(id)).toBe(expected);
+  });
 });
 
 describe('parseStatus', () => {

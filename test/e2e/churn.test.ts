@@ -5,7 +5,7 @@
  * `npm run bench -- churn`.
  */
 import { forEachLimited } from '../../lambdas/domain/concurrency';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
 import { TestSocket } from '../helpers/ws-client';
 
 const USERS = 20;
@@ -32,12 +32,17 @@ afterAll(async () => {
 it(`${USERS * DEVICES} connections cut at once: every user offline, lastSeen within 2 s of the cut`, async () => {
   // Four sign-ups at a time (scrypt runs on libuv's 4 threads): 20 at once can pass the 15 s sign-up timeout on a busy machine.
   const users: { id: string; token: string }[] = [];
-  await forEachLimited(Array.from({ length: USERS }, (_, n) => n), 4, async (n) => void users.push(await account(`churn-${n}`)));
+  await forEachLimited(
+    Array.from({ length: USERS }, (_, n) => n),
+    4,
+    async (n) => void users.push(await account(`churn-${n}`)),
+  );
   const observer = await TestSocket.open(env.stack.wsUrl, (await account('churn-observer')).token);
   sockets.push(observer);
   await observer.request({ action: 'subscribe', userIds: users.map((u) => u.id) });
   const devices: TestSocket[] = [];
-  for (const user of users) devices.push(...(await Promise.all(Array.from({ length: DEVICES }, () => TestSocket.open(env.stack.wsUrl, user.token)))));
+  for (const user of users)
+    devices.push(...(await Promise.all(Array.from({ length: DEVICES }, () => TestSocket.open(env.stack.wsUrl, user.token)))));
   sockets.push(...devices);
   for (const user of users) await observer.waitForPresence(user.id, 'online', 30_000);
 

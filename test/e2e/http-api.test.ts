@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
 
 const LEASE_SECONDS = 2;
 let env: TestStack;
@@ -42,7 +42,11 @@ describe('POST /users (sign-up)', () => {
     const response = await signUp('carol');
 
     expect(response.status).toBe(201);
-    expect(response.body.user).toEqual({ id: expect.stringMatching(/^\d+$/), name: 'carol', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) });
+    expect(response.body.user).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      name: 'carol',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    });
     expect(Date.parse(response.body.expiresAt)).toBeGreaterThan(Date.now());
     expect((await call('GET', `/users/${response.body.user.id}`, { token: response.body.token })).status).toBe(200);
   });
@@ -131,13 +135,23 @@ describe('authentication on protected routes', () => {
   it.each([
     ['no Authorization header', () => Promise.resolve(undefined)],
     ['a malformed token', () => Promise.resolve('not-a-token')],
-    ['a token signed with another key', () => new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('x'.repeat(64)))],
-    ['an expired token', async () => new SignJWT(claims({ exp: Math.floor(Date.now() / 1000) - 1 })).setProtectedHeader({ alg: 'HS256' }).sign(await signingKey())],
+    [
+      'a token signed with another key',
+      () => new SignJWT(claims()).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode('x'.repeat(64))),
+    ],
+    [
+      'an expired token',
+      async () =>
+        new SignJWT(claims({ exp: Math.floor(Date.now() / 1000) - 1 })).setProtectedHeader({ alg: 'HS256' }).sign(await signingKey()),
+    ],
     ['an alg:none token', () => Promise.resolve(new UnsecuredJWT(claims()).encode())],
-    ['a token whose subject was edited', async () => {
-      const [header, , signature] = alice.token.split('.');
-      return `${header}.${Buffer.from(JSON.stringify(claims({ sub: bob.id }))).toString('base64url')}.${signature}`;
-    }],
+    [
+      'a token whose subject was edited',
+      async () => {
+        const [header, , signature] = alice.token.split('.');
+        return `${header}.${Buffer.from(JSON.stringify(claims({ sub: bob.id }))).toString('base64url')}.${signature}`;
+      },
+    ],
   ])('refuses %s with 401 unauthorized', async (_case, makeToken) => {
     const token = await makeToken();
 
@@ -152,13 +166,19 @@ describe('authentication on protected routes', () => {
     expect((await call('GET', `/users/${alice.id}`, { token })).status).toBe(200);
   });
 
-  it.each(['999999', 'abc', 'W#1', '0'])('refuses a correctly signed token for user %j, who does not exist, before any presence is written', async (sub) => {
-    const token = await new SignJWT(claims({ sub })).setProtectedHeader({ alg: 'HS256' }).sign(await signingKey());
+  it.each(['999999', 'abc', 'W#1', '0'])(
+    'refuses a correctly signed token for user %j, who does not exist, before any presence is written',
+    async (sub) => {
+      const token = await new SignJWT(claims({ sub })).setProtectedHeader({ alg: 'HS256' }).sign(await signingKey());
 
-    const responses = [await call('POST', '/me/heartbeat', { token }), await call('PUT', '/me/status', { token, body: { status: 'offline' } })];
+      const responses = [
+        await call('POST', '/me/heartbeat', { token }),
+        await call('PUT', '/me/status', { token, body: { status: 'offline' } }),
+      ];
 
-    expect(responses.map((response) => [response.status, errorCode(response.body)])).toEqual(Array(2).fill([401, 'unauthorized']));
-  });
+      expect(responses.map((response) => [response.status, errorCode(response.body)])).toEqual(Array(2).fill([401, 'unauthorized']));
+    },
+  );
 });
 
 describe('GET /users (search)', () => {
@@ -171,7 +191,13 @@ describe('GET /users (search)', () => {
 
     expect(response.status).toBe(200);
     expect(response.body.users.map((user: { name: string }) => user.name)).toEqual(['searchable_1', 'Searchable_2', 'searchable_3']);
-    expect(response.body.users[0]).toEqual({ id: expect.any(String), name: 'searchable_1', createdAt: expect.any(String), status: 'offline', lastSeen: null });
+    expect(response.body.users[0]).toEqual({
+      id: expect.any(String),
+      name: 'searchable_1',
+      createdAt: expect.any(String),
+      status: 'offline',
+      lastSeen: null,
+    });
     expect(response.body.nextCursor).toBeNull();
   });
 
@@ -217,14 +243,23 @@ describe('GET /users/{id}', () => {
     const response = await call('GET', `/users/${bob.id}`, { token: alice.token });
 
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ id: bob.id, name: 'Bob_the.builder-1', createdAt: expect.any(String), status: 'offline', lastSeen: null });
+    expect(response.body).toEqual({
+      id: bob.id,
+      name: 'Bob_the.builder-1',
+      createdAt: expect.any(String),
+      status: 'offline',
+      lastSeen: null,
+    });
   });
 
-  it.each(['999999999', 'abc', encodeURIComponent('1 OR 1=1'), '0', '99999999999999999999999'])('answers 404 not_found for %s', async (id) => {
-    const response = await call('GET', `/users/${id}`, { token: alice.token });
+  it.each(['999999999', 'abc', encodeURIComponent('1 OR 1=1'), '0', '99999999999999999999999'])(
+    'answers 404 not_found for %s',
+    async (id) => {
+      const response = await call('GET', `/users/${id}`, { token: alice.token });
 
-    expect([response.status, errorCode(response.body)]).toEqual([404, 'not_found']);
-  });
+      expect([response.status, errorCode(response.body)]).toEqual([404, 'not_found']);
+    },
+  );
 });
 
 describe('presence over HTTP', () => {
@@ -311,7 +346,7 @@ describe('hostile input: a contract error, never a 500', () => {
     expect([response.status, errorCode(response.body)]).toEqual([400, 'invalid_request']);
   });
 
-  it('answers an id of the contract\'s shape that does not exist, NUL included, with 404 not_found', async () => {
+  it("answers an id of the contract's shape that does not exist, NUL included, with 404 not_found", async () => {
     const responses = await Promise.all(['%00', 'abc', '1'.repeat(64)].map((id) => call('GET', `/users/${id}`, { token: alice.token })));
 
     expect(responses.map((response) => [response.status, errorCode(response.body)])).toEqual(Array(3).fill([404, 'not_found']));

@@ -6,7 +6,7 @@
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { fromSqlTimestamp } from '../../lambdas/adapters/data-api';
 import { eventually } from '../helpers/eventually';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
 import { TestSocket } from '../helpers/ws-client';
 
 let env: TestStack;
@@ -28,7 +28,11 @@ const connect = async (token: string) => {
 };
 
 const lastSeenInPostgres = async (userId: string): Promise<number | null> => {
-  const db = new RDSDataClient({ endpoint: env.stack.dataApiEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  const db = new RDSDataClient({
+    endpoint: env.stack.dataApiEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  });
   try {
     const { records } = await db.send(
       new ExecuteStatementCommand({
@@ -71,6 +75,10 @@ it('delivers online and offline while the Data API is down, and records lastSeen
 
   expect((await call('PUT', '/local/faults', { body: { dataApi: 'up' } })).status).toBe(200);
 
-  await eventually(async () => (await lastSeenInPostgres(target.id)) === lastSeen, { timeoutMs: 20_000, everyMs: 250, what: 'lastSeen in Postgres' });
+  await eventually(async () => (await lastSeenInPostgres(target.id)) === lastSeen, {
+    timeoutMs: 20_000,
+    everyMs: 250,
+    what: 'lastSeen in Postgres',
+  });
   expect(await lastSeenInPostgres(target.id)).toBe(lastSeen);
 }, 60_000);

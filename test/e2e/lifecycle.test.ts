@@ -11,7 +11,7 @@ import path from 'node:path';
 import { startLocalStack } from '../../local/stack';
 import { api } from '../helpers/local-stack';
 import { accepts } from '../helpers/net';
-import { TestSocket, sleep } from '../helpers/ws-client';
+import { sleep, TestSocket } from '../helpers/ws-client';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -39,7 +39,10 @@ const freePort = (): Promise<number> =>
 /** Every process of a group, by pid (empty once the group is gone). */
 const groupMembers = (pgid: number): number[] => {
   const lines = execFileSync('ps', ['-e', '-o', 'pid=,pgid='], { encoding: 'utf8' }).trim().split('\n');
-  return lines.map((line) => line.trim().split(/\s+/).map(Number)).filter(([, group]) => group === pgid).map(([pid]) => pid);
+  return lines
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter(([, group]) => group === pgid)
+    .map(([pid]) => pid);
 };
 
 const javaUnder = (dataDir: string): number[] =>
@@ -70,12 +73,17 @@ const start = async (command: string, args: string[], dataDir?: string, env: Rec
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const handle: Started = { child, ports, dataDir: dir, output: () => output, exited };
   started.push(handle);
   const deadline = Date.now() + 90_000;
   while (Date.now() < deadline) {
-    const ok = await fetch(`http://127.0.0.1:${ports.http}/health`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${ports.http}/health`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return handle;
     await sleep(250);
   }
@@ -135,8 +143,16 @@ describe('a stop by Ctrl-C (SIGINT to the process group)', () => {
     process.kill(-(stack.child.pid as number), 'SIGINT');
     const exit = await Promise.race([stack.exited, sleep(10_000).then(() => 'too slow' as const)]);
     const restarted = await startLocalStack({
-      httpPort: 0, wsPort: 0, dataApiPort: 0, dynamoDbPort: 0, dataDir: stack.dataDir,
-      leaseSeconds: 20, sweepSeconds: 60, graceSeconds: 3, host: '127.0.0.1', log: () => undefined,
+      httpPort: 0,
+      wsPort: 0,
+      dataApiPort: 0,
+      dynamoDbPort: 0,
+      dataDir: stack.dataDir,
+      leaseSeconds: 20,
+      sweepSeconds: 60,
+      graceSeconds: 3,
+      host: '127.0.0.1',
+      log: () => undefined,
     });
     try {
       const user = await api(() => restarted.httpUrl).call('GET', `/users/${signUp.body.user.id}`, { token: signUp.body.token });

@@ -4,7 +4,7 @@
  * `requestContext.http.sourceIp`.
  */
 import { request } from 'node:http';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
 
 let env: TestStack;
 const { signUp } = api(() => env.stack.httpUrl);
@@ -21,13 +21,24 @@ const logInFrom = (from: string, name: string, password: string): Promise<Reply>
     const url = new URL('/sessions', env.stack.httpUrl);
     const body = JSON.stringify({ name, password });
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, headers: { 'content-type': 'application/json' } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress: from,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const header = res.headers['retry-after'];
-          resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(header) ? header[0] : header, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: Array.isArray(header) ? header[0] : header,
+            body: JSON.parse(Buffer.concat(chunks).toString('utf8')),
+          });
         });
       },
     );
@@ -89,7 +100,10 @@ describe('a look-alike name (U+0130 "İ" in place of "i", which SQL lower() fold
     await signUp('lime_lover', 'correct horse');
     for (let i = 0; i < 10; i += 1) await logInFrom('127.0.0.6', 'lime_lover', `wrong guess ${i}`);
 
-    const replies = [await logInFrom('127.0.0.6', 'l\u0130me_lover', 'correct horse'), await logInFrom('127.0.0.6', 'LIME_LOVER', 'correct horse')];
+    const replies = [
+      await logInFrom('127.0.0.6', 'l\u0130me_lover', 'correct horse'),
+      await logInFrom('127.0.0.6', 'LIME_LOVER', 'correct horse'),
+    ];
 
     expect(replies.map(({ status }) => status)).toEqual([401, 429]);
   }, 60_000);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { SignJWT } from 'jose';
 import { ENV } from '../../lib/app-manifest';
 import { lambdaContext } from '../helpers/lambda-context';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
 
 const TIMING = { heartbeatSeconds: 7, leaseSeconds: 20, graceSeconds: 2 };
 let env: TestStack;
@@ -15,7 +15,11 @@ const { call, signUp } = api(() => env.stack.httpUrl);
 const errorCode = (body: unknown) => (body as { error?: { code?: string } }).error?.code;
 
 beforeAll(async () => {
-  env = await startTestStack({ heartbeatSeconds: TIMING.heartbeatSeconds, leaseSeconds: TIMING.leaseSeconds, graceSeconds: TIMING.graceSeconds });
+  env = await startTestStack({
+    heartbeatSeconds: TIMING.heartbeatSeconds,
+    leaseSeconds: TIMING.leaseSeconds,
+    graceSeconds: TIMING.graceSeconds,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -35,7 +39,9 @@ describe('GET /config', () => {
   it('is what the page is configured with too (config.js)', async () => {
     const script = await (await fetch(`${env.stack.httpUrl}/config.js`)).text();
 
-    expect(script).toBe(`window.PRESENCE_CONFIG = ${JSON.stringify({ wsUrl: env.stack.wsUrl, heartbeatSeconds: 7, leaseSeconds: 20, offlineGraceSeconds: 2 })};\n`);
+    expect(script).toBe(
+      `window.PRESENCE_CONFIG = ${JSON.stringify({ wsUrl: env.stack.wsUrl, heartbeatSeconds: 7, leaseSeconds: 20, offlineGraceSeconds: 2 })};\n`,
+    );
   });
 });
 
@@ -59,13 +65,25 @@ describe('GET /me', () => {
     const missing = await call('GET', '/me');
     const malformed = await call('GET', '/me', { token: 'not-a-token' });
 
-    expect([missing.status, errorCode(missing.body), malformed.status, errorCode(malformed.body)]).toEqual([401, 'unauthorized', 401, 'unauthorized']);
+    expect([missing.status, errorCode(missing.body), malformed.status, errorCode(malformed.body)]).toEqual([
+      401,
+      'unauthorized',
+      401,
+      'unauthorized',
+    ]);
   });
 
   it('refuses a correctly signed token whose user does not exist with 401 unauthorized', async () => {
     const key = new TextEncoder().encode((await readFile(path.join(env.dataDir, 'signing-key'), 'utf8')).trim());
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ sub: '999999999', name: 'ghost', iss: 'presence-service', aud: 'presence-clients', iat: now - 10, exp: now + 600 })
+    const token = await new SignJWT({
+      sub: '999999999',
+      name: 'ghost',
+      iss: 'presence-service',
+      aud: 'presence-clients',
+      iat: now - 10,
+      exp: now + 600,
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .sign(key);
 
@@ -96,10 +114,16 @@ describe('GET /me when a store fails', () => {
   it.each([
     ['the users database (Data API)', ENV.rdsDataEndpoint],
     ['the presence table (DynamoDB)', ENV.dynamodbEndpoint],
-  ])('answers 500 internal, with nothing of the failure in the body, when %s does not answer', async (_store, variable) => {
-    const response = await handlerWith(variable);
+  ])(
+    'answers 500 internal, with nothing of the failure in the body, when %s does not answer',
+    async (_store, variable) => {
+      const response = await handlerWith(variable);
 
-    expect(response.statusCode).toBe(500);
-    expect(JSON.parse(response.body)).toEqual({ error: { code: 'internal', message: 'Something went wrong on our side; please try again' } });
-  }, 60_000);
+      expect(response.statusCode).toBe(500);
+      expect(JSON.parse(response.body)).toEqual({
+        error: { code: 'internal', message: 'Something went wrong on our side; please try again' },
+      });
+    },
+    60_000,
+  );
 });

@@ -2,9 +2,10 @@
  * What an operator sees of a local stack (issue 11): `GET /local/metrics` sums the EMF metrics the
  * handlers wrote, as CloudWatch would; an HTTP answer's `apigw-requestid` finds its handler's log line.
  */
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
-import { TestSocket } from '../helpers/ws-client';
+
 import { eventually } from '../helpers/eventually';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
+import { TestSocket } from '../helpers/ws-client';
 
 let env: TestStack;
 const http = api(() => env.stack.httpUrl);
@@ -20,8 +21,11 @@ afterAll(async () => {
   await env?.dispose();
 });
 
-const metric = (summary: { metrics: { name: string; dimensions: Record<string, string>; sum: number }[] }, name: string, dimensions: Record<string, string> = {}) =>
-  summary.metrics.find((entry) => entry.name === name && JSON.stringify(entry.dimensions) === JSON.stringify(dimensions))?.sum ?? 0;
+const metric = (
+  summary: { metrics: { name: string; dimensions: Record<string, string>; sum: number }[] },
+  name: string,
+  dimensions: Record<string, string> = {},
+) => summary.metrics.find((entry) => entry.name === name && JSON.stringify(entry.dimensions) === JSON.stringify(dimensions))?.sum ?? 0;
 
 describe('GET /local/metrics', () => {
   it('sums what the handlers counted: connections, changes (both users online, one offline), frames, log-in failures', async () => {
@@ -76,7 +80,10 @@ describe('correlation', () => {
     }
     expect(response.status).toBe(500);
     const requestId = response.headers.get('apigw-requestid');
-    const lines = written.flatMap((chunk) => chunk.split('\n')).filter((line) => line.startsWith('{')).map((line) => JSON.parse(line));
+    const lines = written
+      .flatMap((chunk) => chunk.split('\n'))
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line));
     expect(lines.find((line) => line.message === 'unhandled error')).toMatchObject({
       requestId,
       route: 'GET /users',

@@ -8,10 +8,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { ENV } from '../../lib/app-manifest';
 import { tokenService } from '../../lambdas/shared/dependencies/tokens';
+import { ENV } from '../../lib/app-manifest';
 import { eventually } from '../helpers/eventually';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
 import { TestSocket } from '../helpers/ws-client';
 
 const WATCHERS = 199;
@@ -34,7 +34,11 @@ const watch = async (token: string, userId: string): Promise<TestSocket> => {
 };
 
 const managementCall = (method: 'POST' | 'GET', connectionId: string, body?: Buffer) =>
-  fetch(`${env.stack.connectionsEndpoint}/@connections/${encodeURIComponent(connectionId)}`, { method, body, headers: { authorization: 'local' } });
+  fetch(`${env.stack.connectionsEndpoint}/@connections/${encodeURIComponent(connectionId)}`, {
+    method,
+    body,
+    headers: { authorization: 'local' },
+  });
 
 beforeAll(async () => {
   // 50 watchers per page: the first page goes inline, the other three through the fan-out queue.
@@ -52,7 +56,11 @@ it('one watcher that stops reading costs the other 199 no change and no re-send;
   const star = await account('slow_star');
   // 200 watcher users straight into Postgres (signing up through the API would spend most of the
   // test hashing passwords), each with a token from the stack's own key.
-  const db = new RDSDataClient({ endpoint: env.stack.dataApiEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+  const db = new RDSDataClient({
+    endpoint: env.stack.dataApiEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  });
   const inserted = await db.send(
     new ExecuteStatementCommand({
       resourceArn: env.stack.dbResourceArn,
@@ -71,8 +79,16 @@ it('one watcher that stops reading costs the other 199 no change and no re-send;
   }
   const slowUser = { id: slowId0 };
   const slow = await watch(await tokenOf(slowUser.id), star.id);
-  const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
-  const { Items } = await doc.send(new QueryCommand({ TableName: 'presence', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `W#${star.id}` } }));
+  const doc = DynamoDBDocumentClient.from(
+    new DynamoDBClient({
+      endpoint: env.stack.dynamoDbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    }),
+  );
+  const { Items } = await doc.send(
+    new QueryCommand({ TableName: 'presence', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `W#${star.id}` } }),
+  );
   doc.destroy();
   const slowId = String((Items ?? []).find((item) => item.watcher === slowUser.id)?.sk).split('#')[1];
 
@@ -89,9 +105,18 @@ it('one watcher that stops reading costs the other 199 no change and no re-send;
   await Promise.all(watchers.map((socket) => socket.waitForPresence(star.id, 'offline', 15_000)));
 
   // The slow connection is closed once its retries are spent (DeleteConnection: 410 from then on).
-  await eventually(async () => (await managementCall('GET', slowId)).status === 410, { timeoutMs: 20_000, everyMs: 250, what: 'the slow watcher closed' });
+  await eventually(async () => (await managementCall('GET', slowId)).status === 410, {
+    timeoutMs: 20_000,
+    everyMs: 250,
+    what: 'the slow watcher closed',
+  });
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const counts = watchers.map((socket) => socket.presenceOf(star.id).map((event) => event.status).join(','));
+  const counts = watchers.map((socket) =>
+    socket
+      .presenceOf(star.id)
+      .map((event) => event.status)
+      .join(','),
+  );
   expect(new Set(counts)).toEqual(new Set(['online,offline']));
   slow.socket.resume();
   const closed = await Promise.race([slow.closed, new Promise((resolve) => setTimeout(() => resolve('still open'), 10_000))]);

@@ -3,8 +3,8 @@
  * nothing listens on, it stops at the first broken step and names it.
  */
 import { createServer } from 'node:net';
-import { SmokeFailure, runSmoke } from '../../scripts/smoke';
-import { type TestStack, startTestStack } from '../helpers/local-stack';
+import { runSmoke, SmokeFailure } from '../../scripts/smoke';
+import { startTestStack, type TestStack } from '../helpers/local-stack';
 
 let env: TestStack;
 
@@ -51,5 +51,8 @@ it('fails at the first broken step, named, when the WebSocket URL is wrong', asy
   const run = runSmoke({ httpUrl: env.stack.httpUrl, wsUrl: `ws://127.0.0.1:${await closedPort()}`, stepTimeoutMs: 3_000 });
 
   await expect(run).rejects.toBeInstanceOf(SmokeFailure);
-  await expect(run).rejects.toMatchObject({ step: 'connect the watcher', message: expect.stringMatching(/^connect the watcher: .*ECONNREFUSED/) });
+  await expect(run).rejects.toMatchObject({
+    step: 'connect the watcher',
+    message: expect.stringMatching(/^connect the watcher: .*ECONNREFUSED/),
+  });
 }, 60_000);

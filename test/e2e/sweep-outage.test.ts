@@ -10,8 +10,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { startLocalStack } from '../../local/stack';
 import { eventually } from '../helpers/eventually';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
-import { TestSocket, sleep } from '../helpers/ws-client';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
+import { sleep, TestSocket } from '../helpers/ws-client';
 
 const BUCKET_SECONDS = 1;
 /** Longer than the old look-back of ten buckets. */
@@ -35,10 +35,16 @@ const open = async (token: string): Promise<TestSocket> => {
 /** What the presence table says was last announced for a user. */
 const announced = async (userId: string): Promise<string | undefined> => {
   const doc = DynamoDBDocumentClient.from(
-    new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+    new DynamoDBClient({
+      endpoint: env.stack.dynamoDbEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    }),
   );
   try {
-    const { Item } = await doc.send(new GetCommand({ TableName: 'presence', Key: { pk: `U#${userId}`, sk: 'STATE' }, ConsistentRead: true }));
+    const { Item } = await doc.send(
+      new GetCommand({ TableName: 'presence', Key: { pk: `U#${userId}`, sk: 'STATE' }, ConsistentRead: true }),
+    );
     return Item?.announced as string | undefined;
   } finally {
     doc.destroy();

@@ -2,12 +2,13 @@
  * The WebSocket half of the contract, end to end, with real `ws` clients against the local stack:
  * authorizer, routes, the stream poller driving the notifier, the grace queue and the sweeper.
  */
-import { RDSDataClient, ExecuteStatementCommand } from '@aws-sdk/client-rds-data';
+
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { SignJWT } from 'jose';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
-import { TestSocket, sleep } from '../helpers/ws-client';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
+import { sleep, TestSocket } from '../helpers/ws-client';
 
 const LEASE_SECONDS = 3;
 const GRACE_SECONDS = 1;
@@ -68,7 +69,14 @@ describe('the handshake', () => {
   it('refuses a correctly signed token for a user who does not exist with 401', async () => {
     const key = new TextEncoder().encode((await readFile(path.join(env.dataDir, 'signing-key'), 'utf8')).trim());
     const now = Math.floor(Date.now() / 1000);
-    const token = await new SignJWT({ name: 'ghost', sub: '999999', iss: 'presence-service', aud: 'presence-clients', iat: now, exp: now + 600 })
+    const token = await new SignJWT({
+      name: 'ghost',
+      sub: '999999',
+      iss: 'presence-service',
+      aud: 'presence-clients',
+      iat: now,
+      exp: now + 600,
+    })
       .setProtectedHeader({ alg: 'HS256' })
       .sign(key);
 
@@ -297,7 +305,9 @@ describe('frames', () => {
 
   it('answers a message over 32 KiB sent as frames of at most 32 KB with payload_too_large, echoing requestId, and stays open', async () => {
     const text = JSON.stringify({ action: 'heartbeat', requestId: 'fragmented', padding: 'x'.repeat(90 * 1024) });
-    const fragments = Array.from({ length: Math.ceil(text.length / (30 * 1024)) }, (_, i) => text.slice(i * 30 * 1024, (i + 1) * 30 * 1024));
+    const fragments = Array.from({ length: Math.ceil(text.length / (30 * 1024)) }, (_, i) =>
+      text.slice(i * 30 * 1024, (i + 1) * 30 * 1024),
+    );
 
     fragments.forEach((fragment, index) => socket.socket.send(fragment, { fin: index === fragments.length - 1 }));
     const reply = await socket.next((frame) => frame?.requestId === 'fragmented');

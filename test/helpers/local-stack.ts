@@ -57,7 +57,11 @@ export interface ApiResponse<T = any> {
 
 /** A tiny JSON client for the HTTP API. */
 export const api = (baseUrl: () => string) => {
-  const call = async <T = any>(method: string, urlPath: string, options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ApiResponse<T>> => {
+  const call = async <T = any>(
+    method: string,
+    urlPath: string,
+    options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  ): Promise<ApiResponse<T>> => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     let body: string | undefined = options.rawBody;

@@ -1,5 +1,12 @@
 import { ConcurrentUpdateError } from '../../lambdas/domain/errors';
-import { type Lease, type PresenceChange, type PresenceState, type QuickClose, emptyPresence, markClosed } from '../../lambdas/domain/presence';
+import {
+  emptyPresence,
+  type Lease,
+  markClosed,
+  type PresenceChange,
+  type PresenceState,
+  type QuickClose,
+} from '../../lambdas/domain/presence';
 import type { PresenceStore } from '../../lambdas/ports';
 
 /** The PresenceStore port in memory, with the same conditions the DynamoDB adapter writes with. */

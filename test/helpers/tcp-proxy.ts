@@ -1,5 +1,5 @@
-import { type Server, type Socket, connect, createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy to a local port that a test can take down and bring back: down, it cuts every

@@ -20,10 +20,12 @@ export class TestSocket {
       this.frames.push(frame);
       this.waiters.forEach((wake) => wake());
     });
-    this.closed = new Promise((resolve) => socket.on('close', (code, reason) => {
-      clearInterval(this.heartbeat);
-      resolve({ code, reason: reason.toString() });
-    }));
+    this.closed = new Promise((resolve) =>
+      socket.on('close', (code, reason) => {
+        clearInterval(this.heartbeat);
+        resolve({ code, reason: reason.toString() });
+      }),
+    );
   }
 
   /** Opens a socket; rejects with the HTTP status when the handshake is refused. */
@@ -31,7 +33,9 @@ export class TestSocket {
     const socket = new WebSocket(token === undefined ? url : `${url}/?token=${encodeURIComponent(token)}`);
     return new Promise((resolve, reject) => {
       socket.once('open', () => resolve(new TestSocket(socket)));
-      socket.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode })));
+      socket.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode })),
+      );
       socket.once('error', reject);
     });
   }
@@ -69,12 +73,18 @@ export class TestSocket {
 
   /** Presence events about `userId`, in arrival order. */
   presenceOf(userId: string): any[] {
-    return this.frames.filter((f) => f?.type === 'presence').flatMap((f) => f.presences).filter((p: any) => p.userId === userId);
+    return this.frames
+      .filter((f) => f?.type === 'presence')
+      .flatMap((f) => f.presences)
+      .filter((p: any) => p.userId === userId);
   }
 
   /** Waits for a presence event about `userId` with `status`. */
   async waitForPresence(userId: string, status: 'online' | 'offline', timeoutMs = 5_000): Promise<any> {
-    const frame = await this.next((f) => f?.type === 'presence' && f.presences.some((p: any) => p.userId === userId && p.status === status), timeoutMs);
+    const frame = await this.next(
+      (f) => f?.type === 'presence' && f.presences.some((p: any) => p.userId === userId && p.status === status),
+      timeoutMs,
+    );
     return frame.presences.find((p: any) => p.userId === userId && p.status === status);
   }
 

@@ -2,7 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { queues, schedules, streamConsumers } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
-import { type Json, functionNamed, logicalIdOf, permissionsOf } from './template';
+import { functionNamed, type Json, logicalIdOf, permissionsOf } from './template';
 
 let stack: PresenceStack;
 let template: Template;
@@ -22,7 +22,8 @@ const ofType = (type: string): Json[] => Object.values(resources).filter((r) => 
 
 /** The event source mapping that feeds a function, by manifest handler name. */
 const mappingOf = (handler: string): Json | undefined =>
-  ofType('AWS::Lambda::EventSourceMapping').find((m) => m.Properties.FunctionName.Ref === logicalIdOf(functionNamed(stack, handler)))?.Properties;
+  ofType('AWS::Lambda::EventSourceMapping').find((m) => m.Properties.FunctionName.Ref === logicalIdOf(functionNamed(stack, handler)))
+    ?.Properties;
 
 const functionPropertiesOf = (handler: string): Json => resources[logicalIdOf(functionNamed(stack, handler))].Properties;
 const graceQueueId = (): string => logicalIdOf(stack.graceQueue.queue);
@@ -66,11 +67,15 @@ describe('stream notifier', () => {
   });
 
   it('is invoked only for records matching the manifest filter', () => {
-    expect(mappingOf(notifier.handler)?.FilterCriteria).toEqual({ Filters: notifier.filters.map((pattern) => ({ Pattern: JSON.stringify(pattern) })) });
+    expect(mappingOf(notifier.handler)?.FilterCriteria).toEqual({
+      Filters: notifier.filters.map((pattern) => ({ Pattern: JSON.stringify(pattern) })),
+    });
   });
 
   it('records batches it gives up on in its failure queue', () => {
-    expect(mappingOf(notifier.handler)?.DestinationConfig).toEqual({ OnFailure: { Destination: { 'Fn::GetAtt': [notifierFailuresId(), 'Arn'] } } });
+    expect(mappingOf(notifier.handler)?.DestinationConfig).toEqual({
+      OnFailure: { Destination: { 'Fn::GetAtt': [notifierFailuresId(), 'Arn'] } },
+    });
   });
 
   it('encrypts its failure queue', () => {
@@ -102,7 +107,13 @@ describe('last-seen recorder', () => {
 
   it('is invoked only for offline changes', () => {
     expect(mappingOf(recorder.handler)?.FilterCriteria).toEqual({
-      Filters: [{ Pattern: JSON.stringify({ dynamodb: { NewImage: { change: { M: { status: { S: ['offline'] }, lastSeen: { N: [{ exists: true }] } } } } } }) }],
+      Filters: [
+        {
+          Pattern: JSON.stringify({
+            dynamodb: { NewImage: { change: { M: { status: { S: ['offline'] }, lastSeen: { N: [{ exists: true }] } } } } },
+          }),
+        },
+      ],
     });
   });
 
@@ -159,7 +170,10 @@ describe.each(['fanOut', 'deliveryRetry', 'sweep'] as const)('%s queue', (name) 
 
   it('moves a message to its dead-letter queue after the manifest receive count, and alarms on the first one there', () => {
     const deadLetters = logicalIdOf(workQueue().deadLetterQueue);
-    expect(resources[queueId()].Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] }, maxReceiveCount: spec.maxReceiveCount });
+    expect(resources[queueId()].Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [deadLetters, 'Arn'] },
+      maxReceiveCount: spec.maxReceiveCount,
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [deadLetters, 'QueueName'] } }],
       Threshold: 1,
@@ -168,7 +182,12 @@ describe.each(['fanOut', 'deliveryRetry', 'sweep'] as const)('%s queue', (name) 
 
   it('feeds its consumer in batches of the manifest size, at most the manifest concurrency, failures per message', () => {
     const mapping = mappingOf(spec.handler);
-    expect({ source: mapping?.EventSourceArn, size: mapping?.BatchSize, responses: mapping?.FunctionResponseTypes, concurrency: mapping?.ScalingConfig }).toEqual({
+    expect({
+      source: mapping?.EventSourceArn,
+      size: mapping?.BatchSize,
+      responses: mapping?.FunctionResponseTypes,
+      concurrency: mapping?.ScalingConfig,
+    }).toEqual({
       source: { 'Fn::GetAtt': [queueId(), 'Arn'] },
       size: spec.batchSize,
       responses: ['ReportBatchItemFailures'],
@@ -219,12 +238,16 @@ describe('sweeper', () => {
     const { stack: wide } = buildTestStack({ props: { sweepShards: 64 } });
     const wideResources = Template.fromStack(wide).toJSON().Resources as Record<string, Json>;
     const mapping = Object.values(wideResources).find(
-      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === logicalIdOf(functionNamed(wide, queues.sweep.handler)),
+      (r) =>
+        r.Type === 'AWS::Lambda::EventSourceMapping' &&
+        r.Properties.FunctionName.Ref === logicalIdOf(functionNamed(wide, queues.sweep.handler)),
     );
     expect(mapping?.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 64 });
   });
 
   it('refuses more shards than the sweep workers reserved, which would throttle some shards every minute', () => {
-    expect(() => buildTestStack({ props: { sweepShards: 128 } })).toThrow('reservedConcurrency.sweepShard (64) must be at least sweepShards (128)');
+    expect(() => buildTestStack({ props: { sweepShards: 128 } })).toThrow(
+      'reservedConcurrency.sweepShard (64) must be at least sweepShards (128)',
+    );
   });
 });

@@ -1,9 +1,18 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { type Capability, ENV, type HandlerName, type HandlerSpec, deployHandlers, handlers, httpRoutes, streamConsumers } from '../../lib/app-manifest';
+import {
+  type Capability,
+  deployHandlers,
+  ENV,
+  type HandlerName,
+  type HandlerSpec,
+  handlers,
+  httpRoutes,
+  streamConsumers,
+} from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
-import { type Json, flatten, functionNamed, logicalIdOf, manifestFunctions, permissionsOf } from './template';
+import { flatten, functionNamed, type Json, logicalIdOf, manifestFunctions, permissionsOf } from './template';
 
 let stack: PresenceStack;
 let template: Template;
@@ -30,14 +39,19 @@ const fn = (name: HandlerName): lambda.Function => functionNamed(stack, name);
 
 /** The routes of the HTTP API (the WebSocket API has its own, see websocket-api-routes.test.ts). */
 const httpApiRoutes = (): Json[] =>
-  Object.values(resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.ApiId.Ref === logicalIdOf(stack.httpApi.api));
+  Object.values(resources).filter(
+    (r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.ApiId.Ref === logicalIdOf(stack.httpApi.api),
+  );
 
 describe('HTTP API', () => {
-  it.each(httpRoutes.map((route) => [`${route.method} ${route.path}`, route.handler]))('routes %s to the %s function', (routeKey, handler) => {
-    const route = httpApiRoutes().find((r) => r.Properties.RouteKey === routeKey);
-    const integrationId = route?.Properties.Target['Fn::Join'][1][1].Ref as string;
-    expect(resources[integrationId]?.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalIdOf(fn(handler)), 'Arn'] });
-  });
+  it.each(httpRoutes.map((route) => [`${route.method} ${route.path}`, route.handler]))(
+    'routes %s to the %s function',
+    (routeKey, handler) => {
+      const route = httpApiRoutes().find((r) => r.Properties.RouteKey === routeKey);
+      const integrationId = route?.Properties.Target['Fn::Join'][1][1].Ref as string;
+      expect(resources[integrationId]?.Properties.IntegrationUri).toEqual({ 'Fn::GetAtt': [logicalIdOf(fn(handler)), 'Arn'] });
+    },
+  );
 
   it('has exactly one route per contract entry', () => {
     expect(httpApiRoutes()).toHaveLength(httpRoutes.length);
@@ -69,7 +83,10 @@ describe('HTTP API', () => {
   it('writes access logs of the default stage to a log group', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       StageName: '$default',
-      AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.requestId') },
+      AccessLogSettings: {
+        DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+        Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+      },
     });
   });
 
@@ -80,29 +97,49 @@ describe('HTTP API', () => {
 
 describe('functions', () => {
   it('builds every manifest handler exactly once', () => {
-    const built = manifestFunctions(stack).map(([name]) => name).sort();
+    const built = manifestFunctions(stack)
+      .map(([name]) => name)
+      .sort();
     expect(built).toEqual(Object.keys(manifestSpecs).sort());
   });
 
   it('runs every manifest handler on nodejs22.x and arm64', () => {
     const actual = Object.fromEntries(
-      manifestFunctions(stack).map(([name, fn]) => [name, { runtime: functionProperties(fn).Runtime, architectures: functionProperties(fn).Architectures }]),
+      manifestFunctions(stack).map(([name, fn]) => [
+        name,
+        { runtime: functionProperties(fn).Runtime, architectures: functionProperties(fn).Architectures },
+      ]),
     );
-    const expected = Object.fromEntries(Object.keys(manifestSpecs).map((name) => [name, { runtime: 'nodejs22.x', architectures: ['arm64'] }]));
+    const expected = Object.fromEntries(
+      Object.keys(manifestSpecs).map((name) => [name, { runtime: 'nodejs22.x', architectures: ['arm64'] }]),
+    );
     expect(actual).toEqual(expected);
   });
 
   it('sizes every function as the manifest says', () => {
     const actual = Object.fromEntries(
-      manifestFunctions(stack).map(([name, fn]) => [name, { memory: functionProperties(fn).MemorySize, timeout: functionProperties(fn).Timeout }]),
+      manifestFunctions(stack).map(([name, fn]) => [
+        name,
+        { memory: functionProperties(fn).MemorySize, timeout: functionProperties(fn).Timeout },
+      ]),
     );
-    const expected = Object.fromEntries(Object.entries(manifestSpecs).map(([name, spec]) => [name, { memory: spec.memoryMb, timeout: spec.timeoutSeconds }]));
+    const expected = Object.fromEntries(
+      Object.entries(manifestSpecs).map(([name, spec]) => [name, { memory: spec.memoryMb, timeout: spec.timeoutSeconds }]),
+    );
     expect(actual).toEqual(expected);
   });
 
   it('gives every function exactly the environment its capabilities need', () => {
     const common = [
-      ...[ENV.leaseSeconds, ENV.graceSeconds, ENV.sweepShards, ENV.heartbeatSeconds, ENV.tokenTtlSeconds, ENV.metricsNamespace, ENV.serviceName],
+      ...[
+        ENV.leaseSeconds,
+        ENV.graceSeconds,
+        ENV.sweepShards,
+        ENV.heartbeatSeconds,
+        ENV.tokenTtlSeconds,
+        ENV.metricsNamespace,
+        ENV.serviceName,
+      ],
       ...[ENV.postsPerSecond, ENV.postsBurst, 'NODE_OPTIONS'],
     ];
     const byCapability: Record<Capability, string[]> = {
@@ -122,25 +159,35 @@ describe('functions', () => {
       manifestFunctions(stack).map(([name, fn]) => [name, Object.keys(functionProperties(fn).Environment.Variables).sort()]),
     );
     const expected = Object.fromEntries(
-      Object.entries(manifestSpecs).map(([name, spec]) => [name, [...common, ...spec.uses.flatMap((capability) => byCapability[capability])].sort()]),
+      Object.entries(manifestSpecs).map(([name, spec]) => [
+        name,
+        [...common, ...spec.uses.flatMap((capability) => byCapability[capability])].sort(),
+      ]),
     );
     expect(actual).toEqual(expected);
   });
 
-  it.each(handlersUsing('database'))('lets %s wait for a resuming Aurora only while it can still answer (3 s before its timeout)', (handler) => {
-    const waitMs = Number(functionProperties(fn(handler)).Environment.Variables[ENV.dataApiResumeWaitMs]);
-    expect(waitMs).toBeLessThanOrEqual((handlers[handler].timeoutSeconds - 3) * 1000);
-  });
+  it.each(handlersUsing('database'))(
+    'lets %s wait for a resuming Aurora only while it can still answer (3 s before its timeout)',
+    (handler) => {
+      const waitMs = Number(functionProperties(fn(handler)).Environment.Variables[ENV.dataApiResumeWaitMs]);
+      expect(waitMs).toBeLessThanOrEqual((handlers[handler].timeoutSeconds - 3) * 1000);
+    },
+  );
 
-  it.each(handlersUsing('connections'))('paces the posts of %s at its share of the posting budget: 5,000/s over 28 invocations that may post at once', (handler) => {
-    const variables = functionProperties(fn(handler)).Environment.Variables;
-    // 4 stream shards x ParallelizationFactor 4 notifier lanes + 10 fan-out + 2 retry consumers.
-    expect([Number(variables[ENV.postsPerSecond]) * 28, Number(variables[ENV.postsBurst])]).toEqual([5_000, 89]);
-  });
+  it.each(handlersUsing('connections'))(
+    'paces the posts of %s at its share of the posting budget: 5,000/s over 28 invocations that may post at once',
+    (handler) => {
+      const variables = functionProperties(fn(handler)).Environment.Variables;
+      // 4 stream shards x ParallelizationFactor 4 notifier lanes + 10 fan-out + 2 retry consumers.
+      expect([Number(variables[ENV.postsPerSecond]) * 28, Number(variables[ENV.postsBurst])]).toEqual([5_000, 89]);
+    },
+  );
 
   it('paces posts at the posting budget the deployment sets', () => {
     const { stack: raised } = buildTestStack({ props: { posting: { postsPerSecond: 20_000, streamShards: 12 } } });
-    const variables = (Template.fromStack(raised).toJSON().Resources as Record<string, Json>)[logicalIdOf(functionNamed(raised, 'fanOut'))].Properties.Environment.Variables;
+    const variables = (Template.fromStack(raised).toJSON().Resources as Record<string, Json>)[logicalIdOf(functionNamed(raised, 'fanOut'))]
+      .Properties.Environment.Variables;
     // 12 x 4 + 10 + 2 = 60 invocations share 20,000/s and the default burst of 2,500.
     expect([Math.round(Number(variables[ENV.postsPerSecond]) * 60), Number(variables[ENV.postsBurst])]).toEqual([20_000, 41]);
   });
@@ -183,20 +230,29 @@ describe('least privilege', () => {
     expect(allowed(fn(handler)).filter(({ action }) => action.startsWith('rds-data:'))).toEqual([]);
   });
 
-  const presenceTableUsers = new Set([...handlersUsing('presenceTable'), ...handlersUsing('presenceTableRead'), ...handlersUsing('logInAttempts')]);
-  it.each(handlerNames.filter((name) => !presenceTableUsers.has(name)))('gives %s, which does not use the presence table, no DynamoDB permission but reading a stream it consumes', (handler) => {
-    const consumesStream = streamConsumers.some((consumer) => consumer.handler === handler);
-    const streamRead = ({ action, resource }: { action: string; resource: unknown }) =>
-      consumesStream && STREAM_READ.includes(action) && /StreamArn|^"\*"$/.test(JSON.stringify(resource));
-    expect(allowed(fn(handler)).filter((grant) => grant.action.startsWith('dynamodb:') && !streamRead(grant))).toEqual([]);
-  });
+  const presenceTableUsers = new Set([
+    ...handlersUsing('presenceTable'),
+    ...handlersUsing('presenceTableRead'),
+    ...handlersUsing('logInAttempts'),
+  ]);
+  it.each(handlerNames.filter((name) => !presenceTableUsers.has(name)))(
+    'gives %s, which does not use the presence table, no DynamoDB permission but reading a stream it consumes',
+    (handler) => {
+      const consumesStream = streamConsumers.some((consumer) => consumer.handler === handler);
+      const streamRead = ({ action, resource }: { action: string; resource: unknown }) =>
+        consumesStream && STREAM_READ.includes(action) && /StreamArn|^"\*"$/.test(JSON.stringify(resource));
+      expect(allowed(fn(handler)).filter((grant) => grant.action.startsWith('dynamodb:') && !streamRead(grant))).toEqual([]);
+    },
+  );
 
   it.each(handlersUsing('connections'))('lets %s post to, look up and close any connection of the WebSocket stage', (handler) => {
     const manageConnections = allowed(fn(handler))
       .filter(({ action }) => action === 'execute-api:ManageConnections')
       .map(({ resource }) => flatten(resource));
     // <api>/<stage>/<method>/@connections/<id>: any method (POST, GET, DELETE), any connection, this API and stage only.
-    expect(manageConnections).toEqual([expect.stringMatching(new RegExp(`:<${logicalIdOf(stack.webSocketApi.api)}>/live/\\*/@connections/\\*$`))]);
+    expect(manageConnections).toEqual([
+      expect.stringMatching(new RegExp(`:<${logicalIdOf(stack.webSocketApi.api)}>/live/\\*/@connections/\\*$`)),
+    ]);
   });
 
   it.each(handlersUsing('connections', false))('gives %s, which does not use connections, no execute-api:ManageConnections', (handler) => {
@@ -204,22 +260,36 @@ describe('least privilege', () => {
   });
 
   it.each(handlersUsing('graceQueue'))('lets %s send to the grace queue', (handler) => {
-    expect(allowed(fn(handler))).toContainEqual({ action: 'sqs:SendMessage', resource: { 'Fn::GetAtt': [logicalIdOf(stack.graceQueue.queue), 'Arn'] } });
+    expect(allowed(fn(handler))).toContainEqual({
+      action: 'sqs:SendMessage',
+      resource: { 'Fn::GetAtt': [logicalIdOf(stack.graceQueue.queue), 'Arn'] },
+    });
   });
 
   it.each(handlersUsing('graceQueue', false))('gives %s, which does not use the grace queue, no sqs:SendMessage on it', (handler) => {
     const queueId = logicalIdOf(stack.graceQueue.queue);
-    expect(allowed(fn(handler)).filter(({ action, resource }) => action === 'sqs:SendMessage' && JSON.stringify(resource).includes(queueId))).toEqual([]);
+    expect(
+      allowed(fn(handler)).filter(({ action, resource }) => action === 'sqs:SendMessage' && JSON.stringify(resource).includes(queueId)),
+    ).toEqual([]);
   });
 
   const dynamoDbActions = (handler: HandlerName): string[] =>
-    [...new Set(allowed(fn(handler)).filter(({ action }) => action.startsWith('dynamodb:')).map(({ action }) => action))].sort();
+    [
+      ...new Set(
+        allowed(fn(handler))
+          .filter(({ action }) => action.startsWith('dynamodb:'))
+          .map(({ action }) => action),
+      ),
+    ].sort();
 
-  it.each(['getUser', 'searchUsers', 'getPresence', 'getMe'] as const)('lets %s, a read-only route, only read presence items', (handler) => {
-    expect(dynamoDbActions(handler)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
-  });
+  it.each(['getUser', 'searchUsers', 'getPresence', 'getMe'] as const)(
+    'lets %s, a read-only route, only read presence items',
+    (handler) => {
+      expect(dynamoDbActions(handler)).toEqual(['dynamodb:BatchGetItem', 'dynamodb:GetItem']);
+    },
+  );
 
-  it('lets logIn only count attempts: UpdateItem on the limit\'s own items (RL#...)', () => {
+  it("lets logIn only count attempts: UpdateItem on the limit's own items (RL#...)", () => {
     const statements = Object.values(resources)
       .filter((resource) => resource.Type === 'AWS::IAM::Policy')
       .filter((policy) => (policy.Properties.Roles as Json[]).some((role) => role.Ref === logicalIdOf(fn('logIn').role!)))
@@ -310,7 +380,11 @@ describe('users database', () => {
   it('runs Aurora PostgreSQL 16.3 or later, the first 16.x with auto-pause', () => {
     const [cluster] = Object.values(template.findResources('AWS::RDS::DBCluster'));
     const [major, minor] = String(cluster.Properties.EngineVersion).split('.').map(Number);
-    expect({ engine: cluster.Properties.Engine, major, supportsAutoPause: minor >= 3 }).toEqual({ engine: 'aurora-postgresql', major: 16, supportsAutoPause: true });
+    expect({ engine: cluster.Properties.Engine, major, supportsAutoPause: minor >= 3 }).toEqual({
+      engine: 'aurora-postgresql',
+      major: 16,
+      supportsAutoPause: true,
+    });
   });
 
   it('creates the presence database', () => {

@@ -43,7 +43,10 @@ it('gives every bundle what it needs to load on its own: imported in a fresh Nod
   const bundles = [...Object.keys(handlers), ...Object.keys(deployHandlers)].map((name) => bundlePath(functionNamed(stack, name)));
   const script = `for (const file of ${JSON.stringify(bundles)}) { const m = await import(file); if (typeof m.handler !== 'function') throw new Error(file + ' exports no handler'); } process.stdout.write('ok');`;
   // As on Lambda: the SDK clients are in the bundle; nothing resolves from a node_modules (cwd is the empty outdir's parent).
-  const out = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], { cwd: os.tmpdir(), env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' } });
+  const out = execFileSync(process.execPath, ['--no-warnings', '--input-type=module', '-e', script], {
+    cwd: os.tmpdir(),
+    env: { PATH: process.env.PATH ?? '', AWS_REGION: 'us-east-1' },
+  });
   expect(out.toString()).toBe('ok');
 }, 60_000);
 

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DEFAULTS } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
-import { type Json, flatten, logicalIdOf } from './template';
+import { flatten, type Json, logicalIdOf } from './template';
 
 /** Bundling is skipped: the page's asset points at web/ unbuilt (synth.test.ts builds it for real). */
 let outdir: string;
@@ -37,7 +37,10 @@ const flattened = (value: string): string => flatten(stack.resolve(value));
 
 /** config.js as the deployment will write it: the staged file, its markers replaced by their values. */
 const deployedConfigScript = (): string => {
-  const { SourceObjectKeys: keys, SourceMarkers: markers } = deployment() as { SourceObjectKeys: string[]; SourceMarkers: Record<string, unknown>[] };
+  const { SourceObjectKeys: keys, SourceMarkers: markers } = deployment() as {
+    SourceObjectKeys: string[];
+    SourceMarkers: Record<string, unknown>[];
+  };
   const index = markers.findIndex((sourceMarkers) => Object.keys(sourceMarkers).length > 0);
   const staged = fs.readFileSync(path.join(outdir, `asset.${keys[index].replace(/\.zip$/, '')}`, 'config.js'), 'utf8');
   return Object.entries(markers[index]).reduce((text, [marker, value]) => text.replaceAll(marker, flatten(value)), staged);
@@ -63,7 +66,9 @@ describe('site bucket', () => {
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: { Ref: logicalIdOf(stack.webClient.bucket) },
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
       },
     });
   });
@@ -120,7 +125,9 @@ describe('distribution', () => {
   });
 
   it('adds the security headers policy to every response', () => {
-    expect(distributionConfig().DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({ Ref: logicalIdOf(stack.webClient.responseHeadersPolicy) });
+    expect(distributionConfig().DefaultCacheBehavior.ResponseHeadersPolicyId).toEqual({
+      Ref: logicalIdOf(stack.webClient.responseHeadersPolicy),
+    });
   });
 
   it('writes its access logs to the log bucket', () => {
@@ -133,7 +140,10 @@ describe('distribution', () => {
 
 describe('security headers', () => {
   const csp = (): string =>
-    flatten(propertiesOf(stack.webClient.responseHeadersPolicy).ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy);
+    flatten(
+      propertiesOf(stack.webClient.responseHeadersPolicy).ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy
+        .ContentSecurityPolicy,
+    );
 
   it("lets the page connect to this stack's HTTP and WebSocket APIs only", () => {
     const apis = [flattened(stack.httpApi.api.apiEndpoint), flattened(stack.webSocketApi.api.apiEndpoint)];
@@ -150,7 +160,9 @@ describe('security headers', () => {
 
   it('tells browsers to use HTTPS only, for a year', () => {
     template.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
-      ResponseHeadersPolicyConfig: { SecurityHeadersConfig: { StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, Override: true } } },
+      ResponseHeadersPolicyConfig: {
+        SecurityHeadersConfig: { StrictTransportSecurity: { AccessControlMaxAgeSec: 31_536_000, Override: true } },
+      },
     });
   });
 });
@@ -210,7 +222,9 @@ describe('in a disposable stack (retainData: false)', () => {
   });
 
   it('empties the site and log buckets before deleting them', () => {
-    const emptied = Object.values(disposable.findResources('Custom::S3AutoDeleteObjects')).map((resource) => resource.Properties.BucketName.Ref);
+    const emptied = Object.values(disposable.findResources('Custom::S3AutoDeleteObjects')).map(
+      (resource) => resource.Properties.BucketName.Ref,
+    );
     expect(emptied.sort()).toEqual(buckets().sort());
   });
 });

@@ -2,7 +2,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { websocketAuthorizer, websocketRouteSelectionExpression, websocketRoutes } from '../../lib/app-manifest';
 import type { PresenceStack } from '../../lib/presence-stack';
 import { buildTestStack } from './app';
-import { type Json, flatten, functionNamed, logicalIdOf } from './template';
+import { flatten, functionNamed, type Json, logicalIdOf } from './template';
 
 let stack: PresenceStack;
 let template: Template;
@@ -24,7 +24,10 @@ const routeNamed = (routeKey: string): Json | undefined =>
   ofApi('AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties.RouteKey === routeKey)?.[1];
 
 it('selects the route of a frame by its action', () => {
-  template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'WEBSOCKET', RouteSelectionExpression: websocketRouteSelectionExpression });
+  template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+    ProtocolType: 'WEBSOCKET',
+    RouteSelectionExpression: websocketRouteSelectionExpression,
+  });
 });
 
 it('has exactly one route per manifest route key', () => {
@@ -60,7 +63,12 @@ it('replies with the handler response exactly on the routes declared with return
   const replying = ofApi('AWS::ApiGatewayV2::RouteResponse')
     .filter(([, r]) => r.Properties.RouteResponseKey === '$default')
     .map(([, r]) => routeKeyOf[r.Properties.RouteId.Ref]);
-  expect(replying.sort()).toEqual(websocketRoutes.filter((route) => route.returnResponse).map((route) => route.routeKey).sort());
+  expect(replying.sort()).toEqual(
+    websocketRoutes
+      .filter((route) => route.returnResponse)
+      .map((route) => route.routeKey)
+      .sort(),
+  );
 });
 
 it('sends no reply on $connect and $disconnect', () => {
@@ -86,7 +94,10 @@ it('writes access logs of the stage, with the connection id, to a log group when
 
   withLogs.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
     StageName: 'live',
-    AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] }, Format: Match.stringLikeRegexp('\\$context\\.connectionId') },
+    AccessLogSettings: {
+      DestinationArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+      Format: Match.stringLikeRegexp('\\$context\\.connectionId'),
+    },
   });
 });
 

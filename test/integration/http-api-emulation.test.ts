@@ -12,7 +12,12 @@ const events: APIGatewayProxyEventV2[] = [];
 let result: unknown = { statusCode: 200, body: 'ok' };
 let api: HttpApi;
 
-const fn = (name: string, handler: FunctionConfig['handler'], timeoutSeconds = 3): FunctionConfig => ({ name, handler, timeoutSeconds, memoryMb: 128 });
+const fn = (name: string, handler: FunctionConfig['handler'], timeoutSeconds = 3): FunctionConfig => ({
+  name,
+  handler,
+  timeoutSeconds,
+  memoryMb: 128,
+});
 
 beforeAll(async () => {
   const capture = fn('capture', async (event) => {
@@ -23,7 +28,13 @@ beforeAll(async () => {
     routes: [
       { method: 'GET', path: '/items/{id}', fn: capture },
       { method: 'POST', path: '/items', fn: capture },
-      { method: 'GET', path: '/boom', fn: fn('boom', async () => { throw new Error('SELECT secret FROM table'); }) },
+      {
+        method: 'GET',
+        path: '/boom',
+        fn: fn('boom', async () => {
+          throw new Error('SELECT secret FROM table');
+        }),
+      },
       { method: 'GET', path: '/slow', fn: fn('slow', () => new Promise((resolve) => setTimeout(resolve, 1_500)), 1) },
     ],
   });
@@ -50,10 +61,14 @@ describe('events (payload format 2.0)', () => {
   it('lower-cases header names and joins duplicate headers and query keys with commas', async () => {
     // fetch merges duplicate headers itself; node:http sends them as given.
     await new Promise<void>((resolve, reject) => {
-      const req = request(`${api.url}/items/a%20b?p=1&p=2&q=x`, { headers: ['Host', '127.0.0.1', 'X-Thing', '1', 'x-thing', '2'] as unknown as Record<string, string> }, (res) => {
-        res.resume();
-        res.on('end', resolve);
-      });
+      const req = request(
+        `${api.url}/items/a%20b?p=1&p=2&q=x`,
+        { headers: ['Host', '127.0.0.1', 'X-Thing', '1', 'x-thing', '2'] as unknown as Record<string, string> },
+        (res) => {
+          res.resume();
+          res.on('end', resolve);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -100,7 +115,11 @@ describe('results', () => {
 
     const response = await fetch(`${api.url}/items/1`);
 
-    expect([response.status, response.headers.get('content-type'), await response.json()]).toEqual([200, 'application/json', { hello: 'world' }]);
+    expect([response.status, response.headers.get('content-type'), await response.json()]).toEqual([
+      200,
+      'application/json',
+      { hello: 'world' },
+    ]);
   });
 
   it('decodes base64 bodies and sends each cookie as its own Set-Cookie', async () => {
@@ -134,7 +153,9 @@ describe('request targets', () => {
   /** Sends one raw HTTP/1.1 request line and returns the status line and body. */
   const rawRequest = (target: string): Promise<string> =>
     new Promise((resolve, reject) => {
-      const socket = connect(Number(new URL(api.url).port), '127.0.0.1', () => socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+      const socket = connect(Number(new URL(api.url).port), '127.0.0.1', () =>
+        socket.end(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+      );
       const chunks: Buffer[] = [];
       socket.on('data', (chunk) => chunks.push(chunk));
       socket.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
@@ -148,9 +169,11 @@ describe('request targets', () => {
     expect(reply).toContain('{"message":"Bad Request"}');
   });
 
-  it('hands the handler the client\'s own address as sourceIp', async () => {
+  it("hands the handler the client's own address as sourceIp", async () => {
     await new Promise<void>((resolve, reject) => {
-      request(`${api.url}/items/2`, { localAddress: '127.0.0.2' }, (res) => res.resume().on('end', resolve)).on('error', reject).end();
+      request(`${api.url}/items/2`, { localAddress: '127.0.0.2' }, (res) => res.resume().on('end', resolve))
+        .on('error', reject)
+        .end();
     });
 
     expect(last().requestContext.http.sourceIp).toBe('127.0.0.2');

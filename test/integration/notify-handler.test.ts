@@ -4,16 +4,16 @@
  * its connection alone through the retry queue, pages beyond the first go through the fan-out
  * queue (2 watchers per page here), and a record fails only when its watchers cannot be read.
  */
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent, SQSRecord } from 'aws-lambda';
-import { ENV } from '../../lib/app-manifest';
 import { watchKey } from '../../lambdas/adapters/dynamodb-connection-registry';
+import { ENV } from '../../lib/app-manifest';
 import { eventually } from '../helpers/eventually';
 import { lambdaContext } from '../helpers/lambda-context';
-import { type TestStack, api, startTestStack } from '../helpers/local-stack';
+import { api, startTestStack, type TestStack } from '../helpers/local-stack';
 
 let env: TestStack;
 let connections: Server;
@@ -92,12 +92,26 @@ const record = (sequenceNumber: string, userId: string, status: 'online' | 'offl
 });
 
 const watchAs = async (doc: DynamoDBDocumentClient, userId: string, connectionId: string) =>
-  doc.send(new PutCommand({ TableName: 'presence', Item: { ...watchKey(userId, connectionId, Math.floor(Date.now() / 1000) + 3600), watcher: '999', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
-
+  doc.send(
+    new PutCommand({
+      TableName: 'presence',
+      Item: {
+        ...watchKey(userId, connectionId, Math.floor(Date.now() / 1000) + 3600),
+        watcher: '999',
+        ttl: Math.floor(Date.now() / 1000) + 3600,
+      },
+    }),
+  );
 
 describe('the notifier handler', () => {
   it('retries a failed post for that connection alone, through the retry queue, and fails no record', async () => {
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: env.stack.dynamoDbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      }),
+    );
     await watchAs(doc, '101', 'flakyAAAAAAAAA=');
     await watchAs(doc, '101', 'steadyAAAAAAAA=');
     doc.destroy();
@@ -114,7 +128,13 @@ describe('the notifier handler', () => {
   }, 60_000);
 
   it('reaches every watcher of a user with several pages exactly once, the pages after the first through the fan-out queue', async () => {
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: env.stack.dynamoDbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      }),
+    );
     const ids = Array.from({ length: 7 }, (_, i) => `page${i}AAAAAAAAAA=`);
     for (const id of ids) await watchAs(doc, '106', id);
     doc.destroy();
@@ -122,13 +142,22 @@ describe('the notifier handler', () => {
     const result = await notify({ Records: [record('100000000000000000050', '106', 'online', Date.now())] });
 
     expect(result.batchItemFailures).toEqual([]);
-    await eventually(() => ids.every((id) => delivered.some((d) => d.connectionId === id)), { timeoutMs: 15_000, what: 'every page delivered' });
+    await eventually(() => ids.every((id) => delivered.some((d) => d.connectionId === id)), {
+      timeoutMs: 15_000,
+      what: 'every page delivered',
+    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(ids.map((id) => delivered.filter((d) => d.connectionId === id).length)).toEqual(ids.map(() => 1));
   }, 60_000);
 
   it('fails the record, and posts none of its watchers, when its further pages cannot be queued', async () => {
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: env.stack.dynamoDbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+    const doc = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: env.stack.dynamoDbEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      }),
+    );
     const ids = ['nofanAAAAAAAAA=', 'nofanBBBBBBBBB=', 'nofanCCCCCCCCC='];
     for (const id of ids) await watchAs(doc, '107', id);
     doc.destroy();
@@ -147,10 +176,14 @@ describe('the notifier handler', () => {
     const { handler: retry } = await import('../../lambdas/handlers/events/delivery-retry');
     const message = (messageId: string, body: string) => ({ messageId, body }) as SQSRecord;
 
-    await expect(fanOut({ Records: [message('m1', 'not json'), message('m2', '{"change":{"userId":"1"},"after":null}')] }, lambdaContext())).resolves.toEqual({
+    await expect(
+      fanOut({ Records: [message('m1', 'not json'), message('m2', '{"change":{"userId":"1"},"after":null}')] }, lambdaContext()),
+    ).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'm1' }, { itemIdentifier: 'm2' }],
     });
-    await expect(retry({ Records: [message('m3', '{"connectionId":"x","userId":"y","changes":[],"attempt":1}')] }, lambdaContext())).resolves.toEqual({
+    await expect(
+      retry({ Records: [message('m3', '{"connectionId":"x","userId":"y","changes":[],"attempt":1}')] }, lambdaContext()),
+    ).resolves.toEqual({
       batchItemFailures: [{ itemIdentifier: 'm3' }],
     });
   });
@@ -158,7 +191,11 @@ describe('the notifier handler', () => {
   it('the SQS adapters hand back what SQS did not take', async () => {
     const { SQSClient } = await import('@aws-sdk/client-sqs');
     const { SqsDeliveryRetryQueue, SqsFanOutQueue } = await import('../../lambdas/adapters/sqs-delivery-queues');
-    const client = new SQSClient({ endpoint: env.stack.sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
+    const client = new SQSClient({
+      endpoint: env.stack.sqsEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
     const missing = `${env.stack.sqsEndpoint}/000000000000/no-such-queue`;
     const change = { userId: '1', status: 'online' as const, lastSeen: null, changedAt: 1, version: 1 };
     const tasks = Array.from({ length: 12 }, (_, i) => ({ cursors: [{ change, after: String(i) }] }));
@@ -177,7 +214,8 @@ describe('the notifier handler', () => {
     const { connectionRegistry } = await import('../../lambdas/shared/dependencies/presence-table');
     await connectionServiceWith({}, 'test')().connect(ghost, owner.body.user.id);
     await connectionRegistry().subscribe(ghost, ['104'], 1000);
-    const statusOfOwner = async () => (await call('GET', `/presence?userIds=${owner.body.user.id}`, { token: owner.body.token })).body.presences[0];
+    const statusOfOwner = async () =>
+      (await call('GET', `/presence?userIds=${owner.body.user.id}`, { token: owner.body.token })).body.presences[0];
     expect((await statusOfOwner()).status).toBe('online');
 
     const result = await notify({ Records: [record('100000000000000000030', '104', 'online', Date.now())] });

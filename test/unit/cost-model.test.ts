@@ -1,11 +1,20 @@
 /** The cost model behind `npm run cost`: its anchors and the floor it reports. */
-import { closedWatchShare, contractFloor, defaultParams, designCost, fanOutPagesQueued, hotUserCapacity, loadMeasured, naiveCost } from '../../scripts/cost';
+import {
+  closedWatchShare,
+  contractFloor,
+  defaultParams,
+  designCost,
+  fanOutPagesQueued,
+  hotUserCapacity,
+  loadMeasured,
+  naiveCost,
+} from '../../scripts/cost';
 
 const measured = loadMeasured();
 const params = defaultParams();
 
 describe('the cost model', () => {
-  it("prices the naive design as aws-facts §8.2 does (≈ $2.32M a month at 5M users)", () => {
+  it('prices the naive design as aws-facts §8.2 does (≈ $2.32M a month at 5M users)', () => {
     expect(naiveCost(params).total).toBeGreaterThan(2_300_000);
     expect(naiveCost(params).total).toBeLessThan(2_340_000);
   });
@@ -66,7 +75,7 @@ describe('the delivery queues', () => {
   });
 });
 
-describe('the last-seen recorder (the stream\'s second reader)', () => {
+describe("the last-seen recorder (the stream's second reader)", () => {
   it('writes at 5M users one batched UPDATE per stream shard and batching window, not one per notifier invocation', () => {
     const design = designCost(params, measured);
     const perWindow = params.streamShards / params.lastSeenBatchingWindowSeconds;

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
-import { notWired, once } from '../../lambdas/shared/dependencies/core';
 import type { GraceTimer } from '../../lambdas/ports';
+import { notWired, once } from '../../lambdas/shared/dependencies/core';
 
 describe('handler wiring', () => {
   it('builds a singleton once, on first use', () => {

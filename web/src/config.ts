@@ -15,7 +15,8 @@ export interface WebConfig {
   readonly offlineGraceSeconds?: number;
 }
 
-const seconds = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined);
+const seconds = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 
 export interface PageLocation {
   readonly protocol: string;
@@ -32,7 +33,8 @@ export const resolveConfig = (
   location: PageLocation,
 ): WebConfig => ({
   httpUrl: given?.httpUrl ?? meta('presence-http-url') ?? '',
-  wsUrl: given?.wsUrl ?? meta('presence-ws-url') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:${DEFAULT_WS_PORT}`,
+  wsUrl:
+    given?.wsUrl ?? meta('presence-ws-url') ?? `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.hostname}:${DEFAULT_WS_PORT}`,
   heartbeatSeconds: seconds(given?.heartbeatSeconds),
   leaseSeconds: seconds(given?.leaseSeconds),
   offlineGraceSeconds: seconds(given?.offlineGraceSeconds),

@@ -13,10 +13,10 @@ import {
   type UserWithPresence,
   type WebSocketConstructor,
 } from '../../client';
-import { type WebConfig, resolveConfig } from './config';
+import { resolveConfig, type WebConfig } from './config';
 import { describeError, logInProblem, signUpProblem } from './messages';
 import { describePresence } from './presence-text';
-import { SESSION_KEY, type WatchedUser, loadSession, loadWatchList, saveSession, saveWatchList } from './storage';
+import { loadSession, loadWatchList, SESSION_KEY, saveSession, saveWatchList, type WatchedUser } from './storage';
 
 declare global {
   interface Window {
@@ -235,7 +235,9 @@ const showConnection = (change: Pick<ConnectionStateChange, 'state' | 'nextAttem
   const text = ui.connection.querySelector('.text');
   const draw = () => {
     const waitS = nextAttemptAt === undefined ? null : Math.max(0, Math.ceil((nextAttemptAt - Date.now()) / 1000));
-    if (text !== null) text.textContent = state === 'reconnecting' && waitS !== null && waitS > 0 ? `Connection lost — retrying in ${waitS} s` : CONNECTION_TEXT[state];
+    if (text !== null)
+      text.textContent =
+        state === 'reconnecting' && waitS !== null && waitS > 0 ? `Connection lost — retrying in ${waitS} s` : CONNECTION_TEXT[state];
   };
   clearInterval(countdown);
   draw();
@@ -249,7 +251,8 @@ const onConnectionState = (current: Signed, change: ConnectionStateChange): void
   const stale = change.state !== 'connected' && change.state !== 'connecting';
   if (stale === current.stale) return;
   current.stale = stale;
-  for (const view of current.client.presences()) current.presences.set(view.userId, { userId: view.userId, status: view.status, lastSeen: view.lastSeen });
+  for (const view of current.client.presences())
+    current.presences.set(view.userId, { userId: view.userId, status: view.status, lastSeen: view.lastSeen });
   refreshBadges();
 };
 
@@ -333,7 +336,10 @@ const start = (session: Session): void => {
   });
   const watched = new Map(loadWatchList(localStorage, session.user.id).map((user) => [user.id, user]));
   const refresh = setInterval(refreshBadges, REFRESH_MS);
-  const expiry = setTimeout(() => logOut('Your session has ended; please log in again.'), Math.max(0, Date.parse(session.expiresAt) - Date.now()));
+  const expiry = setTimeout(
+    () => logOut('Your session has ended; please log in again.'),
+    Math.max(0, Date.parse(session.expiresAt) - Date.now()),
+  );
   const current: Signed = {
     session,
     client,
@@ -445,7 +451,9 @@ ui.searchForm.addEventListener('submit', async (event) => {
     ui.searchResults.replaceChildren(...page.users.map((user) => personRow(user, user.id === current.session.user.id)));
     const count = page.users.length;
     ui.searchStatus.textContent =
-      count === 0 ? `Nobody's name starts with “${q}”.` : `${count}${page.nextCursor === null ? '' : '+'} ${count === 1 ? 'person' : 'people'} found.`;
+      count === 0
+        ? `Nobody's name starts with “${q}”.`
+        : `${count}${page.nextCursor === null ? '' : '+'} ${count === 1 ? 'person' : 'people'} found.`;
   } catch (error) {
     onApiError(error, ui.searchStatus, 'Search failed');
   }

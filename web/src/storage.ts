@@ -44,4 +44,5 @@ export const loadWatchList = (storage: Storage, userId: string): WatchedUser[] =
   return Array.isArray(list) ? list.filter((user) => typeof user?.id === 'string' && typeof user.name === 'string') : [];
 };
 
-export const saveWatchList = (storage: Storage, userId: string, users: readonly WatchedUser[]): void => write(storage, watchKey(userId), users);
+export const saveWatchList = (storage: Storage, userId: string, users: readonly WatchedUser[]): void =>
+  write(storage, watchKey(userId), users);

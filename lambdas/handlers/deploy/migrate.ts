@@ -5,24 +5,26 @@
  */
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ENV } from '../../shared/environment';
 import { DataApi } from '../../adapters/data-api';
 import { applyMigrations } from '../../adapters/migrations';
-import { optionalEnv, requireEnv } from '../../shared/config';
 import { observed } from '../../middleware/observability';
+import { optionalEnv, requireEnv } from '../../shared/config';
+import { ENV } from '../../shared/environment';
 import { logger } from '../../shared/logger';
 
 const client = new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint) });
 
-export const handler = observed(async (event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> => {
-  const physicalId = 'users-schema';
-  if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId };
-  const db = new DataApi(
-    client,
-    { resourceArn: requireEnv(ENV.dbResourceArn), secretArn: requireEnv(ENV.dbSecretArn), database: requireEnv(ENV.dbName) },
-    // The cluster may be paused at 0 ACU when a deploy starts: wait up to 4 minutes for it.
-    { resumeWaitMs: 240_000 },
-  );
-  const applied = await applyMigrations(db, (line) => logger.info(line));
-  return { PhysicalResourceId: physicalId, Data: { applied: applied.join(',') } };
-});
+export const handler = observed(
+  async (event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> => {
+    const physicalId = 'users-schema';
+    if (event.RequestType === 'Delete') return { PhysicalResourceId: physicalId };
+    const db = new DataApi(
+      client,
+      { resourceArn: requireEnv(ENV.dbResourceArn), secretArn: requireEnv(ENV.dbSecretArn), database: requireEnv(ENV.dbName) },
+      // The cluster may be paused at 0 ACU when a deploy starts: wait up to 4 minutes for it.
+      { resumeWaitMs: 240_000 },
+    );
+    const applied = await applyMigrations(db, (line) => logger.info(line));
+    return { PhysicalResourceId: physicalId, Data: { applied: applied.join(',') } };
+  },
+);

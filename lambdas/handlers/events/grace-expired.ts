@@ -4,12 +4,12 @@
  * the grace ends (or for a user whose grace restarted) schedules a new check.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { GraceMessage } from '../../adapters/sqs-grace-timer';
 import { assertIsError } from '../../domain/errors';
 import { settle } from '../../domain/presence';
-import type { GraceMessage } from '../../adapters/sqs-grace-timer';
+import { observed } from '../../middleware/observability';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
 import { presenceService } from '../../shared/dependencies/presence-table';
-import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
 
 const parse = (body: string): GraceMessage | null => {

@@ -10,12 +10,13 @@
  * `streamConsumers`) retries a failed batch for as long as its records live (24 h), and this
  * handler waits out a short outage itself (LastSeenRecorder), so a resume costs no redelivery.
  */
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import type { LastSeen } from '../../ports';
 import { RetriesExhaustedError } from '../../domain/retry';
 import { observed } from '../../middleware/observability';
+import type { LastSeen } from '../../ports';
 import { lastSeenRecorder } from '../../shared/dependencies/database';
 import { logger } from '../../shared/logger';
 import { count } from '../../shared/metrics';

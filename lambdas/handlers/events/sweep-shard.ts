@@ -8,9 +8,9 @@
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { parseSweepTask } from '../../adapters/sqs-sweep-queue';
 import type { SweepReport } from '../../domain/sweeper';
+import { observed } from '../../middleware/observability';
 import { sweepShards } from '../../shared/dependencies/core';
 import { sweeper } from '../../shared/dependencies/sweeper';
-import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
 import { count, sample } from '../../shared/metrics';
 
@@ -25,7 +25,8 @@ const emitReport = (shard: number, report: SweepReport): void => {
   count('SweepShardsFailed', report.shardsFailed);
   // The backlog alarm: the age of the oldest bucket not swept completely (failed slots and shards hold it back).
   sample('SweepBacklogAge', report.backlogAgeMs);
-  if (report.usersChecked > 0 || report.usersFailed + report.slotsFailed + report.shardsFailed > 0) logger.info('sweep', { shard, ...report });
+  if (report.usersChecked > 0 || report.usersFailed + report.slotsFailed + report.shardsFailed > 0)
+    logger.info('sweep', { shard, ...report });
 };
 
 export const handler = observed(async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
@@ -37,7 +38,9 @@ export const handler = observed(async (event: SQSEvent, context: Context): Promi
       failures.push({ itemIdentifier: record.messageId });
       continue;
     }
-    const report = await sweeper().sweepShard(shard, { deadline: Date.now() + context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS });
+    const report = await sweeper().sweepShard(shard, {
+      deadline: Date.now() + context.getRemainingTimeInMillis() - STOP_BEFORE_TIMEOUT_MS,
+    });
     emitReport(shard, report);
     if (report.shardsFailed > 0) failures.push({ itemIdentifier: record.messageId });
   }

@@ -3,9 +3,10 @@
  * locally): queues one sweep per shard for the sweep workers (sweep-shard.ts), so sweep capacity
  * grows with the shards instead of being one invocation's.
  */
+
+import { observed } from '../../middleware/observability';
 import { sweepShards } from '../../shared/dependencies/core';
 import { sweepQueue } from '../../shared/dependencies/sweep-queue';
-import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
 import { count } from '../../shared/metrics';
 

@@ -1,13 +1,13 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { UnauthorizedError } from '../../domain/errors';
 import type { MeReply } from '../../../contract/protocol';
-import { type HttpEvent, type HttpResult, authenticate, httpErrors, json, principalOf } from '../../middleware/http';
+import { UnauthorizedError } from '../../domain/errors';
+import { presenceJson, userJson } from '../../domain/present';
+import { authenticate, type HttpEvent, type HttpResult, httpErrors, json, principalOf } from '../../middleware/http';
+import { observability } from '../../middleware/observability';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService, presenceStore } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { presenceJson, userJson } from '../../domain/present';
-import { observability } from '../../middleware/observability';
 
 /**
  * `GET /me`: the token's own user, their effective status and their manual setting. A validly
@@ -24,4 +24,7 @@ const lambdaHandler = async (_event: HttpEvent, context: Context): Promise<HttpR
   return json(200, reply);
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(authenticate({ tokens: tokenService }));
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
+  .use(observability())
+  .use(httpErrors())
+  .use(authenticate({ tokens: tokenService }));

@@ -1,11 +1,11 @@
 import middy from '@middy/core';
-import { presenceJson } from '../../domain/present';
 import { parseIdList } from '../../../contract/validation';
-import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
+import { presenceJson } from '../../domain/present';
+import { authenticate, type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
+import { observability } from '../../middleware/observability';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const ids = parseIdList(event.queryStringParameters?.userIds);
@@ -15,4 +15,7 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   return json(200, { presences: views.map(presenceJson) });
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(authenticate({ tokens: tokenService }));
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
+  .use(observability())
+  .use(httpErrors())
+  .use(authenticate({ tokens: tokenService }));

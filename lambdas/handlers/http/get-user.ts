@@ -1,12 +1,12 @@
 import middy from '@middy/core';
-import { NotFoundError } from '../../domain/errors';
 import { parseIdParam } from '../../../contract/validation';
-import { type HttpEvent, type HttpResult, authenticate, httpErrors, json } from '../../middleware/http';
+import { NotFoundError } from '../../domain/errors';
+import { presenceJson, userJson } from '../../domain/present';
+import { authenticate, type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
+import { observability } from '../../middleware/observability';
 import { userDirectory } from '../../shared/dependencies/database';
 import { presenceService } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { presenceJson, userJson } from '../../domain/present';
-import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const user = await userDirectory().findById(parseIdParam(event.pathParameters?.id));
@@ -16,4 +16,7 @@ const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   return json(200, { ...userJson(user), status, lastSeen });
 };
 
-export const handler = middy<HttpEvent, HttpResult>(lambdaHandler).use(observability()).use(httpErrors()).use(authenticate({ tokens: tokenService }));
+export const handler = middy<HttpEvent, HttpResult>(lambdaHandler)
+  .use(observability())
+  .use(httpErrors())
+  .use(authenticate({ tokens: tokenService }));

@@ -17,12 +17,12 @@
 import { ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { ENV } from '../../shared/environment';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
 import { observability } from '../../middleware/observability';
 import { ConfigurationError, optionalEnv, requireEnv } from '../../shared/config';
 import { once } from '../../shared/dependencies/core';
 import { dynamoDocumentClient, presenceTableName } from '../../shared/dependencies/presence-table';
+import { ENV } from '../../shared/environment';
 import { logger } from '../../shared/logger';
 
 /** Well inside the function's 3 s timeout; a store slower than this is not answering for a user either. */
@@ -34,7 +34,8 @@ const PROBES: Readonly<Record<string, () => Probe>> = {
   presenceTable: () => {
     const client = dynamoDocumentClient();
     const table = presenceTableName();
-    return (abortSignal) => client.send(new GetCommand({ TableName: table, Key: { pk: 'HEALTH#probe', sk: 'HEALTH#probe' } }), { abortSignal });
+    return (abortSignal) =>
+      client.send(new GetCommand({ TableName: table, Key: { pk: 'HEALTH#probe', sk: 'HEALTH#probe' } }), { abortSignal });
   },
   dataApi: () => {
     // One attempt: a retry would only outlast the timeout.
@@ -47,7 +48,8 @@ const PROBES: Readonly<Record<string, () => Probe>> = {
 const probes = once((): [string, Probe][] =>
   (optionalEnv(ENV.healthProbes) ?? 'presenceTable').split(',').map((name) => {
     const build = PROBES[name.trim()];
-    if (build === undefined) throw new ConfigurationError(`${ENV.healthProbes} lists an unknown store "${name}" (known: ${Object.keys(PROBES).join(', ')})`);
+    if (build === undefined)
+      throw new ConfigurationError(`${ENV.healthProbes} lists an unknown store "${name}" (known: ${Object.keys(PROBES).join(', ')})`);
     return [name.trim(), build()];
   }),
 );

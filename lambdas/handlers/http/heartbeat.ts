@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { effectiveStatus, renewLease } from '../../domain/presence';
-import { type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json, principalOf } from '../../middleware/http';
-import { presenceService } from '../../shared/dependencies/presence-table';
-import { knownUsers } from '../../shared/dependencies/database';
-import { tokenService } from '../../shared/dependencies/tokens';
+import { authenticate, type HttpEvent, type HttpResult, httpBody, httpErrors, json, principalOf } from '../../middleware/http';
 import { observability } from '../../middleware/observability';
+import { knownUsers } from '../../shared/dependencies/database';
+import { presenceService } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
 
 /** All of a user's HTTP-heartbeating clients share one lease. */
 export const HTTP_LEASE_ID = 'http';

@@ -1,16 +1,16 @@
 import middy from '@middy/core';
-import { InvalidCredentialsError, assertIsError } from '../../domain/errors';
-import { type Admission, impossibleNameKey } from '../../domain/log-in-limit';
 import { canonicalName, parseJsonBody, parseLogin } from '../../../contract/validation';
+import { assertIsError, InvalidCredentialsError } from '../../domain/errors';
+import { type Admission, impossibleNameKey } from '../../domain/log-in-limit';
+import { userJson } from '../../domain/present';
 import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
+import { observability } from '../../middleware/observability';
+import type { Credentials } from '../../ports';
 import { passwordHasher } from '../../shared/dependencies/core';
 import { userDirectory } from '../../shared/dependencies/database';
 import { logInLimiter } from '../../shared/dependencies/presence-table';
 import { tokenService } from '../../shared/dependencies/tokens';
 import { logger } from '../../shared/logger';
-import type { Credentials } from '../../ports';
-import { userJson } from '../../domain/present';
-import { observability } from '../../middleware/observability';
 
 /**
  * Verified against when the name is unknown, so both failures take the same time. Built at cold

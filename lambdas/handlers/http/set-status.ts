@@ -1,12 +1,12 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { setManualStatus } from '../../domain/presence';
 import { parseJsonBody, parseStatus } from '../../../contract/validation';
-import { type HttpEvent, type HttpResult, authenticate, httpBody, httpErrors, json, principalOf } from '../../middleware/http';
-import { presenceService } from '../../shared/dependencies/presence-table';
-import { knownUsers } from '../../shared/dependencies/database';
-import { tokenService } from '../../shared/dependencies/tokens';
+import { setManualStatus } from '../../domain/presence';
+import { authenticate, type HttpEvent, type HttpResult, httpBody, httpErrors, json, principalOf } from '../../middleware/http';
 import { observability } from '../../middleware/observability';
+import { knownUsers } from '../../shared/dependencies/database';
+import { presenceService } from '../../shared/dependencies/presence-table';
+import { tokenService } from '../../shared/dependencies/tokens';
 
 const lambdaHandler = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
   const status = parseStatus(parseJsonBody(event.body).status);

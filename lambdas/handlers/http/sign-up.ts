@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import { parseAccount, parseJsonBody } from '../../../contract/validation';
+import { userJson } from '../../domain/present';
 import { type HttpEvent, type HttpResult, httpBody, httpErrors, json } from '../../middleware/http';
+import { observability } from '../../middleware/observability';
 import { passwordHasher } from '../../shared/dependencies/core';
 import { userDirectory } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { userJson } from '../../domain/present';
-import { observability } from '../../middleware/observability';
 
 const lambdaHandler = async (event: HttpEvent): Promise<HttpResult> => {
   const { name, password } = parseAccount(parseJsonBody(event.body));

@@ -4,9 +4,9 @@
  * every later event of the connection; the message body is never trusted for identity.
  */
 import { UnauthorizedError } from '../../domain/errors';
+import { observed } from '../../middleware/observability';
 import { knownUsers } from '../../shared/dependencies/database';
 import { tokenService } from '../../shared/dependencies/tokens';
-import { observed } from '../../middleware/observability';
 import { logger } from '../../shared/logger';
 
 export interface WebSocketAuthorizerEvent {
@@ -16,7 +16,10 @@ export interface WebSocketAuthorizerEvent {
 
 export interface AuthorizerResult {
   readonly principalId: string;
-  readonly policyDocument: { readonly Version: '2012-10-17'; readonly Statement: readonly { Action: string; Effect: 'Allow'; Resource: string }[] };
+  readonly policyDocument: {
+    readonly Version: '2012-10-17';
+    readonly Statement: readonly { Action: string; Effect: 'Allow'; Resource: string }[];
+  };
   readonly context: { readonly userId: string; readonly name: string };
 }
 

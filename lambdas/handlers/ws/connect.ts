@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { observability } from '../../middleware/observability';
 import { type WebSocketEvent, type WebSocketResult, webSocketIdentity, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { count } from '../../shared/metrics';
-import { observability } from '../../middleware/observability';
 
 const connectionService = connectionServiceWith({}, 'wsConnect');
 

@@ -1,5 +1,5 @@
-import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../../contract/validation';
+import { InvalidRequestError } from '../../domain/errors';
 import type { WebSocketEvent, WebSocketResult } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';

@@ -1,10 +1,10 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { observability } from '../../middleware/observability';
 import { type WebSocketEvent, type WebSocketResult, webSocketIdentity, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { graceTimer } from '../../shared/dependencies/grace-queue';
 import { count } from '../../shared/metrics';
-import { observability } from '../../middleware/observability';
 
 const connectionService = connectionServiceWith({ graceTimer }, 'wsDisconnect');
 

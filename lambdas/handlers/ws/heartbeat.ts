@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
-import { InvalidRequestError } from '../../domain/errors';
 import { parseClientFrame } from '../../../contract/validation';
-import { type WebSocketEvent, type WebSocketResult, frame, leaseRenewalOf } from '../../middleware/websocket';
+import { InvalidRequestError } from '../../domain/errors';
+import { frame, leaseRenewalOf, type WebSocketEvent, type WebSocketResult } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { messageRoute } from './route';
 

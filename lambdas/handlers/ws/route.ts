@@ -1,9 +1,9 @@
 /** Shared middy stack of the WebSocket message routes. */
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type WebSocketEvent, type WebSocketResult, leaseRenewal, webSocketErrors, webSocketIdentity } from '../../middleware/websocket';
 import type { ConnectionService } from '../../domain/connection-service';
 import { observability } from '../../middleware/observability';
+import { leaseRenewal, type WebSocketEvent, type WebSocketResult, webSocketErrors, webSocketIdentity } from '../../middleware/websocket';
 
 /** @param connections the handler's connection service, which renews the lease of every frame. */
 export const messageRoute = (

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
+import { parseClientFrame } from '../../../contract/validation';
 import { InvalidRequestError } from '../../domain/errors';
 import { presenceJson } from '../../domain/present';
-import { parseClientFrame } from '../../../contract/validation';
-import { type WebSocketEvent, type WebSocketResult, frame, webSocketRequest } from '../../middleware/websocket';
+import { frame, type WebSocketEvent, type WebSocketResult, webSocketRequest } from '../../middleware/websocket';
 import { connectionServiceWith } from '../../shared/dependencies/connection-service';
 import { userDirectory } from '../../shared/dependencies/database';
 import { messageRoute } from './route';

@@ -1,8 +1,8 @@
 /** The connections capability (API Gateway's `@connections` API): post to, inspect and close connections. */
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { ENV } from '../environment';
 import { ApiGatewayConnectionGateway } from '../../adapters/api-gateway-connection-gateway';
 import { requireEnv } from '../config';
+import { ENV } from '../environment';
 import { once } from './core';
 
 /** The `@connections` endpoint: the stage's callback URL on AWS, the emulator's locally. */
@@ -22,6 +22,10 @@ const POST_TIMEOUT_MS = 3_000;
 export const deliveryGateway = once(
   () =>
     new ApiGatewayConnectionGateway(
-      new ApiGatewayManagementApiClient({ endpoint: requireEnv(ENV.connectionsEndpoint), maxAttempts: 1, requestHandler: { requestTimeout: POST_TIMEOUT_MS } }),
+      new ApiGatewayManagementApiClient({
+        endpoint: requireEnv(ENV.connectionsEndpoint),
+        maxAttempts: 1,
+        requestHandler: { requestTimeout: POST_TIMEOUT_MS },
+      }),
     ),
 );

@@ -6,11 +6,12 @@
  * grace queue), each importing only its own AWS SDK client: a handler imports the modules of the
  * capabilities it uses, so its bundle loads no other client at cold start. This one has no SDK.
  */
-import { DEFAULTS, ENV } from '../environment';
+
+import { ScryptPasswordHasher } from '../../adapters/scrypt-password-hasher';
 import { type PresencePolicy, policyFromSeconds } from '../../domain/presence';
 import type { Clock, PasswordHasher } from '../../ports';
-import { ScryptPasswordHasher } from '../../adapters/scrypt-password-hasher';
 import { numberEnv } from '../config';
+import { DEFAULTS, ENV } from '../environment';
 
 export const clock: Clock = () => Date.now();
 
@@ -21,8 +22,9 @@ export const once = <T>(build: () => T): (() => T) => {
 };
 
 /** Presence rules from configuration. */
-export const presencePolicy = once((): PresencePolicy =>
-  policyFromSeconds(numberEnv(ENV.leaseSeconds, DEFAULTS.leaseSeconds), numberEnv(ENV.graceSeconds, DEFAULTS.graceSeconds)),
+export const presencePolicy = once(
+  (): PresencePolicy =>
+    policyFromSeconds(numberEnv(ENV.leaseSeconds, DEFAULTS.leaseSeconds), numberEnv(ENV.graceSeconds, DEFAULTS.graceSeconds)),
 );
 
 export const heartbeatSeconds = (): number => numberEnv(ENV.heartbeatSeconds, DEFAULTS.heartbeatSeconds);

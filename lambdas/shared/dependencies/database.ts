@@ -1,6 +1,5 @@
 /** The database capability (Aurora through the RDS Data API): users and durable last-seen. */
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { ENV } from '../environment';
 import { DataApi } from '../../adapters/data-api';
 import { DataApiUserDirectory } from '../../adapters/data-api-user-directory';
 import { assertIsError } from '../../domain/errors';
@@ -8,6 +7,7 @@ import { KnownUsers } from '../../domain/known-users';
 import { LastSeenRecorder } from '../../domain/last-seen-recorder';
 import type { UserDirectory } from '../../ports';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
+import { ENV } from '../environment';
 import { logger } from '../logger';
 import { count, sample } from '../metrics';
 import { once } from './core';
@@ -50,5 +50,6 @@ export const knownUsers = once(
  * handler turns them into metrics), so its Data API client does not wait on its own (resumeWaitMs 0).
  */
 export const lastSeenRecorder = once(
-  (): LastSeenRecorder => new LastSeenRecorder({ store: new DataApiUserDirectory(new DataApi(dataApiClient(), databaseTarget(), { resumeWaitMs: 0 })) }),
+  (): LastSeenRecorder =>
+    new LastSeenRecorder({ store: new DataApiUserDirectory(new DataApi(dataApiClient(), databaseTarget(), { resumeWaitMs: 0 })) }),
 );

@@ -4,13 +4,13 @@
  * posts with its own token bucket.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULTS, ENV } from '../environment';
 import { SqsDeliveryRetryQueue, SqsFanOutQueue } from '../../adapters/sqs-delivery-queues';
 import { Notifier } from '../../domain/notifier';
-import { TokenBucket } from '../../domain/token-bucket';
 import { sleep } from '../../domain/retry';
-import { logger } from '../logger';
+import { TokenBucket } from '../../domain/token-bucket';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
+import { DEFAULTS, ENV } from '../environment';
+import { logger } from '../logger';
 import { connectionServiceWith } from './connection-service';
 import { deliveryGateway } from './connections';
 import { clock, once } from './core';

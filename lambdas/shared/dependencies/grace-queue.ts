@@ -1,9 +1,9 @@
 /** The grace queue capability (SQS delayed messages): re-check a user when their offline grace ends. */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../environment';
 import { SqsGraceTimer } from '../../adapters/sqs-grace-timer';
 import type { GraceTimer } from '../../ports';
 import { optionalEnv, requireEnv } from '../config';
+import { ENV } from '../environment';
 import { clock, once } from './core';
 
 export const graceTimer = once(

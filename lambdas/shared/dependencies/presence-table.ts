@@ -1,16 +1,16 @@
 /** The presence table capability (DynamoDB): presence items, connections and watches, counters. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ENV } from '../environment';
-import { DynamoDbConnectionRegistry } from '../../adapters/dynamodb-connection-registry';
-import { DynamoDbSweepIndex } from '../../adapters/dynamodb-sweep-index';
 import { DynamoDbAttemptCounter } from '../../adapters/dynamodb-attempt-counter';
+import { DynamoDbConnectionRegistry } from '../../adapters/dynamodb-connection-registry';
 import { DynamoDbPresenceStore } from '../../adapters/dynamodb-presence-store';
+import { DynamoDbSweepIndex } from '../../adapters/dynamodb-sweep-index';
 import { LOG_IN_WINDOW_MS, LogInLimiter } from '../../domain/log-in-limit';
 import { PresenceService } from '../../domain/presence-service';
-import { optionalEnv, requireEnv } from '../config';
-import { count } from '../metrics';
 import type { SweepSettings } from '../../domain/sweeper';
+import { optionalEnv, requireEnv } from '../config';
+import { ENV } from '../environment';
+import { count } from '../metrics';
 import { clock, once, presencePolicy, sweepBucketMs, sweepShards } from './core';
 
 export const dynamoDocumentClient = once(() =>
@@ -47,7 +47,11 @@ export const presenceService = once(
 export const logInLimiter = once(
   () =>
     new LogInLimiter({
-      counter: new DynamoDbAttemptCounter(dynamoDocumentClient(), presenceTableName(), { prefix: 'login', windowMs: LOG_IN_WINDOW_MS, clock }),
+      counter: new DynamoDbAttemptCounter(dynamoDocumentClient(), presenceTableName(), {
+        prefix: 'login',
+        windowMs: LOG_IN_WINDOW_MS,
+        clock,
+      }),
     }),
 );
 
@@ -62,5 +66,10 @@ export const sweepIndex = once(() => new DynamoDbSweepIndex(dynamoDocumentClient
  * window the sweeper used to re-read every time.
  */
 export const sweepSettings = once(
-  (): SweepSettings => ({ shards: sweepShards(), bucketMs: sweepBucketMs(), settleMs: Math.min(10_000, sweepBucketMs()), firstSweepBuckets: 10 }),
+  (): SweepSettings => ({
+    shards: sweepShards(),
+    bucketMs: sweepBucketMs(),
+    settleMs: Math.min(10_000, sweepBucketMs()),
+    firstSweepBuckets: 10,
+  }),
 );

@@ -1,9 +1,11 @@
 /** The sweep queue capability (SQS): the sweep planner's one message per shard. */
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ENV } from '../environment';
 import { SqsSweepQueue } from '../../adapters/sqs-sweep-queue';
 import type { SweepQueue } from '../../ports';
 import { optionalEnv, requireEnv } from '../config';
+import { ENV } from '../environment';
 import { once } from './core';
 
-export const sweepQueue = once((): SweepQueue => new SqsSweepQueue(new SQSClient({ endpoint: optionalEnv(ENV.sqsEndpoint) }), requireEnv(ENV.sweepQueueUrl)));
+export const sweepQueue = once(
+  (): SweepQueue => new SqsSweepQueue(new SQSClient({ endpoint: optionalEnv(ENV.sqsEndpoint) }), requireEnv(ENV.sweepQueueUrl)),
+);

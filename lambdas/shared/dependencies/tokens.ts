@@ -1,10 +1,10 @@
 /** The tokens capability (the signing key in Secrets Manager): issue and verify session tokens. */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DEFAULTS, ENV } from '../environment';
 import { JwtTokenService } from '../../adapters/jwt-token-service';
 import { cachedSecret } from '../../adapters/secrets';
 import type { TokenService } from '../../ports';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
+import { DEFAULTS, ENV } from '../environment';
 import { clock, once } from './core';
 
 export const tokenService = once((): TokenService => {

@@ -23,7 +23,10 @@ export const parseIdentitySource = (source: string): IdentitySource => {
 
 // IAM wildcards: `*` is any run of characters (slashes included), `?` is one character.
 const globMatches = (pattern: string, value: string, ignoreCase: boolean): boolean => {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${source}$`, ignoreCase ? 'i' : '').test(value);
 };
 
@@ -39,7 +42,11 @@ const malformed = refuse(500, 'Internal server error');
 /** AWS: an explicit Deny wins, then an Allow on `execute-api:Invoke` for the method ARN; no matching statement is a Deny. */
 export const evaluateAuthorizerResult = (result: unknown, methodArn: string, latencyMs: number): AuthorizerOutcome => {
   if (typeof result !== 'object' || result === null) return malformed;
-  const { principalId, policyDocument, context } = result as { principalId?: unknown; policyDocument?: { Statement?: unknown }; context?: unknown };
+  const { principalId, policyDocument, context } = result as {
+    principalId?: unknown;
+    policyDocument?: { Statement?: unknown };
+    context?: unknown;
+  };
   // AWS: output without a principalId or policy is an authorizer configuration error: 500.
   if (typeof principalId !== 'string' || typeof policyDocument !== 'object' || policyDocument === null) return malformed;
   const statements = Array.isArray(policyDocument.Statement) ? policyDocument.Statement : [policyDocument.Statement];

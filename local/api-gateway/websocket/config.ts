@@ -63,7 +63,8 @@ const DEFAULT_MAX_CONNECTION_SECONDS = 7200;
 export const resolveConfig = (options: WebSocketApiOptions): WebSocketConfig => {
   const routeSelectionExpression = options.routeSelectionExpression ?? '$request.body.action';
   const identitySources = (options.authorizer?.identitySource ?? []).map(parseIdentitySource);
-  if (options.authorizer !== undefined && identitySources.length === 0) throw new Error('A WebSocket authorizer needs at least one identity source');
+  if (options.authorizer !== undefined && identitySources.length === 0)
+    throw new Error('A WebSocket authorizer needs at least one identity source');
   const routes = new Map<string, FunctionConfig>();
   for (const route of options.routes) {
     if (routes.has(route.routeKey)) throw new Error(`Duplicate WebSocket route ${route.routeKey}`);

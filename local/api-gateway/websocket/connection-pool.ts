@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import type { ManagedConnection } from './connections-api';
 import type { CloseReason, ConnectionIdentity } from './events';
-import { MAX_FRAME_BYTES, frameSizeWatcher, frameText } from './frames';
+import { frameSizeWatcher, frameText, MAX_FRAME_BYTES } from './frames';
 
 export interface Connection extends ConnectionIdentity {
   /** Epoch ms of the last data frame from the client (the connect time until the first one). */

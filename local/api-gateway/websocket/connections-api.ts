@@ -55,7 +55,11 @@ const sendError = (res: ServerResponse, requestId: string, error: ErrorReply): v
 };
 
 /** Serves one `@connections` request (any request on the API host that is not a WebSocket upgrade). */
-export const handleConnectionsRequest = async (req: IncomingMessage, res: ServerResponse, options: ConnectionsApiOptions): Promise<void> => {
+export const handleConnectionsRequest = async (
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ConnectionsApiOptions,
+): Promise<void> => {
   const requestId = randomUUID();
   const method = req.method ?? 'GET';
   const body = await readBody(req, MAX_POST_BYTES);
@@ -88,7 +92,8 @@ export const handleConnectionsRequest = async (req: IncomingMessage, res: Server
   if (method === 'POST') {
     if (body === null) return fail({ status: 413, type: 'PayloadTooLargeException', message: 'Request Entity Too Large' });
     // AWS: LimitExceededException (429) when the client-side buffer is full: the client is not reading.
-    if (connection.bufferedAmount > MAX_CLIENT_BUFFER_BYTES) return fail({ status: 429, type: 'LimitExceededException', message: 'Limit Exceeded' });
+    if (connection.bufferedAmount > MAX_CLIENT_BUFFER_BYTES)
+      return fail({ status: 429, type: 'LimitExceededException', message: 'Limit Exceeded' });
     // AWS: the raw body bytes reach the client as one text frame, byte for byte (frame type for non-UTF-8 data unverified).
     if (!connection.send(body)) return fail(gone(id));
     options.log(`POST @connections/${id} -> 200 (${body.length} bytes)`);

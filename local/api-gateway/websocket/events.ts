@@ -3,7 +3,7 @@
  * messages, `$disconnect`), built from the handshake request and the connection they belong to.
  */
 import type { IncomingMessage } from 'node:http';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, clfTime } from '../../shared/aws';
+import { clfTime, LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../../shared/aws';
 import { awsStyleId } from './ids';
 
 /** `requestContext.authorizer`: the authorizer's context (values stringified), `principalId`, `integrationLatency`. */
@@ -106,7 +106,11 @@ const readHeaders = (req: IncomingMessage): { headers: Headers; multiValueHeader
   }
   // AWS: the request reaches the integration through API Gateway's proxy, which adds the X-Forwarded-* headers.
   const sourceIp = remoteIp(req);
-  const forwarded: Headers = { 'X-Forwarded-For': sourceIp, 'X-Forwarded-Port': String(req.socket.localPort ?? ''), 'X-Forwarded-Proto': 'http' };
+  const forwarded: Headers = {
+    'X-Forwarded-For': sourceIp,
+    'X-Forwarded-Port': String(req.socket.localPort ?? ''),
+    'X-Forwarded-Proto': 'http',
+  };
   for (const [name, value] of Object.entries(forwarded)) if (!names.has(name.toLowerCase())) multiValueHeaders[name] = [value];
   // AWS (REST-style proxy events): `headers` keeps the last value of a repeated header, `multiValueHeaders` all of them.
   const headers = Object.fromEntries(Object.entries(multiValueHeaders).map(([name, values]) => [name, values[values.length - 1]]));
@@ -129,9 +133,15 @@ export const readHandshake = (req: IncomingMessage, url: URL): HandshakeRequest 
   hasQuery: url.search.length > 1,
 });
 
-export const connectMethodArn = (stage: string): string => `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${API_ID}/${stage}/$connect`;
+export const connectMethodArn = (stage: string): string =>
+  `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:${API_ID}/${stage}/$connect`;
 
-const requestContext = (stage: string, connection: ConnectionIdentity, routeKey: string, eventType: WebSocketRequestContext['eventType']) => {
+const requestContext = (
+  stage: string,
+  connection: ConnectionIdentity,
+  routeKey: string,
+  eventType: WebSocketRequestContext['eventType'],
+) => {
   const now = new Date();
   return {
     routeKey,
@@ -151,7 +161,8 @@ const requestContext = (stage: string, connection: ConnectionIdentity, routeKey:
 };
 
 // AWS: the authorizer's context is on every event of the connection, not only on $connect.
-const withAuthorizer = (connection: ConnectionIdentity) => (connection.authorizer === undefined ? {} : { authorizer: connection.authorizer });
+const withAuthorizer = (connection: ConnectionIdentity) =>
+  connection.authorizer === undefined ? {} : { authorizer: connection.authorizer };
 
 // AWS: WSC-04 REQUEST authorizer event; empty query maps and stageVariables as `{}` are guessed.
 export const authorizerEvent = (stage: string, connection: ConnectionIdentity, request: HandshakeRequest): WebSocketAuthorizerEvent => ({

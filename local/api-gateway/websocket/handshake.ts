@@ -5,24 +5,24 @@
 import { type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import { isError } from '../../../lambdas/domain/errors';
 import { invoke } from '../../lambda/invoke';
 import { type AuthorizerOutcome, authorizerFailure, evaluateAuthorizerResult, lacksIdentity, unauthorized } from './authorizer-policy';
 import type { WebSocketConfig } from './config';
 import { type Connection, type ConnectionPool, GOING_AWAY } from './connection-pool';
 import {
+  authorizerEvent,
   type CloseReason,
   type ConnectionIdentity,
-  type HandshakeRequest,
-  type Headers,
-  authorizerEvent,
   connectEvent,
   connectMethodArn,
+  type HandshakeRequest,
+  type Headers,
   readHandshake,
   remoteIp,
 } from './events';
 import { MAX_MESSAGE_BYTES } from './frames';
 import { awsStyleId } from './ids';
-import { isError } from '../../../lambdas/domain/errors';
 
 export interface HandshakeOptions {
   readonly config: WebSocketConfig;
@@ -94,7 +94,11 @@ export const createUpgrade = ({ config, pool, stopping, defaultHost, disconnect 
   };
 
   /** `$connect`'s answer: the headers for the 101, or the refusal's status. */
-  const runConnect = async (connection: Connection, request: HandshakeRequest, started: number): Promise<{ headers: Headers } | { status: number; message: string }> => {
+  const runConnect = async (
+    connection: Connection,
+    request: HandshakeRequest,
+    started: number,
+  ): Promise<{ headers: Headers } | { status: number; message: string }> => {
     const connectFn = config.routes.get('$connect');
     if (connectFn === undefined) return { headers: {} };
     let result: unknown;
@@ -105,13 +109,17 @@ export const createUpgrade = ({ config, pool, stopping, defaultHost, disconnect 
       // AWS (observed): a $connect function error refuses the handshake with 502.
       return { status: 502, message: 'Internal server error' };
     }
-    const structured = typeof result === 'object' && result !== null ? (result as { statusCode?: unknown; headers?: Record<string, unknown> }) : {};
+    const structured =
+      typeof result === 'object' && result !== null ? (result as { statusCode?: unknown; headers?: Record<string, unknown> }) : {};
     // AWS [guessed]: a result without a statusCode counts as 200.
     const status = structured.statusCode === undefined ? 200 : Number(structured.statusCode);
     if (!(status >= 200 && status < 300)) {
       log(`$connect ${connection.id} -> ${status} (${Date.now() - started} ms)`);
       // AWS: a non-2xx $connect result is the handshake's HTTP status; no socket, no $disconnect (body text guessed).
-      return { status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 502, message: STATUS_CODES[status] ?? 'Error' };
+      return {
+        status: Number.isInteger(status) && status >= 100 && status <= 599 ? status : 502,
+        message: STATUS_CODES[status] ?? 'Error',
+      };
     }
     return { headers: Object.fromEntries(Object.entries(structured.headers ?? {}).map(([name, value]) => [name, String(value)])) };
   };
@@ -119,7 +127,8 @@ export const createUpgrade = ({ config, pool, stopping, defaultHost, disconnect 
   return async (req, socket, head) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // AWS: clients connect to /{stage}; `/` is accepted locally too (PROTOCOL.md's local URL).
-    if (url.pathname !== '/' && url.pathname !== `/${stage}` && url.pathname !== `/${stage}/`) return writeRefusal(socket, 403, 'Forbidden');
+    if (url.pathname !== '/' && url.pathname !== `/${stage}` && url.pathname !== `/${stage}/`)
+      return writeRefusal(socket, 403, 'Forbidden');
     if (!isWebSocketHandshake(req)) return writeRefusal(socket, 400, 'Bad Request');
     if (stopping()) return writeRefusal(socket, 503, 'Service Unavailable');
 

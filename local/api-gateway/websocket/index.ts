@@ -1,4 +1,4 @@
 /** API Gateway WebSocket API emulation and its `@connections` management API. */
 export type { WebSocketApiOptions } from './config';
 export type { WebSocketConnectEvent, WebSocketDisconnectEvent, WebSocketMessageEvent } from './events';
-export { type WebSocketApi, startWebSocketApi } from './server';
+export { startWebSocketApi, type WebSocketApi } from './server';

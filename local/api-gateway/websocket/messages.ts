@@ -2,18 +2,25 @@
  * What follows a connection's handshake: each message invokes the route it selects (answering
  * with a route response or an error frame), and `$disconnect` runs once the socket is closed.
  */
+
+import { isError } from '../../../lambdas/domain/errors';
 import { type FunctionConfig, invoke } from '../../lambda/invoke';
 import type { WebSocketConfig } from './config';
 import type { Connection } from './connection-pool';
 import { type CloseReason, disconnectEvent, messageContext, messageEvent } from './events';
 import { errorFrame } from './frames';
 import { selectRoute } from './route-selection';
-import { isError } from '../../../lambdas/domain/errors';
 
 /** Runs a promise in the background; the server waits for every tracked one when it stops. */
 export type Track = (task: Promise<unknown>) => void;
 
-export const handleMessage = (config: WebSocketConfig, track: Track, connection: Connection, body: string, reply: (text: string) => void): void => {
+export const handleMessage = (
+  config: WebSocketConfig,
+  track: Track,
+  connection: Connection,
+  body: string,
+  reply: (text: string) => void,
+): void => {
   const { log } = config;
   const context = messageContext(config.stage, connection);
   const routeKey = selectRoute(config.routeSelectionExpression, body, config.messageRouteKeys);

@@ -4,14 +4,14 @@
  * expression, fires `$disconnect` after every close, enforces API Gateway's frame and time limits,
  * and serves the `@connections` management API on the same host, as API Gateway does.
  */
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { isError } from '../../../lambdas/domain/errors';
 import { listen } from '../../shared/http-server';
-import { type WebSocketApiOptions, resolveConfig } from './config';
+import { resolveConfig, type WebSocketApiOptions } from './config';
 import { ConnectionPool, GOING_AWAY } from './connection-pool';
 import { handleConnectionsRequest } from './connections-api';
 import { createUpgrade } from './handshake';
-import { type Track, fireDisconnect, handleMessage } from './messages';
-import { isError } from '../../../lambdas/domain/errors';
+import { fireDisconnect, handleMessage, type Track } from './messages';
 
 export interface WebSocketApi {
   /** `ws://host:port`; clients connect to `${url}/?token=...` (or `${url}/${stage}?...`). */

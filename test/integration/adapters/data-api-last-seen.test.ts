@@ -19,8 +19,17 @@ const switches = { down: false };
 
 beforeAll(async () => {
   server = await startDataApi({ unavailable: () => switches.down });
-  client = new RDSDataClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
-  const db = new DataApi(client, { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database }, { resumeWaitMs: 0 });
+  client = new RDSDataClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    maxAttempts: 1,
+  });
+  const db = new DataApi(
+    client,
+    { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database },
+    { resumeWaitMs: 0 },
+  );
   await applyMigrations(db);
   directory = new DataApiUserDirectory(db);
 }, 60_000);
@@ -94,8 +103,14 @@ describe('when the database does not answer', () => {
     // The local stand-in can answer DatabaseResumingException only from its start (resumingFailures),
     // which costs a second Postgres boot: the SDK's own exception class stands in for it here.
     const paused = new RDSDataClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-    mockClient(paused).on(ExecuteStatementCommand).rejects(new DatabaseResumingException({ message: 'The database is resuming', $metadata: {} }));
-    const db = new DataApi(paused, { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database }, { resumeWaitMs: 0 });
+    mockClient(paused)
+      .on(ExecuteStatementCommand)
+      .rejects(new DatabaseResumingException({ message: 'The database is resuming', $metadata: {} }));
+    const db = new DataApi(
+      paused,
+      { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database },
+      { resumeWaitMs: 0 },
+    );
 
     const failure = await new DataApiUserDirectory(db).recordLastSeen([{ userId: '1', at: T }]).catch((error: unknown) => error);
 

@@ -16,8 +16,17 @@ const switches = { down: false };
 
 beforeAll(async () => {
   server = await startDataApi({ unavailable: () => switches.down });
-  client = new RDSDataClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
-  const db = new DataApi(client, { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database }, { resumeWaitMs: 0 });
+  client = new RDSDataClient({
+    endpoint: server.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    maxAttempts: 1,
+  });
+  const db = new DataApi(
+    client,
+    { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database },
+    { resumeWaitMs: 0 },
+  );
   await applyMigrations(db);
   directory = new DataApiUserDirectory(db);
 }, 60_000);
@@ -51,5 +60,7 @@ it('fails with the Data API error when the database is unavailable (the log-in h
   const user = await directory.create('rehash-c', 'scrypt$32768$old');
   switches.down = true;
 
-  await expect(directory.replacePasswordHash(user.id, 'scrypt$32768$old', 'scrypt$131072$new')).rejects.toMatchObject({ name: 'DatabaseUnavailableException' });
+  await expect(directory.replacePasswordHash(user.id, 'scrypt$32768$old', 'scrypt$131072$new')).rejects.toMatchObject({
+    name: 'DatabaseUnavailableException',
+  });
 });

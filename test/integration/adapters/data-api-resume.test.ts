@@ -16,7 +16,12 @@ afterEach(async () => {
 
 const dataApi = (api: DataApiServer, onResumeWait: (delayMs: number) => void) =>
   new DataApi(
-    new RDSDataClient({ endpoint: api.url, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 }),
+    new RDSDataClient({
+      endpoint: api.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    }),
     { resourceArn: api.resourceArn, secretArn: api.secretArn, database: api.database },
     { resumeWaitMs: 10_000, onResumeWait },
   );

@@ -16,7 +16,8 @@ let dynamo: DynamoDbLocal;
 let doc: DynamoDBDocumentClient;
 let now: number;
 
-const counter = (tableName = TABLE) => new DynamoDbAttemptCounter(doc, tableName, { prefix: 'test', windowMs: WINDOW_MS, clock: () => now });
+const counter = (tableName = TABLE) =>
+  new DynamoDbAttemptCounter(doc, tableName, { prefix: 'test', windowMs: WINDOW_MS, clock: () => now });
 const takeMany = async (key: string, limit: number, count: number) => {
   const results = [];
   for (let i = 0; i < count; i += 1) results.push(await counter().take(key, limit));
@@ -25,7 +26,9 @@ const takeMany = async (key: string, limit: number, count: number) => {
 const allowed = (results: readonly { allowed: boolean }[]) => results.filter((taken) => taken.allowed).length;
 /** The attempts the store holds for `key` (their moments), whatever the layout. */
 const storedAttempts = async (key: string): Promise<number> => {
-  const { Item } = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `RL#test#${key}`, sk: 'attempts' }, ConsistentRead: true }));
+  const { Item } = await doc.send(
+    new GetCommand({ TableName: TABLE, Key: { pk: `RL#test#${key}`, sk: 'attempts' }, ConsistentRead: true }),
+  );
   return (Item?.at as number[] | undefined)?.length ?? 0;
 };
 

@@ -4,14 +4,28 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { CONNECTION_MAX_SECONDS, DynamoDbConnectionRegistry, connectionKey, watchKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
-import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
-import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
+import {
+  CONNECTION_MAX_SECONDS,
+  connectionKey,
+  DynamoDbConnectionRegistry,
+  watchKey,
+} from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
+import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
 import { ConcurrentUpdateError, TooManySubscriptionsError } from '../../../lambdas/domain/errors';
-import { type PresenceState, effectiveStatus, emptyPresence, markClosed, openLease, policyFromSeconds, quickClose, renewLease } from '../../../lambdas/domain/presence';
+import {
+  effectiveStatus,
+  emptyPresence,
+  markClosed,
+  openLease,
+  type PresenceState,
+  policyFromSeconds,
+  quickClose,
+  renewLease,
+} from '../../../lambdas/domain/presence';
 import { type Applied, PresenceService } from '../../../lambdas/domain/presence-service';
+import { bucketOf, shardOf } from '../../../lambdas/domain/sweep';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
 import { localDocumentClient } from '../../helpers/dynamodb';
@@ -117,7 +131,9 @@ describe('DynamoDbPresenceStore', () => {
     applied.length = 0;
     writes.sent = 0;
 
-    const results = await Promise.allSettled([...devices.keys()].reverse().map((i) => connections.disconnect(devices[i], 'burst', closedAt(i))));
+    const results = await Promise.allSettled(
+      [...devices.keys()].reverse().map((i) => connections.disconnect(devices[i], 'burst', closedAt(i))),
+    );
 
     counted.destroy();
     expect(results.filter((result) => result.status === 'rejected')).toEqual([]);
@@ -141,7 +157,8 @@ describe('DynamoDbPresenceStore', () => {
 
 describe('DynamoDbPresenceStore.markClosed', () => {
   const T = Date.UTC(2026, 11, 5, 1, 0, 0);
-  const rawItem = async (userId: string) => (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `U#${userId}`, sk: 'STATE' }, ConsistentRead: true }))).Item;
+  const rawItem = async (userId: string) =>
+    (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: `U#${userId}`, sk: 'STATE' }, ConsistentRead: true }))).Item;
   const twoDevices = async (userId: string) => {
     const online = openLease(emptyPresence(userId), 'a', 'ws', T, policy);
     const one = await store.save(online.state, online.change);
@@ -197,7 +214,11 @@ describe('DynamoDbPresenceStore.markClosed', () => {
     const service = new PresenceService({ store, policy, clock: () => T + 6_000 });
     await service.apply('mark4', (current, now) => openLease(current, 'c', 'ws', now, policy));
 
-    expect(await store.load('mark4')).toMatchObject({ leases: { b: expect.anything(), c: expect.anything() }, closed: {}, lastClosedAt: T + 5_000 });
+    expect(await store.load('mark4')).toMatchObject({
+      leases: { b: expect.anything(), c: expect.anything() },
+      closed: {},
+      lastClosedAt: T + 5_000,
+    });
     expect(Object.keys((await rawItem('mark4'))?.leases ?? {}).sort()).toEqual(['b', 'c']);
   });
 
@@ -318,7 +339,12 @@ describe('DynamoDbConnectionRegistry', () => {
   });
 
   it('still lists a watch written before the key carried the connection limit (its connection may be open)', async () => {
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'W#legacy', sk: 'oldAAAAAAAAAAA=', watcher: 'u1', ttl: Math.floor(Date.now() / 1000) + 3600 } }));
+    await doc.send(
+      new PutCommand({
+        TableName: TABLE,
+        Item: { pk: 'W#legacy', sk: 'oldAAAAAAAAAAA=', watcher: 'u1', ttl: Math.floor(Date.now() / 1000) + 3600 },
+      }),
+    );
 
     expect(await watchersOf('legacy')).toEqual(['oldAAAAAAAAAAA=']);
   });
@@ -327,7 +353,14 @@ describe('DynamoDbConnectionRegistry', () => {
     const connectedAt = Date.now();
     await registry.register({ connectionId: 'orphanAAAAAAAA=', userId: 'u7', connectedAt });
     await doc.send(
-      new PutCommand({ TableName: TABLE, Item: { ...watchKey('uo', 'orphanAAAAAAAA=', Math.floor(connectedAt / 1000) + CONNECTION_MAX_SECONDS), watcher: 'u7', ttl: Math.floor(connectedAt / 1000) + 3600 } }),
+      new PutCommand({
+        TableName: TABLE,
+        Item: {
+          ...watchKey('uo', 'orphanAAAAAAAA=', Math.floor(connectedAt / 1000) + CONNECTION_MAX_SECONDS),
+          watcher: 'u7',
+          ttl: Math.floor(connectedAt / 1000) + 3600,
+        },
+      }),
     );
     expect(await watchersOf('uo')).toEqual(['orphanAAAAAAAA=']);
 

@@ -4,8 +4,8 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbConnectionRegistry } from '../../../lambdas/adapters/dynamodb-connection-registry';
-import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
 import { DynamoDbPresenceStore } from '../../../lambdas/adapters/dynamodb-presence-store';
+import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
 import { ConnectionService } from '../../../lambdas/domain/connection-service';
 import { openLease, policyFromSeconds } from '../../../lambdas/domain/presence';
 import { PresenceService } from '../../../lambdas/domain/presence-service';
@@ -65,23 +65,27 @@ describe('the sweeper after a stop of any length', () => {
     ['30 seconds', 30_000],
     ['14 minutes', 14 * 60_000],
     ['2 hours', 2 * 3600_000],
-  ])('settles every lease that ran out during a stop of %s', async (_label, stopMs) => {
-    const t0 = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS - 5 * 24 * 3600_000 + 3_000;
-    const w = await world(t0, `presence-${stopMs}`);
-    const [x, y] = [`x-${stopMs}`, `y-${stopMs}`];
-    await w.sweeper.sweep();
-    await w.connections.connect(`cx-${stopMs}`, x);
-    await w.presence.apply(y, (state, now) => openLease(state, 'http', 'http', now, policy));
-    w.at(t0 + 2_000);
-    await w.sweeper.sweep();
+  ])(
+    'settles every lease that ran out during a stop of %s',
+    async (_label, stopMs) => {
+      const t0 = Math.floor(Date.now() / BUCKET_MS) * BUCKET_MS - 5 * 24 * 3600_000 + 3_000;
+      const w = await world(t0, `presence-${stopMs}`);
+      const [x, y] = [`x-${stopMs}`, `y-${stopMs}`];
+      await w.sweeper.sweep();
+      await w.connections.connect(`cx-${stopMs}`, x);
+      await w.presence.apply(y, (state, now) => openLease(state, 'http', 'http', now, policy));
+      w.at(t0 + 2_000);
+      await w.sweeper.sweep();
 
-    w.at(t0 + 2_000 + stopMs);
-    const report = await w.sweeper.sweep();
+      w.at(t0 + 2_000 + stopMs);
+      const report = await w.sweeper.sweep();
 
-    expect((await w.store.load(x)).announced).toBe('offline');
-    expect((await w.store.load(y)).announced).toBe('offline');
-    expect(report.changes).toBe(2);
-  }, 60_000);
+      expect((await w.store.load(x)).announced).toBe('offline');
+      expect((await w.store.load(y)).announced).toBe('offline');
+      expect(report.changes).toBe(2);
+    },
+    60_000,
+  );
 });
 
 describe('two sweeps of one shard at once (a message delivered twice, or the next one while the last still runs)', () => {

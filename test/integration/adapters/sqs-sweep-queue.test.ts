@@ -3,7 +3,7 @@
  * back as the worker parses it; and a queue SQS refuses leaves every shard reported not queued.
  */
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { SqsSweepQueue, parseSweepTask } from '../../../lambdas/adapters/sqs-sweep-queue';
+import { parseSweepTask, SqsSweepQueue } from '../../../lambdas/adapters/sqs-sweep-queue';
 import { type SqsServer, startSqsServer } from '../../../local/queue/sqs-server';
 
 let server: SqsServer;
@@ -27,7 +27,9 @@ it('queues one message per shard, each naming its shard', async () => {
 
   const bodies: string[] = [];
   while (bodies.length < shards.length) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queue.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
     if (Messages.length === 0) break;
     bodies.push(...Messages.map((message) => message.Body ?? ''));
   }

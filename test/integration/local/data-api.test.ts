@@ -11,8 +11,8 @@ import {
   CommitTransactionCommand,
   DatabaseErrorException,
   DatabaseResumingException,
-  type ExecuteStatementCommandInput,
   ExecuteStatementCommand,
+  type ExecuteStatementCommandInput,
   RDSDataClient,
   RollbackTransactionCommand,
   StatementTimeoutException,
@@ -273,7 +273,9 @@ describe('local Data API (in memory)', () => {
       await db.execute('CREATE TABLE hits (n int8)');
 
       await Promise.all(
-        Array.from({ length: 20 }, (_, n) => db.execute('INSERT INTO hits VALUES (:n)', { parameters: [{ name: 'n', value: { longValue: n } }] })),
+        Array.from({ length: 20 }, (_, n) =>
+          db.execute('INSERT INTO hits VALUES (:n)', { parameters: [{ name: 'n', value: { longValue: n } }] }),
+        ),
       );
 
       expect(await countRows(db, 'hits')).toBe(20);
@@ -391,7 +393,10 @@ describe('local Data API (in memory)', () => {
 
 describe('local Data API (with a data dir)', () => {
   /** Starts a server on the shared data dir, runs `work`, and always stops it. */
-  const withServer = async <T>(options: { resumingFailures?: number }, work: (db: ReturnType<typeof connect>) => Promise<T>): Promise<T> => {
+  const withServer = async <T>(
+    options: { resumingFailures?: number },
+    work: (db: ReturnType<typeof connect>) => Promise<T>,
+  ): Promise<T> => {
     const api = await startDataApi({ dataDir, ...options });
     const db = connect(api);
     try {
@@ -417,7 +422,13 @@ describe('local Data API (with a data dir)', () => {
   it('fails the first calls with DatabaseResumingException when asked to, like an auto-paused cluster (ERR-03)', async () => {
     const outcomes = await withServer({ resumingFailures: 2 }, async (db) => {
       const attempts = [];
-      for (let attempt = 0; attempt < 3; attempt++) attempts.push(await db.execute('SELECT 1').then(() => 'ok', (error: Error) => error));
+      for (let attempt = 0; attempt < 3; attempt++)
+        attempts.push(
+          await db.execute('SELECT 1').then(
+            () => 'ok',
+            (error: Error) => error,
+          ),
+        );
       return attempts;
     });
 

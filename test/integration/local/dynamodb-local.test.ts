@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import {
   ListTablesCommand,
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { createTables } from '../../../local/dynamodb/tables';
 import { accepts, ownExternalAddresses } from '../../helpers/net';
 
@@ -89,7 +89,11 @@ describe('startDynamoDbLocal', () => {
       keys: table?.KeySchema,
       billing: table?.BillingModeSummary?.BillingMode,
       stream: table?.StreamSpecification,
-      indexes: table?.GlobalSecondaryIndexes?.map((i) => ({ name: i.IndexName, keys: i.KeySchema, projection: i.Projection?.ProjectionType })),
+      indexes: table?.GlobalSecondaryIndexes?.map((i) => ({
+        name: i.IndexName,
+        keys: i.KeySchema,
+        projection: i.Projection?.ProjectionType,
+      })),
       ttl,
     }).toEqual({
       keys: [
@@ -112,7 +116,7 @@ describe('startDynamoDbLocal', () => {
     });
   });
 
-  it('listens on 127.0.0.1 only: a connection to one of this machine\'s other addresses is refused', async () => {
+  it("listens on 127.0.0.1 only: a connection to one of this machine's other addresses is refused", async () => {
     // Prepare
     const own = ownExternalAddresses();
 
@@ -129,7 +133,11 @@ describe('startDynamoDbLocal', () => {
     const preflight = (origin: string) =>
       fetch(dynamo.endpoint, {
         method: 'OPTIONS',
-        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-amz-target' },
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-amz-target',
+        },
       }).then(async (response) => {
         await response.arrayBuffer();
         return response.headers.get('access-control-allow-origin');
@@ -140,7 +148,7 @@ describe('startDynamoDbLocal', () => {
     expect(await preflight(dynamo.endpoint)).toBe(dynamo.endpoint);
   });
 
-  it('keeps running through a SIGINT to our own process group (a terminal\'s Ctrl-C): the stack stops it last', () => {
+  it("keeps running through a SIGINT to our own process group (a terminal's Ctrl-C): the stack stops it last", () => {
     // Act / Assess: its own process group, so a group signal to ours never reaches it.
     expect(processGroupOf(dynamo.pid)).not.toBe(processGroupOf(process.pid));
   });
@@ -155,11 +163,13 @@ describe('startDynamoDbLocal', () => {
 
     // Assess
     expect(await waitFor(() => exits.length > 0, 5_000)).toBe(true);
-    expect(exits).toEqual([expect.stringMatching(/^DynamoDB Local \(java pid \d+, http:\/\/127\.0\.0\.1:\d+\) exited by itself \(signal SIGKILL\)$/)]);
+    expect(exits).toEqual([
+      expect.stringMatching(/^DynamoDB Local \(java pid \d+, http:\/\/127\.0\.0\.1:\d+\) exited by itself \(signal SIGKILL\)$/),
+    ]);
     await doomed.stop();
   });
 
-  it('rejects with java\'s own words when the requested port is taken', async () => {
+  it("rejects with java's own words when the requested port is taken", async () => {
     // Prepare
     const blocker: Server = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => blocker.listen(0, resolve));
@@ -190,7 +200,9 @@ describe('startDynamoDbLocal with a data directory', () => {
     const first = await startDynamoDbLocal({ dataDir });
     await createTables(first.endpoint, { presence: 'presence-persist' });
     const firstClient = clientFor(first.endpoint);
-    await firstClient.send(new PutItemCommand({ TableName: 'presence-persist', Item: { pk: { S: 'USER#1' }, sk: { S: 'STATE' }, v: { S: 'kept' } } }));
+    await firstClient.send(
+      new PutItemCommand({ TableName: 'presence-persist', Item: { pk: { S: 'USER#1' }, sk: { S: 'STATE' }, v: { S: 'kept' } } }),
+    );
     firstClient.destroy();
     await first.stop();
 
@@ -199,7 +211,9 @@ describe('startDynamoDbLocal with a data directory', () => {
     const secondClient = clientFor(second.endpoint);
     try {
       await createTables(second.endpoint, { presence: 'presence-persist' });
-      const item = await secondClient.send(new GetItemCommand({ TableName: 'presence-persist', Key: { pk: { S: 'USER#1' }, sk: { S: 'STATE' } } }));
+      const item = await secondClient.send(
+        new GetItemCommand({ TableName: 'presence-persist', Key: { pk: { S: 'USER#1' }, sk: { S: 'STATE' } } }),
+      );
 
       // Assess
       expect(item.Item?.v).toEqual({ S: 'kept' });

@@ -4,7 +4,7 @@
  * switches; bad bodies get the contract's 400.
  */
 import { DatabaseUnavailableException, ExecuteStatementCommand, RDSDataClient } from '@aws-sdk/client-rds-data';
-import { type HttpApi, firstAnswer, startHttpApi } from '../../../local/api-gateway/http-api';
+import { firstAnswer, type HttpApi, startHttpApi } from '../../../local/api-gateway/http-api';
 import { type DataApiServer, startDataApi } from '../../../local/data-api/server';
 import { FaultSwitchboard, faultsEndpoint } from '../../../local/faults';
 
@@ -18,7 +18,12 @@ beforeAll(async () => {
   dataApi = await startDataApi({ unavailable: () => dataApiSwitch.down });
   http = await startHttpApi({ routes: [], fallback: firstAnswer(faultsEndpoint(faults)) });
   // No SDK retries: the test sees every answer.
-  client = new RDSDataClient({ endpoint: dataApi.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+  client = new RDSDataClient({
+    endpoint: dataApi.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    maxAttempts: 1,
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -28,7 +33,14 @@ afterAll(async () => {
 });
 
 const selectOne = () =>
-  client.send(new ExecuteStatementCommand({ resourceArn: dataApi.resourceArn, secretArn: dataApi.secretArn, database: dataApi.database, sql: 'SELECT 1' }));
+  client.send(
+    new ExecuteStatementCommand({
+      resourceArn: dataApi.resourceArn,
+      secretArn: dataApi.secretArn,
+      database: dataApi.database,
+      sql: 'SELECT 1',
+    }),
+  );
 
 const faults = (method: 'GET' | 'PUT', body?: string) =>
   fetch(`${http.url}/local/faults`, { method, headers: { 'content-type': 'application/json' }, body });

@@ -7,8 +7,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type TestStack, api, startTestStack } from '../../helpers/local-stack';
 import { eventually } from '../../helpers/eventually';
+import { api, startTestStack, type TestStack } from '../../helpers/local-stack';
 import { accepts, ownExternalAddresses } from '../../helpers/net';
 
 let env: TestStack;
@@ -51,7 +51,7 @@ afterAll(async () => {
 }, 30_000);
 
 describe('the data dir', () => {
-  it('is owner-only, and so is everything in it, users\' password hashes included', async () => {
+  it("is owner-only, and so is everything in it, users' password hashes included", async () => {
     // Prepare: a user makes PGlite write.
     expect((await signUp('perm-user')).status).toBe(201);
 
@@ -64,15 +64,15 @@ describe('the data dir', () => {
 });
 
 describe('every local endpoint', () => {
-  it('listens on 127.0.0.1 only: connections to this machine\'s other addresses are refused', async () => {
+  it("listens on 127.0.0.1 only: connections to this machine's other addresses are refused", async () => {
     // Prepare
     const own = ownExternalAddresses();
     const ports = Object.values(env.stack.ports);
 
     // Act
-    const reached = (await Promise.all(own.flatMap((address) => ports.map(async (port) => ((await accepts(address, port)) ? `${address}:${port}` : null))))).filter(
-      (reach) => reach !== null,
-    );
+    const reached = (
+      await Promise.all(own.flatMap((address) => ports.map(async (port) => ((await accepts(address, port)) ? `${address}:${port}` : null))))
+    ).filter((reach) => reach !== null);
 
     // Assess
     expect(own.length).toBeGreaterThan(0);

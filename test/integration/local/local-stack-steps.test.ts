@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { type Server, createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startLocalStack } from '../../../local/stack';
@@ -69,7 +69,9 @@ describe('a start that fails at its last service (the HTTP port is taken)', () =
 
     // Assess
     await expect(start).rejects.toThrow(/EADDRINUSE/);
-    const open = await Promise.all([wsPort, dataApiPort, dynamoDbPort, sqsPort, secretsManagerPort].map((port) => accepts('127.0.0.1', port)));
+    const open = await Promise.all(
+      [wsPort, dataApiPort, dynamoDbPort, sqsPort, secretsManagerPort].map((port) => accepts('127.0.0.1', port)),
+    );
     expect(open).toEqual([false, false, false, false, false]);
     expect(javaUnder(dataDir)).toEqual([]);
     expect(logLines.filter((line) => line.startsWith('stop failed'))).toEqual([]);

@@ -6,7 +6,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type SecretsManagerServer, loadOrCreateSigningKey, startSecretsManager } from '../../../local/secrets-manager/server';
+import { loadOrCreateSigningKey, type SecretsManagerServer, startSecretsManager } from '../../../local/secrets-manager/server';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:presence/token-key-AbC123';
 

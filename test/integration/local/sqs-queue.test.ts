@@ -3,7 +3,7 @@
  * override) and consumed through event source mappings with capturing handlers.
  */
 import { createHash } from 'node:crypto';
-import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { FunctionConfig, LambdaHandler } from '../../../local/lambda/invoke';
 import { type LocalQueue, type SqsServer, startSqsServer } from '../../../local/queue/sqs-server';
@@ -42,11 +42,16 @@ const queues: Record<string, LocalQueue> = {};
 
 const delayed = recorder('delayed-consumer', () => undefined);
 const flaky = recorder('flaky-consumer', (call) => (call === 1 ? new Error('first attempt fails') : undefined));
-const partial = recorder('partial-consumer', (_call, event): SQSBatchResponse => ({
-  batchItemFailures: event.Records.filter((record) => record.body === 'fail' && record.attributes.ApproximateReceiveCount === '1').map((record) => ({
-    itemIdentifier: record.messageId,
-  })),
-}));
+const partial = recorder(
+  'partial-consumer',
+  (_call, event): SQSBatchResponse => ({
+    batchItemFailures: event.Records.filter((record) => record.body === 'fail' && record.attributes.ApproximateReceiveCount === '1').map(
+      (record) => ({
+        itemIdentifier: record.messageId,
+      }),
+    ),
+  }),
+);
 const doomed = recorder('doomed-consumer', () => new Error('always fails'));
 const windowed = recorder('windowed-consumer', () => undefined);
 
@@ -108,7 +113,17 @@ describe('SendMessage with DelaySeconds through an event source mapping', () => 
     expect(event.Records).toHaveLength(1);
     const record = event.Records[0];
     expect(Object.keys(record).sort()).toEqual(
-      ['attributes', 'awsRegion', 'body', 'eventSource', 'eventSourceARN', 'md5OfBody', 'messageAttributes', 'messageId', 'receiptHandle'].sort(),
+      [
+        'attributes',
+        'awsRegion',
+        'body',
+        'eventSource',
+        'eventSourceARN',
+        'md5OfBody',
+        'messageAttributes',
+        'messageId',
+        'receiptHandle',
+      ].sort(),
     );
     expect(record).toMatchObject({
       messageId: sent.MessageId,
@@ -121,7 +136,12 @@ describe('SendMessage with DelaySeconds through an event source mapping', () => 
     });
     expect(typeof record.receiptHandle).toBe('string');
     expect(record.receiptHandle.length).toBeGreaterThan(0);
-    expect(Object.keys(record.attributes).sort()).toEqual(['ApproximateFirstReceiveTimestamp', 'ApproximateReceiveCount', 'SenderId', 'SentTimestamp']);
+    expect(Object.keys(record.attributes).sort()).toEqual([
+      'ApproximateFirstReceiveTimestamp',
+      'ApproximateReceiveCount',
+      'SenderId',
+      'SentTimestamp',
+    ]);
     expect(Object.values(record.attributes).every((value) => typeof value === 'string')).toBe(true);
     expect(record.attributes.ApproximateReceiveCount).toBe('1');
     const sentAt = Number(record.attributes.SentTimestamp);
@@ -155,7 +175,12 @@ describe('batching', () => {
 
 describe('concurrency', () => {
   const sendTen = (queue: LocalQueue) =>
-    sqs.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `m${i}`, MessageBody: `m${i}` })) }));
+    sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queue.url,
+        Entries: Array.from({ length: 10 }, (_, i) => ({ Id: `m${i}`, MessageBody: `m${i}` })),
+      }),
+    );
 
   it('runs at most MaximumConcurrency batches at once', async () => {
     await sendTen(queues.capped);
@@ -165,7 +190,7 @@ describe('concurrency', () => {
     expect(capped.seen.mostAtOnce).toBe(2);
   });
 
-  it('runs five batches at once without MaximumConcurrency, as Lambda\'s first pollers do', async () => {
+  it("runs five batches at once without MaximumConcurrency, as Lambda's first pollers do", async () => {
     await sendTen(queues.uncapped);
 
     await waitFor(() => uncapped.seen.handled === 10, 5_000);
@@ -182,7 +207,9 @@ describe('function errors and redelivery', () => {
 
     const [first, second] = flaky.invocations;
     expect(second.at - first.at).toBeGreaterThanOrEqual(950);
-    expect(second.event.Records.map((record) => [record.messageId, record.attributes.ApproximateReceiveCount])).toEqual([[sent.MessageId, '2']]);
+    expect(second.event.Records.map((record) => [record.messageId, record.attributes.ApproximateReceiveCount])).toEqual([
+      [sent.MessageId, '2'],
+    ]);
     expect(second.event.Records[0].receiptHandle).not.toBe(first.event.Records[0].receiptHandle);
     await waitFor(() => server.depth('flaky') === 0, 1_000);
   });
@@ -202,7 +229,9 @@ describe('function errors and redelivery', () => {
     await waitFor(() => partial.invocations.length >= 2, 3_000);
 
     expect(partial.invocations[0].event.Records.map((record) => record.body).sort()).toEqual(['fail', 'ok']);
-    expect(partial.invocations[1].event.Records.map((record) => [record.body, record.attributes.ApproximateReceiveCount])).toEqual([['fail', '2']]);
+    expect(partial.invocations[1].event.Records.map((record) => [record.body, record.attributes.ApproximateReceiveCount])).toEqual([
+      ['fail', '2'],
+    ]);
     await waitFor(() => server.depth('partial') === 0, 1_000);
     expect(partial.invocations).toHaveLength(2);
   });
@@ -281,6 +310,8 @@ describe('the queue API the adapters and tests use', () => {
   });
 
   it('answers an operation it does not emulate with UnsupportedOperation', async () => {
-    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'plain' }))).rejects.toThrow(expect.objectContaining({ name: 'UnsupportedOperation' }));
+    await expect(sqs.send(new GetQueueUrlCommand({ QueueName: 'plain' }))).rejects.toThrow(
+      expect.objectContaining({ name: 'UnsupportedOperation' }),
+    );
   });
 });

@@ -1,20 +1,20 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
+  type AttributeValue,
   CreateTableCommand,
   DeleteItemCommand,
   DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
   UpdateTimeToLiveCommand,
-  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import capturedRecords from '../../fixtures/dynamodb-local-stream-records.json';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
-import { startStreamPoller, type StreamMappingOptions, type StreamPoller } from '../../../local/dynamodb/stream-poller';
+import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
+import { type StreamMappingOptions, type StreamPoller, startStreamPoller } from '../../../local/dynamodb/stream-poller';
 import { createTables } from '../../../local/dynamodb/tables';
 import type { FunctionConfig, LambdaHandler } from '../../../local/lambda/invoke';
+import capturedRecords from '../../fixtures/dynamodb-local-stream-records.json';
 import { eventually } from '../../helpers/eventually';
 
 let dynamo: DynamoDbLocal;
@@ -24,7 +24,11 @@ const running: StreamPoller[] = [];
 
 beforeAll(async () => {
   dynamo = await startDynamoDbLocal();
-  client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  client = new DynamoDBClient({
+    endpoint: dynamo.endpoint,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 });
 
 afterEach(async () => {
@@ -46,11 +50,12 @@ async function manifestTable(): Promise<string> {
 }
 
 async function put(table: string, label: string, extra: Record<string, AttributeValue> = {}): Promise<void> {
-  await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: `ITEM#${label}` }, sk: { S: 'STATE' }, label: { S: label }, ...extra } }));
+  await client.send(
+    new PutItemCommand({ TableName: table, Item: { pk: { S: `ITEM#${label}` }, sk: { S: 'STATE' }, label: { S: label }, ...extra } }),
+  );
 }
 
-const labelOf = (record: DynamoDBRecord): string | undefined =>
-  (record.dynamodb?.NewImage ?? record.dynamodb?.OldImage)?.label?.S;
+const labelOf = (record: DynamoDBRecord): string | undefined => (record.dynamodb?.NewImage ?? record.dynamodb?.OldImage)?.label?.S;
 const sequenceOf = (record: DynamoDBRecord): string => record.dynamodb?.SequenceNumber as string;
 
 interface Collected {
@@ -103,7 +108,14 @@ describe('startStreamPoller: record shape', () => {
 
     // Act
     await put(table, 'shape', { blob: { B: Buffer.from('hello') } });
-    await client.send(new UpdateItemCommand({ TableName: table, Key: { pk: { S: 'ITEM#shape' }, sk: { S: 'STATE' } }, UpdateExpression: 'SET n = :n', ExpressionAttributeValues: { ':n': { N: '1' } } }));
+    await client.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: { S: 'ITEM#shape' }, sk: { S: 'STATE' } },
+        UpdateExpression: 'SET n = :n',
+        ExpressionAttributeValues: { ':n': { N: '1' } },
+      }),
+    );
     await client.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: 'ITEM#shape' }, sk: { S: 'STATE' } } }));
     await eventually(() => invocations.flat().length >= 3);
 
@@ -152,7 +164,9 @@ describe('startStreamPoller: delivery', () => {
 
     // Act
     for (let n = 1; n <= 12; n += 1) {
-      await client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: 'ITEM#ordered' }, sk: { S: 'STATE' }, label: { S: `v${n}` } } }));
+      await client.send(
+        new PutItemCommand({ TableName: table, Item: { pk: { S: 'ITEM#ordered' }, sk: { S: 'STATE' }, label: { S: `v${n}` } } }),
+      );
     }
     await eventually(() => invocations.flat().length >= 12);
 
@@ -194,9 +208,13 @@ describe('startStreamPoller: delivery', () => {
     for (const label of ['ok1', 'poison', 'ok2']) await put(table, label);
 
     // Act
-    const { invocations, failures } = await collect(table, { startingPosition: 'TRIM_HORIZON', batchSize: 1, maximumRetryAttempts: 2 }, (event) => {
-      if (labelOf(event.Records[0]) === 'poison') throw new Error('poison');
-    });
+    const { invocations, failures } = await collect(
+      table,
+      { startingPosition: 'TRIM_HORIZON', batchSize: 1, maximumRetryAttempts: 2 },
+      (event) => {
+        if (labelOf(event.Records[0]) === 'poison') throw new Error('poison');
+      },
+    );
     await eventually(() => invocations.length >= 5);
     await settle();
 
@@ -256,8 +274,13 @@ describe('startStreamPoller: ReportBatchItemFailures', () => {
     {
       name: 'retries from the lowest reported sequence number, redelivering the successes after it',
       reportBatchItemFailures: true,
-      firstResponse: (e: DynamoDBStreamEvent) => ({ batchItemFailures: [{ itemIdentifier: sequenceOfLabel(e, 'r4') }, { itemIdentifier: sequenceOfLabel(e, 'r2') }] }),
-      expected: [['r1', 'r2', 'r3', 'r4', 'r5'], ['r2', 'r3', 'r4', 'r5']],
+      firstResponse: (e: DynamoDBStreamEvent) => ({
+        batchItemFailures: [{ itemIdentifier: sequenceOfLabel(e, 'r4') }, { itemIdentifier: sequenceOfLabel(e, 'r2') }],
+      }),
+      expected: [
+        ['r1', 'r2', 'r3', 'r4', 'r5'],
+        ['r2', 'r3', 'r4', 'r5'],
+      ],
     },
     {
       name: 'ignores the response when the mapping does not enable ReportBatchItemFailures',
@@ -269,13 +292,19 @@ describe('startStreamPoller: ReportBatchItemFailures', () => {
       name: 'treats an empty-string itemIdentifier as a failure of the whole batch',
       reportBatchItemFailures: true,
       firstResponse: () => ({ batchItemFailures: [{ itemIdentifier: '' }] }),
-      expected: [['r1', 'r2', 'r3', 'r4', 'r5'], ['r1', 'r2', 'r3', 'r4', 'r5']],
+      expected: [
+        ['r1', 'r2', 'r3', 'r4', 'r5'],
+        ['r1', 'r2', 'r3', 'r4', 'r5'],
+      ],
     },
     {
       name: 'treats a misspelt itemIdentifier key as a failure of the whole batch',
       reportBatchItemFailures: true,
       firstResponse: (e: DynamoDBStreamEvent) => ({ batchItemFailures: [{ itemIdentifer: sequenceOfLabel(e, 'r3') }] }),
-      expected: [['r1', 'r2', 'r3', 'r4', 'r5'], ['r1', 'r2', 'r3', 'r4', 'r5']],
+      expected: [
+        ['r1', 'r2', 'r3', 'r4', 'r5'],
+        ['r1', 'r2', 'r3', 'r4', 'r5'],
+      ],
     },
   ])('$name', async ({ reportBatchItemFailures, firstResponse, expected }) => {
     // Prepare
@@ -331,7 +360,9 @@ describe('startStreamPoller: filters and checkpoints', () => {
       if (target !== 'DynamoDBStreams_20120810.GetRecords') return realFetch(input, init);
       if (expireNext) {
         expireNext = false;
-        return new Response(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ExpiredIteratorException', Message: '' }), { status: 400 });
+        return new Response(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ExpiredIteratorException', Message: '' }), {
+          status: 400,
+        });
       }
       const response = await realFetch(input, init);
       const body = (await response.json()) as { Records?: unknown[] };
@@ -403,7 +434,11 @@ describe('startStreamPoller: TTL deletes', () => {
 
   beforeAll(async () => {
     ttlDynamo = await startDynamoDbLocal();
-    ttlClient = new DynamoDBClient({ endpoint: ttlDynamo.endpoint, region: 'eu-west-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    ttlClient = new DynamoDBClient({
+      endpoint: ttlDynamo.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
   });
 
   afterAll(async () => {
@@ -412,26 +447,43 @@ describe('startStreamPoller: TTL deletes', () => {
     await ttlDynamo?.stop();
   });
 
-  it('delivers DynamoDB Local\'s TTL deletes as AWS does: REMOVE with the dynamodb.amazonaws.com service identity', async () => {
+  it("delivers DynamoDB Local's TTL deletes as AWS does: REMOVE with the dynamodb.amazonaws.com service identity", async () => {
     // Prepare
     const table = 'stream-test-ttl';
-    await ttlClient.send(new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
-    }));
-    await ttlClient.send(new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: 'ttl' } }));
+    await ttlClient.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'sk', AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
+    );
+    await ttlClient.send(
+      new UpdateTimeToLiveCommand({ TableName: table, TimeToLiveSpecification: { Enabled: true, AttributeName: 'ttl' } }),
+    );
     // The TTL filter from the DynamoDB developer guide (FLT-02).
     const ttlDeletesOnly = { userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] } };
     const { invocations, logs } = await collect(table, { filters: [ttlDeletesOnly] }, undefined, ttlDynamo.endpoint);
-    const item = (label: string, extra: Record<string, AttributeValue> = {}) => ({ pk: { S: `ITEM#${label}` }, sk: { S: 'STATE' }, label: { S: label }, ...extra });
+    const item = (label: string, extra: Record<string, AttributeValue> = {}) => ({
+      pk: { S: `ITEM#${label}` },
+      sk: { S: 'STATE' },
+      label: { S: label },
+      ...extra,
+    });
 
     // Act
     await ttlClient.send(new PutItemCommand({ TableName: table, Item: item('user-deleted') }));
     await ttlClient.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: 'ITEM#user-deleted' }, sk: { S: 'STATE' } } }));
-    await ttlClient.send(new PutItemCommand({ TableName: table, Item: item('expired', { ttl: { N: String(Math.floor(Date.now() / 1000) - 10) } }) }));
+    await ttlClient.send(
+      new PutItemCommand({ TableName: table, Item: item('expired', { ttl: { N: String(Math.floor(Date.now() / 1000) - 10) } }) }),
+    );
     await eventually(() => invocations.length >= 1, { timeoutMs: 25_000 });
     await settle();
 
@@ -459,7 +511,10 @@ describe('startStreamPoller: shard lineage', () => {
     const [template] = capturedRecords.records;
     const answers: Record<string, (body: Record<string, string>) => object> = {
       'DynamoDB_20120810.DescribeTable': () => ({
-        Table: { LatestStreamArn: 'arn:aws:dynamodb:ddblocal:000000000000:table/scripted/stream/2026-11-28T00:00:00.000', StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' } },
+        Table: {
+          LatestStreamArn: 'arn:aws:dynamodb:ddblocal:000000000000:table/scripted/stream/2026-11-28T00:00:00.000',
+          StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        },
       }),
       'DynamoDB_20120810.DescribeTimeToLive': () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } }),
       'DynamoDBStreams_20120810.DescribeStream': () => ({
@@ -533,17 +588,21 @@ describe('startStreamPoller: shard lineage', () => {
     // Prepare: the scripted records were created on 2026-11-28, days before any run of this test.
 
     // Act
-    const { invocations, failures } = await collect('scripted', { startingPosition: 'TRIM_HORIZON', maximumRecordAgeSeconds: 3600 }, () => undefined, endpoint);
+    const { invocations, failures } = await collect(
+      'scripted',
+      { startingPosition: 'TRIM_HORIZON', maximumRecordAgeSeconds: 3600 },
+      () => undefined,
+      endpoint,
+    );
     await eventually(() => failures.length >= 5);
     await settle();
 
     // Assess
     expect({
       invocations: invocations.length,
-      discarded: (failures as { requestContext: { condition: string }; DDBStreamBatchInfo: { startSequenceNumber: string } }[]).map((info) => [
-        info.requestContext.condition,
-        info.DDBStreamBatchInfo.startSequenceNumber,
-      ]),
+      discarded: (failures as { requestContext: { condition: string }; DDBStreamBatchInfo: { startSequenceNumber: string } }[]).map(
+        (info) => [info.requestContext.condition, info.DDBStreamBatchInfo.startSequenceNumber],
+      ),
     }).toEqual({
       invocations: 0,
       discarded: ['100', '150', '200', '300', '301'].map((sequence) => ['RecordAgeExceeded', sequence]),
@@ -555,15 +614,22 @@ describe('startStreamPoller: refusing bad mappings', () => {
   it('rejects a table without a stream', async () => {
     // Prepare
     const table = 'stream-test-no-stream';
-    await client.send(new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: table,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      }),
+    );
 
     // Act
-    const starting = startStreamPoller({ endpoint: dynamo.endpoint, tableName: table, fn: fn(async () => undefined), log: () => undefined });
+    const starting = startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: table,
+      fn: fn(async () => undefined),
+      log: () => undefined,
+    });
 
     // Assess
     await expect(starting).rejects.toThrow(/has no stream enabled/);
@@ -586,14 +652,23 @@ describe('startStreamPoller: refusing bad mappings', () => {
     await expect(starting).rejects.toThrow(/Unsupported filter operator starts-with/);
   });
 
-  it.each([59, 604_801, 0])('rejects a maximumRecordAgeSeconds of %i, as CreateEventSourceMapping does', async (maximumRecordAgeSeconds) => {
-    // Prepare
-    const table = await manifestTable();
+  it.each([59, 604_801, 0])(
+    'rejects a maximumRecordAgeSeconds of %i, as CreateEventSourceMapping does',
+    async (maximumRecordAgeSeconds) => {
+      // Prepare
+      const table = await manifestTable();
 
-    // Act
-    const starting = startStreamPoller({ endpoint: dynamo.endpoint, tableName: table, maximumRecordAgeSeconds, fn: fn(async () => undefined), log: () => undefined });
+      // Act
+      const starting = startStreamPoller({
+        endpoint: dynamo.endpoint,
+        tableName: table,
+        maximumRecordAgeSeconds,
+        fn: fn(async () => undefined),
+        log: () => undefined,
+      });
 
-    // Assess
-    await expect(starting).rejects.toThrow(/maximumRecordAgeSeconds must be -1 or 60\.\.604800/);
-  });
+      // Assess
+      await expect(starting).rejects.toThrow(/maximumRecordAgeSeconds must be -1 or 60\.\.604800/);
+    },
+  );
 });

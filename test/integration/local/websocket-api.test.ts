@@ -12,15 +12,15 @@ import {
   PostToConnectionCommand,
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import WebSocket from 'ws';
-import type { FunctionConfig } from '../../../local/lambda/invoke';
 import {
+  startWebSocketApi,
   type WebSocketApi,
   type WebSocketApiOptions,
   type WebSocketConnectEvent,
   type WebSocketDisconnectEvent,
   type WebSocketMessageEvent,
-  startWebSocketApi,
 } from '../../../local/api-gateway/websocket';
+import type { FunctionConfig } from '../../../local/lambda/invoke';
 import authorizerFixture from '../../fixtures/ws/authorizer-event.json';
 import connectFixture from '../../fixtures/ws/connect-event.json';
 import disconnectFixture from '../../fixtures/ws/disconnect-event.json';
@@ -60,7 +60,10 @@ const authorizer = fn('authorizer', async (event) => {
   const effect = token.startsWith('allow') ? 'Allow' : 'Deny';
   return {
     principalId: `user-${token}`,
-    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: (event as unknown as { methodArn: string }).methodArn }] },
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: (event as unknown as { methodArn: string }).methodArn }],
+    },
     context: { userId: token, n: 1, admin: true },
   };
 });
@@ -82,7 +85,9 @@ const record = (name: string) => fn(name, async () => ({ statusCode: 200, body: 
 
 const echo = fn('echo', async (event) => {
   // Like the real handlers: reply through @connections, return value ignored.
-  await management.send(new PostToConnectionCommand({ ConnectionId: event.requestContext.connectionId, Data: Buffer.from(`echo:${event.body}`) }));
+  await management.send(
+    new PostToConnectionCommand({ ConnectionId: event.requestContext.connectionId, Data: Buffer.from(`echo:${event.body}`) }),
+  );
   return { statusCode: 200, body: 'return values are not sent back' };
 });
 
@@ -100,7 +105,12 @@ beforeAll(async () => {
       { routeKey: '$disconnect', fn: record('disconnect') },
       { routeKey: '$default', fn: record('default') },
       { routeKey: 'echo', fn: echo },
-      { routeKey: 'boom', fn: fn('boom', async () => { throw new Error('SELECT secret FROM table'); }) },
+      {
+        routeKey: 'boom',
+        fn: fn('boom', async () => {
+          throw new Error('SELECT secret FROM table');
+        }),
+      },
       { routeKey: 'ask', fn: fn('ask', async (event) => ({ statusCode: 200, body: `answer:${event.body}` })), returnResponse: true },
     ],
   });
@@ -152,7 +162,9 @@ const open = (url: string, protocols?: string[]): Promise<Client> =>
     clients.push(socket);
     const messages: Client['messages'] = [];
     socket.on('message', (data, isBinary) => messages.push({ text: data.toString(), isBinary }));
-    const closed = new Promise<{ code: number; reason: string }>((done) => socket.on('close', (code, reason) => done({ code, reason: reason.toString() })));
+    const closed = new Promise<{ code: number; reason: string }>((done) =>
+      socket.on('close', (code, reason) => done({ code, reason: reason.toString() })),
+    );
     socket.on('unexpected-response', (req, res) => {
       req.destroy();
       reject(Object.assign(new Error(`handshake refused: ${res.statusCode}`), { status: res.statusCode }));
@@ -171,15 +183,21 @@ const refusal = (url: string): Promise<number> =>
   );
 
 const eventsOf = (name: string, connectionId?: string) =>
-  calls.filter((call) => call.fn === name && (connectionId === undefined || call.event.requestContext.connectionId === connectionId)).map((call) => call.event);
+  calls
+    .filter((call) => call.fn === name && (connectionId === undefined || call.event.requestContext.connectionId === connectionId))
+    .map((call) => call.event);
 
 /** Key set and JSON type of each key, recursing into requestContext and identity (header names vary). */
 const shape = (value: unknown, depth = 0): unknown => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || depth > 1) return Array.isArray(value) ? 'array' : typeof value;
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || depth > 1)
+    return Array.isArray(value) ? 'array' : typeof value;
   return Object.fromEntries(
     Object.entries(value)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, inner]) => [key, key === 'requestContext' || key === 'identity' ? shape(inner, depth + 1) : Array.isArray(inner) ? 'array' : typeof inner]),
+      .map(([key, inner]) => [
+        key,
+        key === 'requestContext' || key === 'identity' ? shape(inner, depth + 1) : Array.isArray(inner) ? 'array' : typeof inner,
+      ]),
   );
 };
 
@@ -259,7 +277,11 @@ describe('handshake and the $connect authorizer', () => {
     expect(shape(withQuery)).toEqual(shape(connectFixture));
     expect(withQuery.headers['Sec-WebSocket-Version']).toBe('13');
     expect(withQuery.multiValueQueryStringParameters).toEqual({ token: ['allow-5'], p: ['1', '2'] });
-    expect(['queryStringParameters', 'multiValueQueryStringParameters', 'body', 'authorizer'].filter((key) => key in withoutQuery || key in withoutQuery.requestContext)).toEqual([]);
+    expect(
+      ['queryStringParameters', 'multiValueQueryStringParameters', 'body', 'authorizer'].filter(
+        (key) => key in withoutQuery || key in withoutQuery.requestContext,
+      ),
+    ).toEqual([]);
     expect(withoutQuery.requestContext.connectionId).toMatch(/^[A-Za-z0-9+/]{15}=$/);
   });
 
@@ -278,8 +300,11 @@ describe('messages', () => {
     client.socket.close(1000);
     await waitFor(() => eventsOf('disconnect', client.id)[0]);
 
-    const contexts = [eventsOf('connect', client.id), eventsOf('default', client.id), eventsOf('disconnect', client.id)].map((events) => events[0].requestContext.authorizer);
-    for (const context of contexts) expect(context).toMatchObject({ principalId: 'user-allow-ctx', userId: 'allow-ctx', n: '1', admin: 'true' });
+    const contexts = [eventsOf('connect', client.id), eventsOf('default', client.id), eventsOf('disconnect', client.id)].map(
+      (events) => events[0].requestContext.authorizer,
+    );
+    for (const context of contexts)
+      expect(context).toMatchObject({ principalId: 'user-allow-ctx', userId: 'allow-ctx', n: '1', admin: 'true' });
     expect(eventsOf('authorizer')).toHaveLength(1);
   });
 
@@ -292,7 +317,11 @@ describe('messages', () => {
     await waitFor(() => eventsOf('default', client.id).length === 2);
 
     expect(eventsOf('echo', client.id).map((event) => event.requestContext.routeKey)).toEqual(['echo']);
-    expect(eventsOf('default', client.id).map((event) => [event.requestContext.routeKey, event.body]).sort()).toEqual([
+    expect(
+      eventsOf('default', client.id)
+        .map((event) => [event.requestContext.routeKey, event.body])
+        .sort(),
+    ).toEqual([
       ['$default', 'not json'],
       ['$default', '{"action":"Echo"}'],
     ]);
@@ -309,7 +338,7 @@ describe('messages', () => {
     expect(event.requestContext.eventType).toBe('MESSAGE');
   });
 
-  it('does not send a route\'s return value back to the client', async () => {
+  it("does not send a route's return value back to the client", async () => {
     const client = await open(`${api.url}/?token=allow-8`);
     send(client, '{"action":"echo"}');
     await waitFor(() => client.messages[0]);
@@ -412,7 +441,13 @@ describe('limits', () => {
   });
 
   it('closes an idle connection with 1001 and fires $disconnect', async () => {
-    const idle = await start({ idleTimeoutSeconds: 1, routes: [{ routeKey: '$connect', fn: onConnect }, { routeKey: '$disconnect', fn: record('disconnect') }] });
+    const idle = await start({
+      idleTimeoutSeconds: 1,
+      routes: [
+        { routeKey: '$connect', fn: onConnect },
+        { routeKey: '$disconnect', fn: record('disconnect') },
+      ],
+    });
     const client = await open(`${idle.url}/`);
     const startedAt = Date.now();
     const closed = await client.closed;
@@ -465,14 +500,23 @@ describe('$disconnect', () => {
   });
 
   it('fires for every open socket when the API stops, which closes them with 1001', async () => {
-    const stopping = await start({ routes: [{ routeKey: '$connect', fn: onConnect }, { routeKey: '$disconnect', fn: record('disconnect') }] });
+    const stopping = await start({
+      routes: [
+        { routeKey: '$connect', fn: onConnect },
+        { routeKey: '$disconnect', fn: record('disconnect') },
+      ],
+    });
     const first = await open(`${stopping.url}/`);
     const second = await open(`${stopping.url}/`);
 
     await stopping.stop();
 
     expect([(await first.closed).code, (await second.closed).code]).toEqual([1001, 1001]);
-    expect(eventsOf('disconnect').map((event) => event.requestContext.connectionId).sort()).toEqual([first.id, second.id].sort());
+    expect(
+      eventsOf('disconnect')
+        .map((event) => event.requestContext.connectionId)
+        .sort(),
+    ).toEqual([first.id, second.id].sort());
     expect(stopping.connectionIds()).toEqual([]);
   });
 });
@@ -509,10 +553,14 @@ describe('@connections', () => {
       name: 'BadRequestException',
       $metadata: { httpStatusCode: 400 },
     });
-    await expect(management.send(new PostToConnectionCommand({ ConnectionId: client.id, Data: Buffer.alloc(128 * 1024 + 1, 97) }))).rejects.toMatchObject({
+    await expect(
+      management.send(new PostToConnectionCommand({ ConnectionId: client.id, Data: Buffer.alloc(128 * 1024 + 1, 97) })),
+    ).rejects.toMatchObject({
       name: 'PayloadTooLargeException',
     });
-    await expect(management.send(new PostToConnectionCommand({ ConnectionId: client.id, Data: Buffer.alloc(128 * 1024, 97) }))).resolves.toBeDefined();
+    await expect(
+      management.send(new PostToConnectionCommand({ ConnectionId: client.id, Data: Buffer.alloc(128 * 1024, 97) })),
+    ).resolves.toBeDefined();
   });
 
   it('refuses a wrong stage and unsigned requests with ForbiddenException', async () => {
@@ -527,7 +575,9 @@ describe('@connections', () => {
       req.end();
     });
 
-    await expect(wrongStage.send(new GetConnectionCommand({ ConnectionId: client.id }))).rejects.toMatchObject({ name: 'ForbiddenException' });
+    await expect(wrongStage.send(new GetConnectionCommand({ ConnectionId: client.id }))).rejects.toMatchObject({
+      name: 'ForbiddenException',
+    });
     expect(unsigned).toEqual({ status: 403, type: 'ForbiddenException' });
     wrongStage.destroy();
   });

@@ -8,7 +8,7 @@
  * GetConnection answer without lastActiveAt, and a GoneException that is not this SDK copy's
  * class (another bundled SDK, matched by name).
  */
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   ApiGatewayManagementApiClient,
@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-apigatewaymanagementapi';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { ApiGatewayConnectionGateway } from '../../../lambdas/adapters/api-gateway-connection-gateway';
-import { type ManagedConnection, handleConnectionsRequest } from '../../../local/api-gateway/websocket/connections-api';
+import { handleConnectionsRequest, type ManagedConnection } from '../../../local/api-gateway/websocket/connections-api';
 
 const OPEN = 'GgCJcFJGoAMCJ8w=';
 const CLOSED = 'ClosedAAAAAAAA0=';
@@ -54,14 +54,24 @@ const connection: ManagedConnection = {
 
 /** A gateway on the local `@connections` API at `stage` (the adapter's client as the wiring builds it, no SDK retries). */
 const gateway = (stage = 'local') => {
-  const client = new ApiGatewayManagementApiClient({ endpoint: `${endpoint}/${stage}`, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+  const client = new ApiGatewayManagementApiClient({
+    endpoint: `${endpoint}/${stage}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    maxAttempts: 1,
+  });
   clients.push(client);
   return new ApiGatewayConnectionGateway(client);
 };
 
 beforeAll(async () => {
   server = createServer(
-    (req, res) => void handleConnectionsRequest(req, res, { stage: 'local', find: (id) => (id === OPEN && open ? connection : undefined), log: () => undefined }),
+    (req, res) =>
+      void handleConnectionsRequest(req, res, {
+        stage: 'local',
+        find: (id) => (id === OPEN && open ? connection : undefined),
+        log: () => undefined,
+      }),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -132,7 +142,12 @@ describe('close', () => {
 
 describe('answers the local stand-in cannot give', () => {
   const serverError = () =>
-    new ApiGatewayManagementApiServiceException({ name: 'InternalServerErrorException', $fault: 'server', $metadata: { httpStatusCode: 500 }, message: 'Internal server error' });
+    new ApiGatewayManagementApiServiceException({
+      name: 'InternalServerErrorException',
+      $fault: 'server',
+      $metadata: { httpStatusCode: 500 },
+      message: 'Internal server error',
+    });
   /** An error named GoneException that is not an instance of this SDK's class. */
   const foreignGone = () => Object.assign(new Error('Gone'), { name: 'GoneException' });
 

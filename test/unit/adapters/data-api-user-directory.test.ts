@@ -17,7 +17,11 @@ import { DatabaseUnavailableError, InvalidRequestError, NameTakenError } from '.
 
 const rds = mockClient(RDSDataClient);
 const client = new RDSDataClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
-const target = { resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:users', secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db', database: 'presence' };
+const target = {
+  resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:users',
+  secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db',
+  database: 'presence',
+};
 // As the wiring builds the recorder's directory: no waiting inside the Data API wrapper (the recorder waits).
 const directory = new DataApiUserDirectory(new DataApi(client, target, { resumeWaitMs: 0 }));
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
@@ -54,7 +58,10 @@ describe('recordLastSeen when the database does not answer', () => {
   });
 
   it.each([
-    ['a statement the database refused', () => new DatabaseErrorException({ message: 'ERROR: permission denied for table users; SQLState: 42501', $metadata: {} })],
+    [
+      'a statement the database refused',
+      () => new DatabaseErrorException({ message: 'ERROR: permission denied for table users; SQLState: 42501', $metadata: {} }),
+    ],
     ['a refused request', () => named('BadRequestException', 'Database returned more than the allowed response size limit')],
     ['a refused sign-in to the database', () => named('ForbiddenException')],
   ])('passes %s through as it is, not as a wait-and-retry', async (_case, failure) => {
@@ -67,13 +74,21 @@ describe('recordLastSeen when the database does not answer', () => {
 
 describe('create', () => {
   it('names a unique violation (SQLState 23505) a taken name', async () => {
-    rds.on(ExecuteStatementCommand).rejects(new DatabaseErrorException({ message: 'ERROR: duplicate key value violates unique constraint "users_lower_name_key"; SQLState: 23505', $metadata: {} }));
+    rds.on(ExecuteStatementCommand).rejects(
+      new DatabaseErrorException({
+        message: 'ERROR: duplicate key value violates unique constraint "users_lower_name_key"; SQLState: 23505',
+        $metadata: {},
+      }),
+    );
 
     await expect(directory.create('alice', 'hash')).rejects.toThrow(NameTakenError);
   });
 
   it('does not call any other database error a taken name', async () => {
-    const error = new DatabaseErrorException({ message: 'ERROR: value too long for type character varying(32); SQLState: 22001', $metadata: {} });
+    const error = new DatabaseErrorException({
+      message: 'ERROR: value too long for type character varying(32); SQLState: 22001',
+      $metadata: {},
+    });
     rds.on(ExecuteStatementCommand).rejects(error);
 
     await expect(directory.create('alice', 'hash')).rejects.toBe(error);
@@ -96,7 +111,12 @@ describe('input the database cannot match, answered without a call', () => {
   it('finds no user for an id that is not one', async () => {
     await expect(directory.findById('1 OR 1=1')).resolves.toBeNull();
     await expect(directory.findMany(['x', '-1'])).resolves.toEqual([]);
-    await expect(directory.recordLastSeen([{ userId: 'x', at: 1 }, { userId: '7', at: Number.NaN }])).resolves.toBe(0);
+    await expect(
+      directory.recordLastSeen([
+        { userId: 'x', at: 1 },
+        { userId: '7', at: Number.NaN },
+      ]),
+    ).resolves.toBe(0);
 
     expect(rds.commandCalls(ExecuteStatementCommand)).toHaveLength(0);
   });

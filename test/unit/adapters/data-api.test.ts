@@ -5,11 +5,11 @@
  * measured on a fake clock (the local resume fault itself: test/integration/adapters/data-api-resume.test.ts).
  */
 import {
+  BadRequestException,
   BeginTransactionCommand,
   CommitTransactionCommand,
-  ExecuteStatementCommand,
-  BadRequestException,
   DatabaseErrorException,
+  ExecuteStatementCommand,
   RDSDataClient,
   RollbackTransactionCommand,
   ServiceUnavailableError,
@@ -20,7 +20,11 @@ import { DataApi } from '../../../lambdas/adapters/data-api';
 import { applyMigrations, migrations } from '../../../lambdas/adapters/migrations';
 
 const rds = mockClient(RDSDataClient);
-const target = { resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:users', secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db', database: 'presence' };
+const target = {
+  resourceArn: 'arn:aws:rds:us-east-1:000000000000:cluster:users',
+  secretArn: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:db',
+  database: 'presence',
+};
 const client = new RDSDataClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } });
 const db = (options: ConstructorParameters<typeof DataApi>[2] = { resumeWaitMs: 2_000 }) => new DataApi(client, target, options);
 const timeout = () => new StatementTimeoutException({ message: 'The statement timed out', $metadata: {}, dbConnectionId: 1 });
@@ -50,7 +54,11 @@ it('does not run a statement that timed out a second time', async () => {
 });
 
 it('retries while the cluster resumes, then answers', async () => {
-  rds.on(ExecuteStatementCommand).rejectsOnce(resuming()).rejectsOnce(resuming()).resolves({ records: [[{ longValue: 1 }]] });
+  rds
+    .on(ExecuteStatementCommand)
+    .rejectsOnce(resuming())
+    .rejectsOnce(resuming())
+    .resolves({ records: [[{ longValue: 1 }]] });
 
   await expect(db().query('SELECT 1')).resolves.toEqual([[{ longValue: 1 }]]);
 });
@@ -98,7 +106,9 @@ describe('waiting for a resuming cluster', () => {
     const waits: number[] = [];
     const start = Date.now();
 
-    const { error, elapsedMs } = await timed(() => db({ resumeWaitMs: 10_000, onResumeWait: (delayMs) => waits.push(delayMs) }).query('SELECT 1'));
+    const { error, elapsedMs } = await timed(() =>
+      db({ resumeWaitMs: 10_000, onResumeWait: (delayMs) => waits.push(delayMs) }).query('SELECT 1'),
+    );
 
     expect(error).toMatchObject({ name: 'DatabaseResumingException' });
     expect(elapsedMs).toBeLessThanOrEqual(10_000);
@@ -143,7 +153,10 @@ describe('waiting for a resuming cluster', () => {
 
 describe('failures that are not worth waiting for', () => {
   it.each([
-    ['a statement the database refused', () => new DatabaseErrorException({ message: 'ERROR: syntax error at or near "SELEC"; SQLState: 42601', $metadata: {} })],
+    [
+      'a statement the database refused',
+      () => new DatabaseErrorException({ message: 'ERROR: syntax error at or near "SELEC"; SQLState: 42601', $metadata: {} }),
+    ],
     ['a request the Data API refused', () => new BadRequestException({ message: 'Database name is not valid', $metadata: {} })],
   ])('reach the caller at once and as they are: %s', async (_case, failure) => {
     const error = failure();
@@ -166,9 +179,13 @@ describe('ending a transaction', () => {
   });
 
   it('reports the failure that ended the work, not a rollback that failed after it', async () => {
-    rds.on(ExecuteStatementCommand).rejects(new DatabaseErrorException({ message: 'ERROR: duplicate key; SQLState: 23505', $metadata: {} }));
+    rds
+      .on(ExecuteStatementCommand)
+      .rejects(new DatabaseErrorException({ message: 'ERROR: duplicate key; SQLState: 23505', $metadata: {} }));
     rds.on(RollbackTransactionCommand).rejects(new BadRequestException({ message: 'Transaction tx-1 is not found', $metadata: {} }));
 
-    await expect(db().transaction((run) => run("INSERT INTO users (name, password_hash) VALUES ('a', 'h')"))).rejects.toThrow('SQLState: 23505');
+    await expect(db().transaction((run) => run("INSERT INTO users (name, password_hash) VALUES ('a', 'h')"))).rejects.toThrow(
+      'SQLState: 23505',
+    );
   });
 });

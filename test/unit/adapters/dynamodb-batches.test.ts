@@ -7,20 +7,32 @@
  * Fake timers stand in for the waits, so the bound is measured on the clock, not slept through.
  */
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandInput, BatchWriteCommand, type BatchWriteCommandInput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { UNPROCESSED_RETRY, batchGetAll, batchWriteAll } from '../../../lambdas/adapters/dynamodb-batches';
+import { batchGetAll, batchWriteAll, UNPROCESSED_RETRY } from '../../../lambdas/adapters/dynamodb-batches';
 import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
 
 const TABLE = 'presence';
 const ddb = mockClient(DynamoDBDocumentClient);
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+const doc = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+);
 
 const key = (n: number) => ({ pk: `U#${n}`, sk: 'PRESENCE' });
 const put = (n: number) => ({ PutRequest: { Item: { ...key(n), version: 1 } } });
 const keysOf = (input: BatchGetCommandInput) => input.RequestItems?.[TABLE]?.Keys ?? [];
 const requestsOf = (input: BatchWriteCommandInput) => input.RequestItems?.[TABLE] ?? [];
-const throttled = () => new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded', $metadata: {} });
+const throttled = () =>
+  new ProvisionedThroughputExceededException({
+    message: 'The level of configured provisioned throughput for the table was exceeded',
+    $metadata: {},
+  });
 
 /** When (fake clock, ms) each call reached DynamoDB. */
 let callTimes: number[];
@@ -78,7 +90,15 @@ describe('batchWriteAll', () => {
         return {};
       });
 
-    await expect(settle(batchWriteAll(doc, TABLE, Array.from({ length: 20 }, (_, n) => put(n))))).resolves.toEqual({ value: undefined });
+    await expect(
+      settle(
+        batchWriteAll(
+          doc,
+          TABLE,
+          Array.from({ length: 20 }, (_, n) => put(n)),
+        ),
+      ),
+    ).resolves.toEqual({ value: undefined });
 
     const sent = ddb.commandCalls(BatchWriteCommand).map((call) => requestsOf(call.args[0].input));
     expect(sent.map((batch) => batch.length)).toEqual([20, 2]);
@@ -103,7 +123,13 @@ describe('batchWriteAll', () => {
   it('rejects when a call fails outright, so a caller never takes a half-written batch for done', async () => {
     ddb.on(BatchWriteCommand).resolvesOnce({}).rejects(throttled());
 
-    const { error } = await settle(batchWriteAll(doc, TABLE, Array.from({ length: 30 }, (_, n) => put(n))));
+    const { error } = await settle(
+      batchWriteAll(
+        doc,
+        TABLE,
+        Array.from({ length: 30 }, (_, n) => put(n)),
+      ),
+    );
 
     expect(error).toBeInstanceOf(ProvisionedThroughputExceededException);
   });
@@ -113,7 +139,11 @@ describe('batchGetAll', () => {
   it('reads 250 keys as 100 + 100 + 50 and returns every item found; absent keys are simply missing', async () => {
     ddb.on(BatchGetCommand).callsFake((input: BatchGetCommandInput) => ({
       // Every odd key is absent.
-      Responses: { [TABLE]: keysOf(input).filter((_, index) => index % 2 === 0).map((k) => ({ ...k, found: true })) },
+      Responses: {
+        [TABLE]: keysOf(input)
+          .filter((_, index) => index % 2 === 0)
+          .map((k) => ({ ...k, found: true })),
+      },
     }));
     const keys = Array.from({ length: 250 }, (_, n) => key(n));
 
@@ -162,9 +192,18 @@ describe('batchGetAll', () => {
   });
 
   it('rejects when a call fails outright instead of answering with what it read so far', async () => {
-    ddb.on(BatchGetCommand).resolvesOnce({ Responses: { [TABLE]: [key(0)] } }).rejects(throttled());
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: { [TABLE]: [key(0)] } })
+      .rejects(throttled());
 
-    const { error } = await settle(batchGetAll(doc, TABLE, Array.from({ length: 150 }, (_, n) => key(n))));
+    const { error } = await settle(
+      batchGetAll(
+        doc,
+        TABLE,
+        Array.from({ length: 150 }, (_, n) => key(n)),
+      ),
+    );
 
     expect(error).toBeInstanceOf(ProvisionedThroughputExceededException);
   });

@@ -8,7 +8,13 @@
  * strongly consistent one the newest.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, type BatchGetCommandInput, DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandInput,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbConnectionRegistry, watchKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbPresenceStore, userKey } from '../../../lambdas/adapters/dynamodb-presence-store';
@@ -29,11 +35,15 @@ const presenceItem = (announced: 'online' | 'offline', version: number) => ({
   manual: 'online',
   announced,
   changedAt: NOW - 1_000 + version,
-  ...(announced === 'online' ? { leases: { c0: { kind: 'ws', renewedAt: NOW - 1_000, expiresAt: NOW + 149_000 } } } : { lastSeen: NOW - 1_000 }),
+  ...(announced === 'online'
+    ? { leases: { c0: { kind: 'ws', renewedAt: NOW - 1_000, expiresAt: NOW + 149_000 } } }
+    : { lastSeen: NOW - 1_000 }),
 });
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+const doc = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+);
 
 beforeEach(() => {
   ddb.reset();
@@ -51,10 +61,14 @@ beforeEach(() => {
 afterAll(() => doc.destroy());
 
 const presenceService = () =>
-  new PresenceService({ store: new DynamoDbPresenceStore(doc, TABLE, { policy, sweepShards: 4, sweepBucketMs: 60_000 }), policy, clock: () => NOW });
+  new PresenceService({
+    store: new DynamoDbPresenceStore(doc, TABLE, { policy, sweepShards: 4, sweepBucketMs: 60_000 }),
+    policy,
+    clock: () => NOW,
+  });
 
 describe('reads on either side of the subscribe/notify handshake', () => {
-  it('gives a subscriber the newest presence, not a lagging replica\'s', async () => {
+  it("gives a subscriber the newest presence, not a lagging replica's", async () => {
     const registry = { subscribe: async () => undefined } as unknown as ConnectionRegistry;
     const service = new ConnectionService({
       presence: presenceService(),

@@ -10,14 +10,20 @@ import { ConditionalCheckFailedException, DynamoDBClient, ProvisionedThroughputE
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbAttemptCounter } from '../../../lambdas/adapters/dynamodb-attempt-counter';
-import { DynamoDbConnectionRegistry, connectionKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
+import { connectionKey, DynamoDbConnectionRegistry } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbSweepIndex } from '../../../lambdas/adapters/dynamodb-sweep-index';
 
 const TABLE = 'presence';
 const NOW = Date.UTC(2026, 11, 5, 1, 0, 0);
 const ddb = mockClient(DynamoDBDocumentClient);
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
-const throttled = () => new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded', $metadata: {} });
+const doc = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+);
+const throttled = () =>
+  new ProvisionedThroughputExceededException({
+    message: 'The level of configured provisioned throughput for the table was exceeded',
+    $metadata: {},
+  });
 const conditionFailed = () => new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
 beforeEach(() => ddb.reset());

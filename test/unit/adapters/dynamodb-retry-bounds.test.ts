@@ -8,14 +8,16 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDbAttemptCounter } from '../../../lambdas/adapters/dynamodb-attempt-counter';
-import { DynamoDbConnectionRegistry, connectionKey } from '../../../lambdas/adapters/dynamodb-connection-registry';
+import { connectionKey, DynamoDbConnectionRegistry } from '../../../lambdas/adapters/dynamodb-connection-registry';
 import { DynamoDbPresenceStore, userKey } from '../../../lambdas/adapters/dynamodb-presence-store';
-import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
 import { policyFromSeconds } from '../../../lambdas/domain/presence';
+import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
 
 const TABLE = 'presence';
 const ddb = mockClient(DynamoDBDocumentClient);
-const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }));
+const doc = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' } }),
+);
 const store = new DynamoDbPresenceStore(doc, TABLE, { policy: policyFromSeconds(150, 3), sweepShards: 2, sweepBucketMs: 60_000 });
 const registry = new DynamoDbConnectionRegistry(doc, TABLE);
 const connection = { ...connectionKey('c1'), userId: 'u1', connectedAt: Date.now(), version: 3, ttl: 0 };
@@ -59,15 +61,19 @@ it('still reads keys that were unprocessed once', async () => {
 it.each([
   ['subscribe', () => registry.subscribe('c1', ['u2'], 1000)],
   ['unsubscribe', () => registry.unsubscribe('c1', ['u2'])],
-])('gives up a %s whose version race never settles after a bounded number of rounds', async (_name, act) => {
-  ddb.on(GetCommand).resolves({ Item: connection });
-  ddb.on(BatchWriteCommand).resolves({});
-  ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+])(
+  'gives up a %s whose version race never settles after a bounded number of rounds',
+  async (_name, act) => {
+    ddb.on(GetCommand).resolves({ Item: connection });
+    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
 
-  await expect(act()).rejects.toThrow(RetriesExhaustedError);
+    await expect(act()).rejects.toThrow(RetriesExhaustedError);
 
-  expect(ddb.commandCalls(UpdateCommand).length).toBeLessThanOrEqual(20);
-}, 60_000);
+    expect(ddb.commandCalls(UpdateCommand).length).toBeLessThanOrEqual(20);
+  },
+  60_000,
+);
 
 it('gives up on a log-in attempt counter whose full list keeps changing, after a bounded number of compare-and-sets', async () => {
   const window = 15 * 60_000;

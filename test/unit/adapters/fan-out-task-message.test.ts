@@ -5,13 +5,20 @@ const change = (userId: string) => ({ userId, status: 'online' as const, lastSee
 
 describe('fan-out task messages', () => {
   it('a task of several users, each with its cursor, survives the queue', () => {
-    const task: FanOutTask = { cursors: [{ change: change('1'), after: null }, { change: change('2'), after: '1790000000#abcDEF123456789=' }] };
+    const task: FanOutTask = {
+      cursors: [
+        { change: change('1'), after: null },
+        { change: change('2'), after: '1790000000#abcDEF123456789=' },
+      ],
+    };
 
     expect(parseFanOutTask(JSON.stringify(task))).toEqual(task);
   });
 
   it('a message of the previous release (one change and its cursor) is a task of one cursor, not lost across a deploy', () => {
-    expect(parseFanOutTask(JSON.stringify({ change: change('1'), after: 'x' }))).toEqual({ cursors: [{ change: change('1'), after: 'x' }] });
+    expect(parseFanOutTask(JSON.stringify({ change: change('1'), after: 'x' }))).toEqual({
+      cursors: [{ change: change('1'), after: 'x' }],
+    });
   });
 
   it.each([

@@ -27,7 +27,11 @@ describe('ScryptPasswordHasher', () => {
   it('asks for a re-hash of hashes made at a cost other than its own, and only those', async () => {
     const weaker = await new ScryptPasswordHasher({ N: 2 ** 9, r: 8, p: 1 }).hash('pa55word!');
 
-    expect([hasher.needsRehash(weaker), hasher.needsRehash(await hasher.hash('pa55word!')), hasher.needsRehash('md5$abc')]).toEqual([true, false, true]);
+    expect([hasher.needsRehash(weaker), hasher.needsRehash(await hasher.hash('pa55word!')), hasher.needsRehash('md5$abc')]).toEqual([
+      true,
+      false,
+      true,
+    ]);
   });
 
   it('refuses a malformed stored hash instead of throwing', async () => {

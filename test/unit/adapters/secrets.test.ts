@@ -18,7 +18,12 @@ const clients: SecretsManagerClient[] = [];
 
 /** A client for the stand-in, and how many requests it has sent. */
 const counted = (port = server.port) => {
-  const client = new SecretsManagerClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+  const client = new SecretsManagerClient({
+    endpoint: `http://127.0.0.1:${port}`,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    maxAttempts: 1,
+  });
   clients.push(client);
   const sent = { requests: 0 };
   client.middlewareStack.add(
@@ -70,7 +75,9 @@ it('does not keep a failed read: once Secrets Manager answers again, the next ca
 it('fails with the service error for a secret that does not exist', async () => {
   const { client } = counted();
 
-  await expect(cachedSecret(client, 'arn:aws:secretsmanager:us-east-1:000000000000:secret:nope-AbCdEf')()).rejects.toThrow(ResourceNotFoundException);
+  await expect(cachedSecret(client, 'arn:aws:secretsmanager:us-east-1:000000000000:secret:nope-AbCdEf')()).rejects.toThrow(
+    ResourceNotFoundException,
+  );
 });
 
 it('refuses a secret without a string value rather than sign with an empty key', async () => {

@@ -7,9 +7,9 @@
  * Mocked (aws-sdk-client-mock) only where the stand-in cannot answer: one batch call failing
  * (throttled, cut off) while the others of the same send succeed.
  */
-import { ReceiveMessageCommand, SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { SqsDeliveryRetryQueue, SqsFanOutQueue, parseDeliveryRetry, parseFanOutTask } from '../../../lambdas/adapters/sqs-delivery-queues';
+import { parseDeliveryRetry, parseFanOutTask, SqsDeliveryRetryQueue, SqsFanOutQueue } from '../../../lambdas/adapters/sqs-delivery-queues';
 import { SqsGraceTimer } from '../../../lambdas/adapters/sqs-grace-timer';
 import { SqsSweepQueue } from '../../../lambdas/adapters/sqs-sweep-queue';
 import type { DeliveryRetry, FanOutTask } from '../../../lambdas/ports';
@@ -18,7 +18,13 @@ import { type SqsServer, startSqsServer } from '../../../local/queue/sqs-server'
 const NOW = Date.UTC(2026, 11, 5, 1, 0, 0);
 const change = { userId: '7', status: 'online' as const, lastSeen: null, changedAt: NOW, version: 3 };
 const task = (after: string | null): FanOutTask => ({ cursors: [{ change, after }] });
-const retryOf = (connectionId: string, delayMs: number): DeliveryRetry => ({ connectionId, userId: '9', changes: [change], attempt: 1, delayMs });
+const retryOf = (connectionId: string, delayMs: number): DeliveryRetry => ({
+  connectionId,
+  userId: '9',
+  changes: [change],
+  attempt: 1,
+  delayMs,
+});
 /** A character SQS refuses in a message body (outside XML 1.0's), which JSON.stringify leaves as it is. */
 const REFUSED = '\uFFFF';
 
@@ -39,7 +45,12 @@ const bodies = async (url: string): Promise<string[]> => {
 
 beforeAll(async () => {
   server = await startSqsServer({ port: 0 });
-  sqs = new SQSClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 });
+  sqs = new SQSClient({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    maxAttempts: 1,
+  });
 });
 
 afterAll(async () => {
@@ -56,7 +67,12 @@ describe('entries SQS refuses within a batch', () => {
 
     expect(unsent).toEqual([tasks[4], tasks[17]]);
     const queued = (await bodies(queue.url)).map((body) => parseFanOutTask(body)?.cursors[0].after).sort();
-    expect(queued).toEqual(tasks.filter((_, n) => n !== 4 && n !== 17).map((t) => t.cursors[0].after).sort());
+    expect(queued).toEqual(
+      tasks
+        .filter((_, n) => n !== 4 && n !== 17)
+        .map((t) => t.cursors[0].after)
+        .sort(),
+    );
   });
 
   it('delivery retry: hands back exactly the retries SQS refused', async () => {
@@ -117,7 +133,9 @@ describe('a batch call that fails while the others succeed', () => {
 
   it('hands back that batch whole and nothing else', async () => {
     mock.on(SendMessageBatchCommand).callsFake((input) => {
-      const shards = (input.Entries as { MessageBody: string }[]).map((entry) => (JSON.parse(entry.MessageBody) as { shard: number }).shard);
+      const shards = (input.Entries as { MessageBody: string }[]).map(
+        (entry) => (JSON.parse(entry.MessageBody) as { shard: number }).shard,
+      );
       if (shards.includes(12)) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
       return { Successful: input.Entries.map((entry: { Id: string }) => ({ Id: entry.Id })), Failed: [] };
     });

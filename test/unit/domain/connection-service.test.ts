@@ -139,7 +139,7 @@ describe('ConnectionService.disconnect', () => {
 });
 
 describe('ConnectionService.closeSilent', () => {
-  it("closes a lease still as the sweeper saw it, forgets the connection and reports the change at its last activity", async () => {
+  it('closes a lease still as the sweeper saw it, forgets the connection and reports the change at its last activity', async () => {
     const world = setup();
     await world.connections.connect('c1', 'ann');
     world.at(s(300));

@@ -1,8 +1,8 @@
 import { runInNewContext } from 'node:vm';
-import { NotFoundError, assertIsError } from '../../../lambdas/domain/errors';
+import { assertIsError, NotFoundError } from '../../../lambdas/domain/errors';
 
 describe('assertIsError', () => {
-  it('lets an Error through, domain errors and errors of another realm (Node\'s own errors inside Jest) included', () => {
+  it("lets an Error through, domain errors and errors of another realm (Node's own errors inside Jest) included", () => {
     const foreign: unknown = runInNewContext('new TypeError("from another realm")');
     expect(foreign instanceof Error).toBe(false);
 
@@ -11,7 +11,11 @@ describe('assertIsError', () => {
     }
   });
 
-  it.each([['a string', 'boom'], ['undefined', undefined], ['an object with a message', { message: 'not an Error' }]])('rethrows %s as it is', (_, value) => {
+  it.each([
+    ['a string', 'boom'],
+    ['undefined', undefined],
+    ['an object with a message', { message: 'not an Error' }],
+  ])('rethrows %s as it is', (_, value) => {
     let thrown: unknown = 'nothing thrown';
     try {
       assertIsError(value);

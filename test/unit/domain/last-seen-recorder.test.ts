@@ -51,7 +51,12 @@ describe('recording offline moments', () => {
       { userId: 'a', at: 150 },
     ]);
 
-    expect(store.calls).toEqual([[{ userId: 'a', at: 300 }, { userId: 'b', at: 200 }]]);
+    expect(store.calls).toEqual([
+      [
+        { userId: 'a', at: 300 },
+        { userId: 'b', at: 200 },
+      ],
+    ]);
     expect(report).toEqual({ received: 4, users: 2, written: 2, retries: 0, resumeWaits: 0 });
   });
 
@@ -77,7 +82,11 @@ describe('recording offline moments', () => {
 
 describe('while the database does not answer', () => {
   it('waits and tries again until it does, losing nothing, and counts the retries and resume waits', async () => {
-    const store = new ScriptedStore([new DatabaseUnavailableError(true), new DatabaseUnavailableError(true), new DatabaseUnavailableError(false)]);
+    const store = new ScriptedStore([
+      new DatabaseUnavailableError(true),
+      new DatabaseUnavailableError(true),
+      new DatabaseUnavailableError(false),
+    ]);
 
     const report = await recorderOver(store).record([{ userId: 'a', at: 300 }]);
 

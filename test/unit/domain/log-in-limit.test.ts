@@ -1,6 +1,6 @@
-import { RateLimitedError } from '../../../lambdas/domain/errors';
-import { LogInLimiter, addressKey, impossibleNameKey } from '../../../lambdas/domain/log-in-limit';
 import { canonicalName } from '../../../contract/validation';
+import { RateLimitedError } from '../../../lambdas/domain/errors';
+import { addressKey, impossibleNameKey, LogInLimiter } from '../../../lambdas/domain/log-in-limit';
 import type { AttemptCounter, Taken } from '../../../lambdas/ports';
 
 /** An atomic in-memory counter (one window), as DynamoDB's conditional ADD behaves. */

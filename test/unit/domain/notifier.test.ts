@@ -1,4 +1,4 @@
-import { Notifier, latestPerUser } from '../../../lambdas/domain/notifier';
+import { latestPerUser, Notifier } from '../../../lambdas/domain/notifier';
 import type { DeliveryRetry, FanOutTask, PostResult, VersionedChange, Watcher } from '../../../lambdas/ports';
 
 const T0 = Date.UTC(2026, 10, 28, 10, 0, 0);
@@ -105,7 +105,10 @@ const world = (watchers: Record<string, Watcher[]>, options: WorldOptions = {}) 
 describe('Notifier: coalescing and frames', () => {
   it('sends one frame per connection carrying every change it watches (coalesced)', async () => {
     const { notifier, posts } = world({
-      a: [{ connectionId: 'w1', userId: 'x' }, { connectionId: 'w2', userId: 'y' }],
+      a: [
+        { connectionId: 'w1', userId: 'x' },
+        { connectionId: 'w2', userId: 'y' },
+      ],
       b: [{ connectionId: 'w1', userId: 'x' }],
     });
 
@@ -178,7 +181,12 @@ describe('Notifier: per-connection delivery', () => {
 
   it('a throttled connection (full client buffer) is retried alone with jittered backoff, then closed after the bound', async () => {
     const { notifier, retries, closed, posts } = world(
-      { a: [{ connectionId: 'slow', userId: 's' }, { connectionId: 'fast', userId: 'f' }] },
+      {
+        a: [
+          { connectionId: 'slow', userId: 's' },
+          { connectionId: 'fast', userId: 'f' },
+        ],
+      },
       { outcomes: { slow: 'throttled' }, maxAttempts: 3 },
     );
 
@@ -203,7 +211,12 @@ describe('Notifier: per-connection delivery', () => {
 
   it('a retry that gets through posts that one connection once, and nobody else', async () => {
     const { notifier, posts, retries } = world(
-      { a: [{ connectionId: 'flaky', userId: 'x' }, { connectionId: 'steady', userId: 'y' }] },
+      {
+        a: [
+          { connectionId: 'flaky', userId: 'x' },
+          { connectionId: 'steady', userId: 'y' },
+        ],
+      },
       { outcomes: { flaky: [new Error('socket hang up'), 'delivered'] } },
     );
 
@@ -215,7 +228,10 @@ describe('Notifier: per-connection delivery', () => {
   });
 
   it('closes the connection at once when its retry cannot be queued, and fails no record', async () => {
-    const { notifier, closed } = world({ a: [{ connectionId: 'slow', userId: 's' }] }, { outcomes: { slow: 'throttled' }, retriesDown: true });
+    const { notifier, closed } = world(
+      { a: [{ connectionId: 'slow', userId: 's' }] },
+      { outcomes: { slow: 'throttled' }, retriesDown: true },
+    );
 
     const report = await notifier.notify([change('a', 'online', T0)]);
 
@@ -237,13 +253,23 @@ describe('Notifier: per-connection delivery', () => {
   it('a retry message whose retry cannot be queued nor its connection closed is reported failed (redelivered later)', async () => {
     const { notifier } = world({}, { outcomes: { slow: 'throttled' }, retriesDown: true, closeFails: true });
 
-    const report = await notifier.retry([{ connectionId: 'slow', userId: 's', changes: [change('a', 'online', T0)], attempt: 1, delayMs: 0 }]);
+    const report = await notifier.retry([
+      { connectionId: 'slow', userId: 's', changes: [change('a', 'online', T0)], attempt: 1, delayMs: 0 },
+    ]);
 
     expect([...report.failed]).toEqual([0]);
   });
 
   it('cleans up a connection API Gateway says is gone, without failing the change, even when the cleanup fails', async () => {
-    const { notifier, gone } = world({ a: [{ connectionId: 'dead', userId: 'x' }, { connectionId: 'alive', userId: 'y' }] }, { outcomes: { dead: 'gone' } });
+    const { notifier, gone } = world(
+      {
+        a: [
+          { connectionId: 'dead', userId: 'x' },
+          { connectionId: 'alive', userId: 'y' },
+        ],
+      },
+      { outcomes: { dead: 'gone' } },
+    );
     const report = await notifier.notify([change('a', 'online', T0)]);
     expect(gone).toEqual(['dead']);
     expect([report.postsFailed.gone, report.failedUserIds.size, report.retriesQueued]).toEqual([1, 0, 0]);
@@ -253,7 +279,10 @@ describe('Notifier: per-connection delivery', () => {
   });
 
   it('fails a record when its watchers cannot be read, and delivers the others', async () => {
-    const { notifier, posts } = world({ a: [{ connectionId: 'w1', userId: 'x' }], b: [{ connectionId: 'w2', userId: 'y' }] }, { unreadable: ['a'] });
+    const { notifier, posts } = world(
+      { a: [{ connectionId: 'w1', userId: 'x' }], b: [{ connectionId: 'w2', userId: 'y' }] },
+      { unreadable: ['a'] },
+    );
 
     const report = await notifier.notify([change('a', 'online', T0), change('b', 'online', T0)]);
 
@@ -380,7 +409,10 @@ describe('Notifier: coalescing past the inline budget', () => {
   it('5 users with 2,500 common watchers (beyond the inline budget) -> each watcher gets 1 frame with all 5 changes', async () => {
     const common = watchersNamed('w', 2500);
     const users = ['a', 'b', 'c', 'd', 'e'];
-    const { notifier, posts, tasks, postsTo } = world(Object.fromEntries(users.map((u) => [u, common])), { pageSize: 1000, inlineBudget: 1000 });
+    const { notifier, posts, tasks, postsTo } = world(Object.fromEntries(users.map((u) => [u, common])), {
+      pageSize: 1000,
+      inlineBudget: 1000,
+    });
 
     await notifier.notify(users.map((u) => change(u, 'online', T0)));
     await drain(notifier, tasks);
@@ -394,7 +426,10 @@ describe('Notifier: coalescing past the inline budget', () => {
     const users = ['a', 'b', 'c', 'd', 'e'];
     // Disjoint watchers, one shared connection so that the users travel together.
     const shared = { connectionId: 'shared', userId: 'z' };
-    const { notifier, tasks } = world(Object.fromEntries(users.map((u) => [u, [shared, ...watchersNamed(u, 1500)]])), { pageSize: 1000, inlineBudget: 1000 });
+    const { notifier, tasks } = world(Object.fromEntries(users.map((u) => [u, [shared, ...watchersNamed(u, 1500)]])), {
+      pageSize: 1000,
+      inlineBudget: 1000,
+    });
 
     await notifier.notify(users.map((u) => change(u, 'online', T0)));
     const sizes: number[] = [];
@@ -414,7 +449,10 @@ describe('Notifier: coalescing past the inline budget', () => {
 
   it('a task whose watchers cannot all be read posts nothing and is redelivered whole: nobody gets the frame twice', async () => {
     const common = watchersNamed('w', 10);
-    const { notifier, posts, tasks } = world({ a: common, b: common, c: common, d: watchersNamed('d', 2) }, { pageSize: 4, unreadable: ['b'] });
+    const { notifier, posts, tasks } = world(
+      { a: common, b: common, c: common, d: watchersNamed('d', 2) },
+      { pageSize: 4, unreadable: ['b'] },
+    );
     const task = (...users: string[]): FanOutTask => ({ cursors: users.map((u) => ({ change: change(u, 'online', T0), after: null })) });
 
     const report = await notifier.fanOut([task('a', 'b', 'c'), task('d')]);
@@ -428,7 +466,14 @@ describe('Notifier: coalescing past the inline budget', () => {
     const common = watchersNamed('w', 10);
     const { notifier, posts } = world({ a: common, b: common }, { pageSize: 4, fanOutDown: true });
 
-    const report = await notifier.fanOut([{ cursors: [{ change: change('a', 'online', T0), after: null }, { change: change('b', 'online', T0), after: null }] }]);
+    const report = await notifier.fanOut([
+      {
+        cursors: [
+          { change: change('a', 'online', T0), after: null },
+          { change: change('b', 'online', T0), after: null },
+        ],
+      },
+    ]);
 
     expect([...report.failed]).toEqual([0]);
     expect(posts).toHaveLength(0);
@@ -444,7 +489,10 @@ describe('Notifier: pacing', () => {
     };
     const { notifier } = world({ a: watchersNamed('a', 2), b: watchersNamed('b', 3) }, { pace });
 
-    await Promise.all([notifier.notify([change('a', 'online', T0)]), notifier.fanOut([{ cursors: [{ change: change('b', 'online', T0), after: null }] }])]);
+    await Promise.all([
+      notifier.notify([change('a', 'online', T0)]),
+      notifier.fanOut([{ cursors: [{ change: change('b', 'online', T0), after: null }] }]),
+    ]);
 
     expect(buckets.sort()).toEqual([2, 3]);
   });

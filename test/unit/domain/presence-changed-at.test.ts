@@ -1,5 +1,5 @@
-import { PresenceService } from '../../../lambdas/domain/presence-service';
 import { closeLease, emptyPresence, openLease, policyFromSeconds, setManualStatus } from '../../../lambdas/domain/presence';
+import { PresenceService } from '../../../lambdas/domain/presence-service';
 import { MemoryPresenceStore } from '../../helpers/memory-presence-store';
 
 const noGrace = policyFromSeconds(150, 0);

@@ -1,7 +1,15 @@
 import { ConcurrentUpdateError } from '../../../lambdas/domain/errors';
-import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
+import {
+  openLease,
+  type PresenceChange,
+  type PresenceState,
+  policyFromSeconds,
+  type QuickClose,
+  renewLease,
+  settle,
+} from '../../../lambdas/domain/presence';
 import { type Applied, PresenceService } from '../../../lambdas/domain/presence-service';
-import { type PresenceChange, type PresenceState, type QuickClose, openLease, policyFromSeconds, renewLease, settle } from '../../../lambdas/domain/presence';
+import { RetriesExhaustedError } from '../../../lambdas/domain/retry';
 import { MemoryPresenceStore } from '../../helpers/memory-presence-store';
 
 const policy = policyFromSeconds(150, 3);
@@ -9,7 +17,12 @@ const policy = policyFromSeconds(150, 3);
 describe('PresenceService reports what each command took', () => {
   it('one attempt and the change for an uncontested write', async () => {
     const reports: Applied[] = [];
-    const service = new PresenceService({ store: new MemoryPresenceStore(), policy, clock: () => 1_000, onApplied: (applied) => reports.push(applied) });
+    const service = new PresenceService({
+      store: new MemoryPresenceStore(),
+      policy,
+      clock: () => 1_000,
+      onApplied: (applied) => reports.push(applied),
+    });
 
     const applied = await service.apply('u1', (state, now) => openLease(state, 'c1', 'ws', now, policy));
 
@@ -195,7 +208,9 @@ describe('PresenceService retries lost version races', () => {
 
   it('does not retry a store failure that is no version race', async () => {
     const store = new MemoryPresenceStore();
-    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
+    const throttled = Object.assign(new Error('Rate of requests exceeds the allowed throughput'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
     const save = jest.spyOn(store, 'save').mockRejectedValue(throttled);
     const service = new PresenceService({ store, policy, clock: () => 1_000 });
 
@@ -253,7 +268,12 @@ describe('PresenceService.close', () => {
     expect(applied).toMatchObject({ change: null, attempts: 1, state: { pendingSince: 4_500, leases: {}, closed: {} } });
     expect((await service.apply('u1', (state, now) => settle(state, now, policy))).change).toBeNull();
     const later = new PresenceService({ store, policy, clock: () => 8_000 });
-    expect((await later.apply('u1', (state, now) => settle(state, now, policy))).change).toEqual({ userId: 'u1', status: 'offline', lastSeen: 4_500, changedAt: 8_000 });
+    expect((await later.apply('u1', (state, now) => settle(state, now, policy))).change).toEqual({
+      userId: 'u1',
+      status: 'offline',
+      lastSeen: 4_500,
+      changedAt: 8_000,
+    });
   });
 
   it('takes now as the last moment alive when the close carries none', async () => {

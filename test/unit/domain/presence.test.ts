@@ -1,7 +1,4 @@
 import {
-  type Outcome,
-  type PresencePolicy,
-  type PresenceState,
   closeLease,
   effectiveStatus,
   emptyPresence,
@@ -9,7 +6,10 @@ import {
   leaseDeadline,
   markClosed,
   nextCheckAt,
+  type Outcome,
   openLease,
+  type PresencePolicy,
+  type PresenceState,
   policyFromSeconds,
   quickClose,
   renewLease,
@@ -44,10 +44,7 @@ describe('a single connection', () => {
   });
 
   it('reports offline only after the grace, with lastSeen at the disconnect', () => {
-    const { state, changes } = run([
-      (st) => openLease(st, 'c1', 'ws', s(0), policy),
-      (st) => closeLease(st, 'c1', s(10), policy),
-    ]);
+    const { state, changes } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy), (st) => closeLease(st, 'c1', s(10), policy)]);
 
     expect(changes).toHaveLength(1);
     expect(view(state, s(12), policy).status).toBe('online');
@@ -56,10 +53,7 @@ describe('a single connection', () => {
   });
 
   it('reports offline immediately when the grace is zero', () => {
-    const { changes } = run([
-      (st) => openLease(st, 'c1', 'ws', s(0), noGrace),
-      (st) => closeLease(st, 'c1', s(10), noGrace),
-    ]);
+    const { changes } = run([(st) => openLease(st, 'c1', 'ws', s(0), noGrace), (st) => closeLease(st, 'c1', s(10), noGrace)]);
 
     expect(changes.map((change) => change.status)).toEqual(['online', 'offline']);
     expect(changes[1].lastSeen).toBe(s(10));
@@ -113,11 +107,22 @@ describe('several devices closing at once', () => {
     return close;
   };
   const three = () =>
-    run([(st) => openLease(st, 'a', 'ws', s(0), policy), (st) => openLease(st, 'b', 'ws', s(0), policy), (st) => openLease(st, 'c', 'ws', s(1), policy)]).state;
+    run([
+      (st) => openLease(st, 'a', 'ws', s(0), policy),
+      (st) => openLease(st, 'b', 'ws', s(0), policy),
+      (st) => openLease(st, 'c', 'ws', s(1), policy),
+    ]).state;
 
   it('takes lastSeen from the last device to go, whatever order the closes are applied in', () => {
     // c went last (12 s) but its $disconnect ran first; a's (10 s) ran last.
-    const { changes } = run([(st) => closeLease(st, 'c', s(20), policy, s(12)), (st) => closeLease(st, 'b', s(20), policy, s(11)), (st) => closeLease(st, 'a', s(20), policy, s(10))], three());
+    const { changes } = run(
+      [
+        (st) => closeLease(st, 'c', s(20), policy, s(12)),
+        (st) => closeLease(st, 'b', s(20), policy, s(11)),
+        (st) => closeLease(st, 'a', s(20), policy, s(10)),
+      ],
+      three(),
+    );
 
     expect(changes.at(-1)).toEqual({ userId: '42', status: 'offline', lastSeen: s(12), changedAt: s(20) });
   });
@@ -141,7 +146,11 @@ describe('several devices closing at once', () => {
     const lone = run([(st) => openLease(st, 'a', 'ws', s(0), policy)]).state;
     const withExpired = run([(st) => openLease(st, 'old', 'ws', s(0), policy), (st) => openLease(st, 'new', 'ws', s(200), policy)]).state;
     const appearingOffline = setManualStatus(three(), 'offline', s(2), policy).state;
-    const staleHttp = run([(st) => openLease(st, 'a', 'ws', s(0), policy), (st) => openLease(st, 'b', 'ws', s(0), policy), (st) => openLease(st, 'h', 'http', s(0), policy)]).state;
+    const staleHttp = run([
+      (st) => openLease(st, 'a', 'ws', s(0), policy),
+      (st) => openLease(st, 'b', 'ws', s(0), policy),
+      (st) => openLease(st, 'h', 'http', s(0), policy),
+    ]).state;
 
     expect(quickClose(lone, 'a', s(5), policy)).toBeNull();
     expect(quickClose(lone, 'unknown', s(5), policy)).toBeNull();
@@ -209,10 +218,7 @@ describe('flap suppression', () => {
   });
 
   it('announces online again when a connection returns after a grace that nothing settled yet (readers already saw offline)', () => {
-    const { state, changes } = run([
-      (st) => openLease(st, 'c1', 'ws', s(0), policy),
-      (st) => closeLease(st, 'c1', s(10), policy),
-    ]);
+    const { state, changes } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy), (st) => closeLease(st, 'c1', s(10), policy)]);
     expect(view(state, s(13.5), policy).status).toBe('offline');
 
     const back = openLease(state, 'c2', 'ws', s(14), policy);
@@ -234,10 +240,7 @@ describe('flap suppression', () => {
 
 describe('manual status', () => {
   it('appears offline at once, with no grace, and lastSeen at that moment', () => {
-    const { changes } = run([
-      (st) => openLease(st, 'c1', 'ws', s(0), policy),
-      (st) => setManualStatus(st, 'offline', s(30), policy),
-    ]);
+    const { changes } = run([(st) => openLease(st, 'c1', 'ws', s(0), policy), (st) => setManualStatus(st, 'offline', s(30), policy)]);
 
     expect(changes[1]).toEqual({ userId: '42', status: 'offline', lastSeen: s(30), changedAt: s(30) });
   });
@@ -252,7 +255,12 @@ describe('manual status', () => {
 
     expect(changes.map((change) => change.status)).toEqual(['online', 'offline']);
     expect(view(state, s(60), policy)).toEqual({ userId: '42', status: 'offline', lastSeen: s(30) });
-    expect(setManualStatus(state, 'online', s(70), policy).change).toEqual({ userId: '42', status: 'online', lastSeen: null, changedAt: s(70) });
+    expect(setManualStatus(state, 'online', s(70), policy).change).toEqual({
+      userId: '42',
+      status: 'online',
+      lastSeen: null,
+      changedAt: s(70),
+    });
   });
 
   it('does not go online when set online without a live connection', () => {
@@ -386,7 +394,11 @@ describe('states only other writers leave', () => {
   });
 
   it('revives nothing when the lease was closed before the sweeper came back to it', () => {
-    const { state } = run([(st) => openLease(st, 'a', 'ws', s(0), policy), (st) => openLease(st, 'b', 'ws', s(0), policy), (st) => closeLease(st, 'a', s(5), policy)]);
+    const { state } = run([
+      (st) => openLease(st, 'a', 'ws', s(0), policy),
+      (st) => openLease(st, 'b', 'ws', s(0), policy),
+      (st) => closeLease(st, 'a', s(5), policy),
+    ]);
 
     expect(reviveLease(state, 'a', s(190), s(200), policy)).toEqual({ state, dirty: false, change: null });
   });
@@ -410,10 +422,7 @@ describe('what readers see', () => {
 
 describe('when the sweeper should look', () => {
   it('is the earliest lease expiry or the end of the grace', () => {
-    const { state } = run([
-      (st) => openLease(st, 'a', 'ws', s(0), policy),
-      (st) => openLease(st, 'b', 'ws', s(20), policy),
-    ]);
+    const { state } = run([(st) => openLease(st, 'a', 'ws', s(0), policy), (st) => openLease(st, 'b', 'ws', s(20), policy)]);
     const pending = run([(st) => closeLease(st, 'a', s(30), policy), (st) => closeLease(st, 'b', s(31), policy)], state).state;
 
     expect(nextCheckAt(state, policy)).toBe(s(150));

@@ -1,4 +1,4 @@
-import { RetriesExhaustedError, backoffDelay, retry } from '../../../lambdas/domain/retry';
+import { backoffDelay, RetriesExhaustedError, retry } from '../../../lambdas/domain/retry';
 
 const policy = { baseMs: 10, capMs: 1_000 };
 
@@ -40,16 +40,21 @@ describe('retry', () => {
   });
 
   it('rethrows a failure that is not retryable at once', async () => {
-    const failure = retry(async () => {
-      throw new TypeError('bug');
-    }, { ...options, retryable: (error) => !(error instanceof TypeError) });
+    const failure = retry(
+      async () => {
+        throw new TypeError('bug');
+      },
+      { ...options, retryable: (error) => !(error instanceof TypeError) },
+    );
     await expect(failure).rejects.toThrow(TypeError);
     expect(waits).toEqual([]);
   });
 
   it('reports each retry before waiting', async () => {
     const seen: number[] = [];
-    await expect(retry(async () => Promise.reject(new Error('x')), { ...options, attempts: 3, onRetry: (_e, attempt) => seen.push(attempt) })).rejects.toThrow('gave up after 3 attempts');
+    await expect(
+      retry(async () => Promise.reject(new Error('x')), { ...options, attempts: 3, onRetry: (_e, attempt) => seen.push(attempt) }),
+    ).rejects.toThrow('gave up after 3 attempts');
     expect(seen).toEqual([1, 2]);
   });
 });

@@ -24,7 +24,8 @@ class MemorySweepIndex implements SweepIndex {
 
   index(userId: string, at: number | null, writtenAt: number): void {
     if (at === null) this.slots.delete(userId);
-    else this.slots.set(userId, { bucket: bucketOf(Math.max(at, writtenAt), settings.bucketMs), shard: shardOf(userId, settings.shards), at });
+    else
+      this.slots.set(userId, { bucket: bucketOf(Math.max(at, writtenAt), settings.bucketMs), shard: shardOf(userId, settings.shards), at });
   }
 
   async *due(bucket: number, shard: number, now: number): AsyncIterable<readonly string[]> {
@@ -63,7 +64,8 @@ const setup = (
   const throttled = new Set<string>();
   const load = store.load.bind(store);
   store.load = async (userId) => {
-    if (throttled.has(userId)) throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
+    if (throttled.has(userId))
+      throw Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ProvisionedThroughputExceededException' });
     return load(userId);
   };
   const presence = new PresenceService({ store, policy, clock });
@@ -155,7 +157,9 @@ describe('Sweeper', () => {
     const report = await world.sweeper.sweep();
 
     expect(world.store.changes.map((c) => c.status)).toEqual(['online', 'offline']);
-    expect(world.logged).toEqual([{ message: 'closing a silent connection failed', connectionId: 'c1', error: 'TooManyRequestsException' }]);
+    expect(world.logged).toEqual([
+      { message: 'closing a silent connection failed', connectionId: 'c1', error: 'TooManyRequestsException' },
+    ]);
     expect(report).toMatchObject({ connectionsClosed: 1, changes: 1 });
   });
 
@@ -233,7 +237,11 @@ describe('Sweeper', () => {
     expect(world.store.changes.filter((c) => c.userId === 'bad').map((c) => c.status)).toEqual(['online', 'offline']);
     expect(retried).toMatchObject({ usersChecked: 1, usersFailed: 0 });
     expect(world.logged).toEqual([
-      expect.objectContaining({ message: 'sweeping a user failed', userId: 'bad', error: 'Rate of requests exceeds the allowed throughput' }),
+      expect.objectContaining({
+        message: 'sweeping a user failed',
+        userId: 'bad',
+        error: 'Rate of requests exceeds the allowed throughput',
+      }),
     ]);
   });
 
@@ -274,7 +282,6 @@ describe('Sweeper', () => {
     expect(Object.keys(world.store.states.get('42')?.leases ?? {})).toEqual(['active']);
     expect(world.store.changes.map((c) => c.status)).toEqual(['online']);
   });
-
 });
 
 describe('Sweeper watermarks', () => {
@@ -287,7 +294,12 @@ describe('Sweeper watermarks', () => {
     world.at(s(3 * 24 * 3600));
     const report = await world.sweeper.sweep();
 
-    expect(world.store.changes.filter((c) => c.status === 'offline').map((c) => c.userId).sort()).toEqual(users);
+    expect(
+      world.store.changes
+        .filter((c) => c.status === 'offline')
+        .map((c) => c.userId)
+        .sort(),
+    ).toEqual(users);
     const closed = bucketOf(s(3 * 24 * 3600) - settings.settleMs, settings.bucketMs) - 1;
     expect([...world.index.marks.values()]).toEqual([closed, closed]);
     expect(report.backlogAgeMs).toBeLessThanOrEqual(settings.bucketMs + settings.settleMs);

@@ -20,12 +20,17 @@ jest.mock('../../../lambdas/shared/dependencies/core', () => {
 jest.mock('../../../lambdas/shared/dependencies/tokens', () => ({
   tokenService: () => ({ issue: async () => ({ token: 'a.b.c', expiresAt: 1_900_000_000_000 }) }),
 }));
+
 import { handler } from '../../../lambdas/handlers/http/log-in';
 
 const cheap = new ScryptPasswordHasher({ N: 2 ** 10, r: 8, p: 1 });
 const logIn = (password: string) =>
   handler(
-    { body: JSON.stringify({ name: 'Alice', password }), isBase64Encoded: false, requestContext: { http: { sourceIp: '203.0.113.7' } } } as unknown as HttpEvent,
+    {
+      body: JSON.stringify({ name: 'Alice', password }),
+      isBase64Encoded: false,
+      requestContext: { http: { sourceIp: '203.0.113.7' } },
+    } as unknown as HttpEvent,
     lambdaContext({ functionName: 'httpLogIn' }),
   ) as Promise<HttpResult>;
 const codeOf = (result: HttpResult) => [result.statusCode, JSON.parse(result.body ?? '{}').error?.code];
@@ -39,7 +44,9 @@ beforeEach(async () => {
 });
 
 it('answers 500 internal, checking no password, when the attempt cannot be counted', async () => {
-  admit.mockRejectedValue(Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }));
+  admit.mockRejectedValue(
+    Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' }),
+  );
 
   const result = await logIn('correct horse');
 
@@ -89,7 +96,12 @@ it('re-hashes a password stored at an older cost on a successful log-in, replaci
 
 it('re-hashes nothing after a wrong password, or when the hash is already at the current cost', async () => {
   await logIn('wrong horse');
-  findCredentials.mockResolvedValue({ id: '1', name: 'alice', createdAt: 0, passwordHash: await new ScryptPasswordHasher({ N: 2 ** 11, r: 8, p: 1 }).hash('correct horse') });
+  findCredentials.mockResolvedValue({
+    id: '1',
+    name: 'alice',
+    createdAt: 0,
+    passwordHash: await new ScryptPasswordHasher({ N: 2 ** 11, r: 8, p: 1 }).hash('correct horse'),
+  });
   await logIn('correct horse');
 
   expect(replacePasswordHash).not.toHaveBeenCalled();

@@ -5,7 +5,7 @@
  * test/integration/adapters/dynamodb-sweep.test.ts).
  */
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { type SweepReport, mergeReports } from '../../../lambdas/domain/sweeper';
+import { mergeReports, type SweepReport } from '../../../lambdas/domain/sweeper';
 
 const enqueue = jest.fn();
 const sweepShard = jest.fn();
@@ -14,9 +14,10 @@ const sample = jest.fn();
 jest.mock('../../../lambdas/shared/dependencies/sweep-queue', () => ({ sweepQueue: () => ({ enqueue }) }));
 jest.mock('../../../lambdas/shared/dependencies/sweeper', () => ({ sweeper: () => ({ sweepShard }) }));
 jest.mock('../../../lambdas/shared/metrics', () => ({ ...jest.requireActual('../../../lambdas/shared/metrics'), count, sample }));
-import { ENV } from '../../../lib/app-manifest';
+
 import { handler as plan } from '../../../lambdas/handlers/events/sweep';
 import { handler as sweepShardHandler } from '../../../lambdas/handlers/events/sweep-shard';
+import { ENV } from '../../../lib/app-manifest';
 import { lambdaContext } from '../../helpers/lambda-context';
 
 const counted = (name: string) => count.mock.calls.filter(([metric]) => metric === name).reduce((sum, [, value]) => sum + (value ?? 1), 0);
@@ -70,14 +71,20 @@ describe('the sweep worker (one shard per message)', () => {
 
   it('hands back a message whose shard failed (its watermark stays), to be swept again', async () => {
     sweepShard.mockResolvedValue(report({ shardsFailed: 1 }));
-    const result = await sweepShardHandler({ Records: [message('{"shard":1}', 'failing')] } as SQSEvent, lambdaContext({ remainingMs: 55_000 }));
+    const result = await sweepShardHandler(
+      { Records: [message('{"shard":1}', 'failing')] } as SQSEvent,
+      lambdaContext({ remainingMs: 55_000 }),
+    );
     expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'failing' }] });
     expect(counted('SweepShardsFailed')).toBe(1);
   });
 
-  it.each(['not json', '{"shard":-1}', '{"shard":4}', '{"shard":1.5}', '{}'])('leaves a malformed message %s for the dead-letter queue, sweeping nothing', async (body) => {
-    const result = await sweepShardHandler({ Records: [message(body, 'bad')] } as SQSEvent, lambdaContext({ remainingMs: 55_000 }));
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
-    expect(sweepShard).not.toHaveBeenCalled();
-  });
+  it.each(['not json', '{"shard":-1}', '{"shard":4}', '{"shard":1.5}', '{}'])(
+    'leaves a malformed message %s for the dead-letter queue, sweeping nothing',
+    async (body) => {
+      const result = await sweepShardHandler({ Records: [message(body, 'bad')] } as SQSEvent, lambdaContext({ remainingMs: 55_000 }));
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: 'bad' }] });
+      expect(sweepShard).not.toHaveBeenCalled();
+    },
+  );
 });

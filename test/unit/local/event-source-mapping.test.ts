@@ -16,10 +16,18 @@ const scripted = (ids: string[], perReceive = 3) => {
   const settled: { ids: string[]; outcome: BatchOutcome }[] = [];
   const source: BatchSource<Item> = {
     receive: (max) => waiting.splice(0, Math.min(max, perReceive)),
-    waitForRecords: (_deadline, signal) => new Promise((resolve) => {
-      const timer = setTimeout(resolve, 5);
-      signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
-    }),
+    waitForRecords: (_deadline, signal) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(resolve, 5);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      }),
     ended: () => false,
     id: (item) => item.id,
     size: () => 1,
@@ -33,7 +41,11 @@ const scripted = (ids: string[], perReceive = 3) => {
 
 const mappings: EventSourceMapping[] = [];
 const mapping = (handler: LambdaHandler, batchSize: number, reportBatchItemFailures = false): EventSourceMapping => {
-  const started = new EventSourceMapping({ name: 'consumer', handler, timeoutSeconds: 5, memoryMb: 128 }, { batchSize, maximumBatchingWindowMs: 0, reportBatchItemFailures }, () => undefined);
+  const started = new EventSourceMapping(
+    { name: 'consumer', handler, timeoutSeconds: 5, memoryMb: 128 },
+    { batchSize, maximumBatchingWindowMs: 0, reportBatchItemFailures },
+    () => undefined,
+  );
   mappings.push(started);
   return started;
 };
@@ -49,11 +61,16 @@ describe('EventSourceMapping', () => {
     const batches: string[][] = [];
 
     // Act
-    mapping(async (event) => { batches.push((event as { Records: Item[] }).Records.map((item) => item.id)); }, 5).addLane(source, 1);
+    mapping(async (event) => {
+      batches.push((event as { Records: Item[] }).Records.map((item) => item.id));
+    }, 5).addLane(source, 1);
     await eventually(() => settled.length === 2);
 
     // Assess
-    expect(batches).toEqual([['a', 'b', 'c', 'd', 'e'], ['f', 'g']]);
+    expect(batches).toEqual([
+      ['a', 'b', 'c', 'd', 'e'],
+      ['f', 'g'],
+    ]);
     expect(settled.map(({ outcome }) => outcome.kind)).toEqual(['success', 'success']);
   });
 
@@ -63,11 +80,15 @@ describe('EventSourceMapping', () => {
     let call = 0;
 
     // Act
-    mapping(async () => {
-      call += 1;
-      if (call === 1) return { batchItemFailures: [{ itemIdentifier: 'b' }] };
-      throw new Error('boom');
-    }, 2, true).addLane(source, 1);
+    mapping(
+      async () => {
+        call += 1;
+        if (call === 1) return { batchItemFailures: [{ itemIdentifier: 'b' }] };
+        throw new Error('boom');
+      },
+      2,
+      true,
+    ).addLane(source, 1);
     await eventually(() => settled.length === 2);
 
     // Assess
@@ -77,7 +98,7 @@ describe('EventSourceMapping', () => {
     ]);
   });
 
-  it('keeps at most the lane\'s concurrency of batches in flight', async () => {
+  it("keeps at most the lane's concurrency of batches in flight", async () => {
     // Prepare
     const { source, settled } = scripted(['a', 'b', 'c', 'd', 'e', 'f']);
     let running = 0;
@@ -100,7 +121,13 @@ describe('EventSourceMapping', () => {
     // Prepare
     const { source, settled, add } = scripted(['a']);
     let release: (() => void) | undefined;
-    const started = mapping(() => new Promise((resolve) => { release = () => resolve(undefined); }), 1);
+    const started = mapping(
+      () =>
+        new Promise((resolve) => {
+          release = () => resolve(undefined);
+        }),
+      1,
+    );
     void started.addLane(source, 1);
     await eventually(() => release !== undefined);
 

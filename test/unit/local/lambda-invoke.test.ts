@@ -39,7 +39,10 @@ it('keeps the log keys and metrics of concurrent invocations apart', async () =>
   jest.restoreAllMocks();
 
   const done = lines.filter((line) => line.message === 'done');
-  expect(done.map((line) => [line.function_name, line.userId]).sort()).toEqual([['a', 'a'], ['b', 'b']]);
+  expect(done.map((line) => [line.function_name, line.userId]).sort()).toEqual([
+    ['a', 'a'],
+    ['b', 'b'],
+  ]);
   const emf = lines.filter((line) => line._aws !== undefined);
   expect(emf.map((line) => line.FramesPosted).sort()).toEqual([1, 2]);
 });

@@ -91,7 +91,18 @@ describe('lexSql', () => {
     const segments = lexSql(sql);
 
     expect(segments.map((segment) => segment.text).join('')).toBe(sql);
-    expect(segments.map((segment) => segment.kind)).toEqual(['code', 'string', 'code', 'identifier', 'code', 'dollar', 'code', 'comment', 'comment', 'code']);
+    expect(segments.map((segment) => segment.kind)).toEqual([
+      'code',
+      'string',
+      'code',
+      'identifier',
+      'code',
+      'dollar',
+      'code',
+      'comment',
+      'comment',
+      'code',
+    ]);
   });
 
   it('runs an unterminated literal to the end of the text', () => {

@@ -4,7 +4,12 @@
 import type { FunctionConfig } from '../../../local/lambda/invoke';
 import { validateEventSource } from '../../../local/queue/event-source-mapping';
 
-const fn = (timeoutSeconds: number): FunctionConfig => ({ name: 'consumer', handler: async () => undefined, timeoutSeconds, memoryMb: 128 });
+const fn = (timeoutSeconds: number): FunctionConfig => ({
+  name: 'consumer',
+  handler: async () => undefined,
+  timeoutSeconds,
+  memoryMb: 128,
+});
 
 describe('validateEventSource', () => {
   it('fills in the AWS defaults', () => {
@@ -12,7 +17,9 @@ describe('validateEventSource', () => {
   });
 
   it('refuses a queue whose visibility timeout is shorter than the function timeout', () => {
-    expect(() => validateEventSource('q', 2, fn(3), {})).toThrow('Queue visibility timeout: 2 seconds is less than Function timeout: 3 seconds');
+    expect(() => validateEventSource('q', 2, fn(3), {})).toThrow(
+      'Queue visibility timeout: 2 seconds is less than Function timeout: 3 seconds',
+    );
     expect(validateEventSource('q', 3, fn(3), {}).batchSize).toBe(10);
   });
 

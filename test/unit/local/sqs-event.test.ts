@@ -2,8 +2,9 @@
  * The Lambda half of the SQS event source mapping: the record Lambda builds from a message, and
  * how it reads a function's batch response (ReportBatchItemFailures).
  */
-import type { ReceivedMessage } from '../../../local/queue/message-queue';
+
 import { interpretBatchResponse } from '../../../local/lambda/event-source-mapping';
+import type { ReceivedMessage } from '../../../local/queue/message-queue';
 import { toSQSRecord } from '../../../local/queue/sqs-event';
 
 const IDS = ['m1', 'm2', 'm3'];

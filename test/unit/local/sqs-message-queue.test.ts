@@ -81,7 +81,11 @@ describe('MessageQueue', () => {
     const q = queue('q', { visibilityTimeoutSeconds: 1, redrive: { deadLetterQueue: dlq, maxReceiveCount: 2 } });
     const sent = q.send(message('poison'), T0);
 
-    const deliveries = [q.receive({ maxMessages: 1 }, T0), q.receive({ maxMessages: 1 }, T0 + 1_000), q.receive({ maxMessages: 1 }, T0 + 2_000)];
+    const deliveries = [
+      q.receive({ maxMessages: 1 }, T0),
+      q.receive({ maxMessages: 1 }, T0 + 1_000),
+      q.receive({ maxMessages: 1 }, T0 + 2_000),
+    ];
     const [dead] = dlq.receive({ maxMessages: 1 }, T0 + 2_000);
 
     expect(deliveries.map((received) => received.length)).toEqual([1, 1, 0]);

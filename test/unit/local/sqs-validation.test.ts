@@ -1,7 +1,7 @@
 /**
  * SQS's request limits and error codes, checked before anything is stored.
  */
-import { MAX_MESSAGE_BYTES, delaySeconds, messageBody, sendBatchEntries, validatedMessage } from '../../../local/queue/validation';
+import { delaySeconds, MAX_MESSAGE_BYTES, messageBody, sendBatchEntries, validatedMessage } from '../../../local/queue/validation';
 
 const withCode = (queryCode: string) => expect.objectContaining({ queryCode });
 
@@ -15,7 +15,9 @@ describe('delaySeconds', () => {
   });
 
   it.each([[-1], [901], [1.5], ['5']])('rejects %p with InvalidParameterValue', (value) => {
-    expect(() => delaySeconds(value)).toThrow(expect.objectContaining({ name: 'InvalidParameterValue', message: expect.stringContaining('DelaySeconds') }));
+    expect(() => delaySeconds(value)).toThrow(
+      expect.objectContaining({ name: 'InvalidParameterValue', message: expect.stringContaining('DelaySeconds') }),
+    );
   });
 });
 
@@ -72,6 +74,8 @@ describe('batch entries', () => {
     const half = 'x'.repeat(MAX_MESSAGE_BYTES / 2);
 
     expect(sendBatchEntries([entry('a', half), entry('b', half)])).toHaveLength(2);
-    expect(() => sendBatchEntries([entry('a', half), entry('b', `${half}x`)])).toThrow(withCode('AWS.SimpleQueueService.BatchRequestTooLong'));
+    expect(() => sendBatchEntries([entry('a', half), entry('b', `${half}x`)])).toThrow(
+      withCode('AWS.SimpleQueueService.BatchRequestTooLong'),
+    );
   });
 });

@@ -1,19 +1,19 @@
-import ttlCapture from '../../fixtures/dynamodb-local-ttl-record.json';
-import userCapture from '../../fixtures/dynamodb-local-stream-records.json';
-import { interpretBatchResponse } from '../../../local/lambda/event-source-mapping';
 import {
   compareSequenceNumbers,
   InvalidFilterPatternError,
+  lowestSequenceNumber,
   matchesAnyFilter,
   matchesPattern,
   parseFilterPatterns,
+  type RawStreamRecord,
   rewriteArn,
-  lowestSequenceNumber,
+  type StreamRecordContext,
   toDynamoDBRecord,
   UnknownStreamEventError,
-  type RawStreamRecord,
-  type StreamRecordContext,
 } from '../../../local/dynamodb/stream-records';
+import { interpretBatchResponse } from '../../../local/lambda/event-source-mapping';
+import userCapture from '../../fixtures/dynamodb-local-stream-records.json';
+import ttlCapture from '../../fixtures/dynamodb-local-ttl-record.json';
 
 const context: StreamRecordContext = {
   eventSourceARN: 'arn:aws:dynamodb:eu-west-1:123456789012:table/presence/stream/2026-11-28T04:16:08.000',
@@ -57,33 +57,37 @@ describe('toDynamoDBRecord', () => {
     });
   });
 
-  it('keeps user writes and deletes without userIdentity and with the wire\'s base64 blobs and epoch seconds', () => {
+  it("keeps user writes and deletes without userIdentity and with the wire's base64 blobs and epoch seconds", () => {
     // Prepare: captured INSERT (with B and BS attributes), MODIFY, REMOVE.
 
     // Act
     const records = [insertRecord, modifyRecord, removeRecord].map((raw) => toDynamoDBRecord(raw, context));
 
     // Assess
-    expect(records.map(({ record, normalisedTtlDelete }) => ({
-      eventName: record.eventName,
-      hasUserIdentity: 'userIdentity' in record,
-      normalisedTtlDelete,
-      awsRegion: record.awsRegion,
-      creationTime: typeof record.dynamodb?.ApproximateCreationDateTime,
-    }))).toEqual(['INSERT', 'MODIFY', 'REMOVE'].map((eventName) => ({
-      eventName,
-      hasUserIdentity: false,
-      normalisedTtlDelete: false,
-      awsRegion: 'eu-west-1',
-      creationTime: 'number',
-    })));
+    expect(
+      records.map(({ record, normalisedTtlDelete }) => ({
+        eventName: record.eventName,
+        hasUserIdentity: 'userIdentity' in record,
+        normalisedTtlDelete,
+        awsRegion: record.awsRegion,
+        creationTime: typeof record.dynamodb?.ApproximateCreationDateTime,
+      })),
+    ).toEqual(
+      ['INSERT', 'MODIFY', 'REMOVE'].map((eventName) => ({
+        eventName,
+        hasUserIdentity: false,
+        normalisedTtlDelete: false,
+        awsRegion: 'eu-west-1',
+        creationTime: 'number',
+      })),
+    );
     expect(records[0].record.dynamodb?.NewImage).toMatchObject({
       avatar: { B: Buffer.from('hello').toString('base64') },
       tags: { BS: [Buffer.from([0, 1, 2]).toString('base64')] },
     });
   });
 
-  it('renames a wire userIdentity to Lambda\'s lower-camel form', () => {
+  it("renames a wire userIdentity to Lambda's lower-camel form", () => {
     // Prepare: what DynamoDB Local would send if it emitted TTL deletes as AWS's GetRecords does.
     const wire = variant(ttlRecord, { eventName: 'REMOVE', userIdentity: { PrincipalId: 'dynamodb.amazonaws.com', Type: 'Service' } });
 
@@ -104,7 +108,16 @@ describe('toDynamoDBRecord', () => {
     ['the old image has no TTL attribute', variant(ttlRecord, {}, { OldImage: { pk: { S: 'CONN#c-1' }, sk: { S: 'LEASE' } } }), context],
     [
       'the item had not expired when it was deleted',
-      variant(ttlRecord, {}, { OldImage: { ...ttlRecord.dynamodb?.OldImage, ttl: { N: String((ttlRecord.dynamodb?.ApproximateCreationDateTime as number) + 3600) } } }),
+      variant(
+        ttlRecord,
+        {},
+        {
+          OldImage: {
+            ...ttlRecord.dynamodb?.OldImage,
+            ttl: { N: String((ttlRecord.dynamodb?.ApproximateCreationDateTime as number) + 3600) },
+          },
+        },
+      ),
       context,
     ],
   ])('refuses an unknown eventName when %s', (_case, raw, recordContext) => {
@@ -119,7 +132,7 @@ describe('toDynamoDBRecord', () => {
 });
 
 describe('rewriteArn', () => {
-  it('replaces DynamoDB Local\'s region and account, keeping the table and stream label', () => {
+  it("replaces DynamoDB Local's region and account, keeping the table and stream label", () => {
     // Prepare
     const local = 'arn:aws:dynamodb:ddblocal:000000000000:table/presence/stream/2026-11-28T04:16:08.720';
 
@@ -159,7 +172,11 @@ describe('compareSequenceNumbers', () => {
 
 describe('lowestSequenceNumber', () => {
   it.each([
-    ['several, reported in any order', ['99999999999999999999999', '100000000000000000002', '9007199254740993000000'], '100000000000000000002'],
+    [
+      'several, reported in any order',
+      ['99999999999999999999999', '100000000000000000002', '9007199254740993000000'],
+      '100000000000000000002',
+    ],
     ['lengths that text order would rank the other way', ['100000000000000000000', '99999999999999999999'], '99999999999999999999'],
     ['none', [], undefined],
   ])('picks the lowest of %s, compared as numbers', (_case, sequenceNumbers, expected) => {
@@ -192,7 +209,12 @@ describe('interpretBatchResponse', () => {
     ['an empty-string identifier', { batchItemFailures: [{ itemIdentifier: '' }] }, true, { kind: 'failure', reason: expect.any(String) }],
     ['a null identifier', { batchItemFailures: [{ itemIdentifier: null }] }, true, { kind: 'failure', reason: expect.any(String) }],
     ['a misspelt key', { batchItemFailures: [{ itemIdentifer: batch[1] }] }, true, { kind: 'failure', reason: expect.any(String) }],
-    ['an identifier outside the batch', { batchItemFailures: [{ itemIdentifier: '7' }] }, true, { kind: 'failure', reason: expect.any(String) }],
+    [
+      'an identifier outside the batch',
+      { batchItemFailures: [{ itemIdentifier: '7' }] },
+      true,
+      { kind: 'failure', reason: expect.any(String) },
+    ],
     ['a list that is not a list', { batchItemFailures: 'all' }, true, { kind: 'failure', reason: expect.any(String) }],
     ['failures, without the flag', { batchItemFailures: [{ itemIdentifier: batch[1] }] }, false, { kind: 'success' }],
     ['an empty-string identifier, without the flag', { batchItemFailures: [{ itemIdentifier: '' }] }, false, { kind: 'success' }],
@@ -219,7 +241,12 @@ describe('FilterCriteria matching', () => {
     ['AND across fields', { eventName: ['INSERT'], dynamodb: { NewImage: { status: { S: ['offline'] } } } }, insert, false],
     ['nested data field', { dynamodb: { NewImage: { status: { S: ['online'] } } } }, insert, true],
     ['field that must exist but does not', { dynamodb: { OldImage: { status: { S: ['online'] } } } }, insert, false],
-    ['no normalisation of numbers-as-strings', { dynamodb: { OldImage: { ttl: { N: [`${Number(ttlRecord.dynamodb?.OldImage?.ttl?.N)}.0`] } } } }, ttlDelete, false],
+    [
+      'no normalisation of numbers-as-strings',
+      { dynamodb: { OldImage: { ttl: { N: [`${Number(ttlRecord.dynamodb?.OldImage?.ttl?.N)}.0`] } } } },
+      ttlDelete,
+      false,
+    ],
     ['prefix', { dynamodb: { Keys: { pk: { S: [{ prefix: 'USER#' }] } } } }, insert, true],
     ['prefix, no match', { dynamodb: { Keys: { pk: { S: [{ prefix: 'CONN#' }] } } } }, insert, false],
     ['anything-but a value', { eventName: [{ 'anything-but': 'REMOVE' }] }, insert, true],
@@ -229,9 +256,24 @@ describe('FilterCriteria matching', () => {
     ['exists on an intermediate node (never)', { dynamodb: { NewImage: { avatar: [{ exists: true }] } } }, insert, false],
     ['exists: false on a missing field', { dynamodb: { NewImage: [{ exists: false }] } }, userRemove, true],
     ['exists: false on a present field', { dynamodb: { NewImage: { status: { S: [{ exists: false }] } } } }, insert, false],
-    ['numeric (unsupported for DynamoDB, never matches)', { dynamodb: { OldImage: { ttl: { N: [{ numeric: ['>', 0] }] } } } }, ttlDelete, false],
-    ['the TTL filter from the docs, on a normalised TTL delete', { userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] } }, ttlDelete, true],
-    ['the TTL filter from the docs, on a user delete', { userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] } }, userRemove, false],
+    [
+      'numeric (unsupported for DynamoDB, never matches)',
+      { dynamodb: { OldImage: { ttl: { N: [{ numeric: ['>', 0] }] } } } },
+      ttlDelete,
+      false,
+    ],
+    [
+      'the TTL filter from the docs, on a normalised TTL delete',
+      { userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] } },
+      ttlDelete,
+      true,
+    ],
+    [
+      'the TTL filter from the docs, on a user delete',
+      { userIdentity: { type: ['Service'], principalId: ['dynamodb.amazonaws.com'] } },
+      userRemove,
+      false,
+    ],
     ['null does not match a string', { dynamodb: { NewImage: { status: { S: [null] } } } }, insert, false],
     ['null matches a present null', { reason: [null] }, { reason: null, note: '' }, true],
     ['null does not match a missing field', { missing: [null] }, { reason: null, note: '' }, false],
@@ -250,10 +292,18 @@ describe('FilterCriteria matching', () => {
 
   it('ORs the filters of a mapping and lets everything through when there are none', () => {
     // Prepare
-    const patterns = parseFilterPatterns([{ eventName: ['MODIFY'] }, JSON.stringify({ eventName: ['INSERT'] }), { pattern: '{"eventName":["REMOVE"]}' }]);
+    const patterns = parseFilterPatterns([
+      { eventName: ['MODIFY'] },
+      JSON.stringify({ eventName: ['INSERT'] }),
+      { pattern: '{"eventName":["REMOVE"]}' },
+    ]);
 
     // Act
-    const results = [matchesAnyFilter(insert, patterns), matchesAnyFilter(ttlDelete, patterns.slice(0, 2)), matchesAnyFilter(ttlDelete, [])];
+    const results = [
+      matchesAnyFilter(insert, patterns),
+      matchesAnyFilter(ttlDelete, patterns.slice(0, 2)),
+      matchesAnyFilter(ttlDelete, []),
+    ];
 
     // Assess
     expect(results).toEqual([true, false, true]);

@@ -5,7 +5,10 @@ describe('errorResponse', () => {
   it('maps domain errors to the contract code and status, keeping their message', () => {
     const response = errorResponse(new NameTakenError('That name is taken'));
 
-    expect([response.statusCode, JSON.parse(response.body ?? '')]).toEqual([409, { error: { code: 'name_taken', message: 'That name is taken' } }]);
+    expect([response.statusCode, JSON.parse(response.body ?? '')]).toEqual([
+      409,
+      { error: { code: 'name_taken', message: 'That name is taken' } },
+    ]);
   });
 
   it('turns anything else into a 500 internal error that reveals nothing of the cause', () => {

@@ -87,7 +87,9 @@ describe('log lines of a WebSocket frame', () => {
     const emf = lines.filter((entry) => entry._aws !== undefined);
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({ InternalErrors: 1, service: 'presence' });
-    expect(emf[0]._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'Presence', Metrics: [{ Name: 'InternalErrors', Unit: 'Count' }] }] });
+    expect(emf[0]._aws).toMatchObject({
+      CloudWatchMetrics: [{ Namespace: 'Presence', Metrics: [{ Name: 'InternalErrors', Unit: 'Count' }] }],
+    });
   });
 
   it('write no metrics line for an invocation that counted nothing', async () => {

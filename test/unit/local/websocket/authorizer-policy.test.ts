@@ -24,10 +24,16 @@ describe('evaluateAuthorizerResult', () => {
     ['an Allow on the exact method ARN', output(statement('Allow'))],
     ['a single statement that is not in a list', { principalId: 'u1', policyDocument: { Statement: statement('Allow') } }],
     ['an Allow on a wildcard resource', output(statement('Allow', 'arn:aws:execute-api:*:*:local/*'))],
-    ['an Allow with ? standing for one character', output(statement('Allow', 'arn:aws:execute-api:us-east-1:000000000000:loca?/local/$connect'))],
+    [
+      'an Allow with ? standing for one character',
+      output(statement('Allow', 'arn:aws:execute-api:us-east-1:000000000000:loca?/local/$connect')),
+    ],
     ['an Allow on execute-api:*', output(statement('Allow', ARN, 'execute-api:*'))],
     ['an action in another case', output(statement('Allow', ARN, 'Execute-API:invoke'))],
-    ['lists of actions and resources', output(statement('Allow', ['arn:aws:execute-api:*:*:other/*', ARN], ['s3:GetObject', 'execute-api:Invoke']))],
+    [
+      'lists of actions and resources',
+      output(statement('Allow', ['arn:aws:execute-api:*:*:other/*', ARN], ['s3:GetObject', 'execute-api:Invoke'])),
+    ],
     ['a Deny on another resource beside the Allow', output(statement('Deny', 'arn:aws:execute-api:*:*:other/*'), statement('Allow'))],
   ])('allows %s', (_case, result) => {
     expect(evaluateAuthorizerResult(result, ARN, 5)).toEqual(allowed);
@@ -37,7 +43,10 @@ describe('evaluateAuthorizerResult', () => {
     ['an explicit Deny after an Allow', output(statement('Allow'), statement('Deny'))],
     ['an explicit Deny before an Allow', output(statement('Deny', '*'), statement('Allow'))],
     ['an Allow on another stage only', output(statement('Allow', 'arn:aws:execute-api:us-east-1:000000000000:local/prod/$connect'))],
-    ['an Allow on the ARN in another case (resources are case-sensitive)', output(statement('Allow', ARN.replace('local/local', 'LOCAL/local')))],
+    [
+      'an Allow on the ARN in another case (resources are case-sensitive)',
+      output(statement('Allow', ARN.replace('local/local', 'LOCAL/local'))),
+    ],
     ['an Allow on another action only', output(statement('Allow', ARN, 'execute-api:ManageConnections'))],
     ['no statement at all', output()],
   ])('refuses with 403 for %s', (_case, result) => {

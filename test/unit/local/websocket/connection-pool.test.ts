@@ -31,7 +31,14 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const connection = (id: string): Connection => ({ id, connectedAt: 1, lastActiveAt: 1, sourceIp: '127.0.0.1', userAgent: 'test', host: 'localhost' });
+const connection = (id: string): Connection => ({
+  id,
+  connectedAt: 1,
+  lastActiveAt: 1,
+  sourceIp: '127.0.0.1',
+  userAgent: 'test',
+  host: 'localhost',
+});
 
 let messages: [string, string][];
 let closed: [string, CloseReason][];
@@ -72,7 +79,7 @@ it('hands text messages on with a reply that reaches the socket, and tells @conn
   expect(pool.find('A')?.lastActiveAt).toBeGreaterThanOrEqual(before);
 });
 
-it('closes on a binary frame with 1003 and reports that close, not the client\'s echo of it', async () => {
+it("closes on a binary frame with 1003 and reports that close, not the client's echo of it", async () => {
   const { socket, done } = attach('A');
 
   socket.emit('message', Buffer.from([1, 2]), true);
@@ -105,7 +112,7 @@ it('deletes for @connections: 1000 to the client, gone at once, a second delete 
   expect(closed).toEqual([['A', { code: 1000, reason: 'Connection Closed Normally' }]]);
 });
 
-it('reports a client close without a status as 1005 with API Gateway\'s text, and a client reason as given', async () => {
+it("reports a client close without a status as 1005 with API Gateway's text, and a client reason as given", async () => {
   const a = attach('A');
   const b = attach('B');
 

@@ -3,11 +3,11 @@
  * connection whose client is not reading (its send buffer over 128 KB), as API Gateway does for a
  * full client buffer; the SDK sees the modelled exception.
  */
-import { type Server, createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApiGatewayManagementApiClient, LimitExceededException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { ApiGatewayConnectionGateway } from '../../../../lambdas/adapters/api-gateway-connection-gateway';
-import { type ManagedConnection, handleConnectionsRequest } from '../../../../local/api-gateway/websocket/connections-api';
+import { handleConnectionsRequest, type ManagedConnection } from '../../../../local/api-gateway/websocket/connections-api';
 
 const ID = 'GgCJcFJGoAMCJ8w=';
 let server: Server;
@@ -31,7 +31,10 @@ const connection: ManagedConnection = {
 };
 
 beforeAll(async () => {
-  server = createServer((req, res) => void handleConnectionsRequest(req, res, { stage: 'local', find: (id) => (id === ID ? connection : undefined), log: () => undefined }));
+  server = createServer(
+    (req, res) =>
+      void handleConnectionsRequest(req, res, { stage: 'local', find: (id) => (id === ID ? connection : undefined), log: () => undefined }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   client = new ApiGatewayManagementApiClient({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/local`,
