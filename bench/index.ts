@@ -33,7 +33,11 @@ const runWorker = (profile: string, scenarios: readonly string[], quick: boolean
     // not report a signal within 30 ms): the worker handles Ctrl-C itself and stops its stack.
     // --no-warnings hides the SDK's Node 20 notice.
     const args = ['--require', require.resolve('tsx/cjs'), '--no-warnings', worker, profile, ...(quick ? ['--quick'] : []), ...scenarios];
-    const child = spawn(process.execPath, args, { stdio: 'inherit' });
+    // The handlers' Logger and Metrics read these once, when their modules are first imported:
+    // set before the worker starts. Structured logs at info level and one EMF line per invocation
+    // (the meter counts calls itself; on AWS CloudWatch reads them) would drown the progress output.
+    const env = { ...process.env, LOG_LEVEL: 'warn', POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true' };
+    const child = spawn(process.execPath, args, { stdio: 'inherit', env });
     children.add(child);
     child.on('exit', (code, signal) => {
       children.delete(child);

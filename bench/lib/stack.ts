@@ -56,10 +56,6 @@ const PROBLEM = /error|failed|discarded|timed out/i;
 export const startBenchStack = async (options: BenchStackOptions): Promise<BenchStack> => {
   const meter = new Meter();
   instrumentHandlers(meter);
-  // Structured handler logs at info level would drown the progress output.
-  process.env[ENV.logLevel] = 'warn';
-  // So would one EMF line per invocation (the meter counts calls itself); on AWS CloudWatch reads them.
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const dataDir = await mkdtemp(path.join(tmpdir(), 'presence-bench-'));
   const problems: string[] = [];
   let stack: LocalStack;
