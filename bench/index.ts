@@ -32,7 +32,9 @@ const runWorker = (profile: string, scenarios: readonly string[], quick: boolean
     // tsx's CommonJS hook only, without its CLI's signal relay (which SIGKILLs a child that does
     // not report a signal within 30 ms): the worker handles Ctrl-C itself and stops its stack.
     // --no-warnings hides the SDK's Node 20 notice.
-    const args = ['--require', require.resolve('tsx/cjs'), '--no-warnings', worker, profile, ...(quick ? ['--quick'] : []), ...scenarios];
+    // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (open it in Chrome DevTools).
+    const cpuProfile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const args = [...cpuProfile, '--require', require.resolve('tsx/cjs'), '--no-warnings', worker, profile, ...(quick ? ['--quick'] : []), ...scenarios];
     // The handlers' Logger and Metrics read these once, when their modules are first imported:
     // set before the worker starts. Structured logs at info level and one EMF line per invocation
     // (the meter counts calls itself; on AWS CloudWatch reads them) would drown the progress output.
