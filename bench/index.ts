@@ -34,7 +34,16 @@ const runWorker = (profile: string, scenarios: readonly string[], quick: boolean
     // --no-warnings hides the SDK's Node 20 notice.
     // BENCH_CPU_PROF=<dir>: each worker writes a V8 CPU profile there (open it in Chrome DevTools).
     const cpuProfile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-    const args = [...cpuProfile, '--require', require.resolve('tsx/cjs'), '--no-warnings', worker, profile, ...(quick ? ['--quick'] : []), ...scenarios];
+    const args = [
+      ...cpuProfile,
+      '--require',
+      require.resolve('tsx/cjs'),
+      '--no-warnings',
+      worker,
+      profile,
+      ...(quick ? ['--quick'] : []),
+      ...scenarios,
+    ];
     // The handlers' Logger and Metrics read these once, when their modules are first imported:
     // set before the worker starts. Structured logs at info level and one EMF line per invocation
     // (the meter counts calls itself; on AWS CloudWatch reads them) would drown the progress output.
