@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { DynamoDbLocalStartError } from './errors';
 
 export interface DynamoDbLocal {
   /** `http://127.0.0.1:{port}`: what SDK clients take as `endpoint`. */
@@ -73,16 +74,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
     }
   }
   throw lastError;
-}
-
-export class DynamoDbLocalStartError extends Error {
-  constructor(
-    message: string,
-    readonly portInUse: boolean,
-  ) {
-    super(message);
-    this.name = 'DynamoDbLocalStartError';
-  }
 }
 
 function startOnPort(port: number, options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {

@@ -15,6 +15,7 @@ import { assertIsError, isError } from '../../lambdas/domain/errors';
 import { type BatchOutcome, type BatchSource, EventSourceMapping } from '../lambda/event-source-mapping';
 import type { FunctionConfig } from '../lambda/invoke';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
+import { StreamsApiError, UnknownStreamEventError } from './errors';
 import {
   CREATION_TIME_SLACK_SECONDS,
   lowestSequenceNumber,
@@ -23,10 +24,9 @@ import {
   rewriteArn,
   type StreamRecordContext,
   toDynamoDBRecord,
-  UnknownStreamEventError,
   usesNumericOperator,
 } from './stream-records';
-import { type ShardDescription, StreamsApi, StreamsApiError } from './streams-api';
+import { type ShardDescription, StreamsApi } from './streams-api';
 
 export interface StreamMappingOptions {
   /** Records per invocation; default 100 (AWS default). */

@@ -6,6 +6,7 @@
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 import { assertIsError } from '../../lambdas/domain/errors';
 import type { RecordContext } from '../lambda/event-source-mapping';
+import { InvalidFilterPatternError, UnknownStreamEventError } from './errors';
 
 /** A record as `GetRecords` puts it on the wire (awsJson 1.0: member names, epoch seconds, base64 blobs). */
 export interface RawStreamRecord {
@@ -16,29 +17,6 @@ export interface RawStreamRecord {
   awsRegion?: string;
   dynamodb?: StreamRecord;
   userIdentity?: { PrincipalId?: string; Type?: string };
-}
-
-/** A record whose `eventName` is not INSERT/MODIFY/REMOVE and is not a recognisable TTL delete. */
-export class UnknownStreamEventError extends Error {
-  constructor(readonly record: RawStreamRecord) {
-    super(
-      `Stream record ${record.dynamodb?.SequenceNumber ?? '?'} has eventName ${JSON.stringify(record.eventName)}, ` +
-        'which Lambda never delivers, and it does not look like a TTL delete; refusing to guess: ' +
-        JSON.stringify(record),
-    );
-    this.name = 'UnknownStreamEventError';
-  }
-}
-
-/** A `FilterCriteria` pattern that AWS would reject when the mapping is created (FLT-05). */
-export class InvalidFilterPatternError extends Error {
-  constructor(
-    message: string,
-    readonly pattern: unknown,
-  ) {
-    super(`${message}: ${JSON.stringify(pattern)}`);
-    this.name = 'InvalidFilterPatternError';
-  }
 }
 
 const LAMBDA_EVENT_NAMES = new Set(['INSERT', 'MODIFY', 'REMOVE']);

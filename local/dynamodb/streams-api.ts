@@ -3,19 +3,9 @@
  * so records keep Lambda's wire shapes (epoch-seconds timestamps, base64 blobs) rather than
  * becoming SDK objects.
  */
-import type { RawStreamRecord } from './stream-records';
 
-/** An error answer of the DynamoDB (Streams) API, named as the SDK would name it. */
-export class StreamsApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly statusCode: number,
-  ) {
-    super(`${code}: ${message}`);
-    this.name = 'StreamsApiError';
-  }
-}
+import { StreamsApiError } from './errors';
+import type { RawStreamRecord } from './stream-records';
 
 export interface ShardDescription {
   ShardId: string;

@@ -1,6 +1,6 @@
+import { InvalidFilterPatternError, UnknownStreamEventError } from '../../../local/dynamodb/errors';
 import {
   compareSequenceNumbers,
-  InvalidFilterPatternError,
   lowestSequenceNumber,
   matchesAnyFilter,
   matchesPattern,
@@ -9,7 +9,6 @@ import {
   rewriteArn,
   type StreamRecordContext,
   toDynamoDBRecord,
-  UnknownStreamEventError,
 } from '../../../local/dynamodb/stream-records';
 import { interpretBatchResponse } from '../../../local/lambda/event-source-mapping';
 import userCapture from '../../fixtures/dynamodb-local-stream-records.json';
