@@ -11,6 +11,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LabelCost, OperationCost } from '../bench/scenarios/calls';
+import { pageSizeForPace } from '../lambdas/domain/token-bucket';
 import { DEFAULTS as CONTRACT, handlers, invocationPace, postingConcurrency, queues, streamConsumers } from '../lib/app-manifest';
 
 // =============================================================================================
@@ -698,12 +699,23 @@ export const closedWatchShare = (params: Pick<Params, 'forcedReconnectsPerDay' |
   return listedAfterClose / 1_440;
 };
 
-/** Watchers per fan-out page (lib/shared/environment.ts DEFAULTS). */
-const FAN_OUT_PAGE = CONTRACT.fanOutPageSize;
+/**
+ * Watchers per fan-out page at the modelled deployment: the handlers size a page from their pace
+ * (lambdas/domain/token-bucket.ts `pageSizeForPace`, what one invocation posts in a second), with
+ * the budget's burst at the stack default's ratio: 100 at 18,000 posts/s over 268 invocations.
+ */
+export const fanOutPageSize = (params: Pick<Params, 'postsBudgetPerSecond' | 'streamShards'>): number => {
+  const burstRatio = CONTRACT.posting.burst / CONTRACT.posting.postsPerSecond;
+  const pace = invocationPace(
+    { postsPerSecond: params.postsBudgetPerSecond, burst: params.postsBudgetPerSecond * burstRatio },
+    postingConcurrency({ streamShards: params.streamShards }),
+  );
+  return pageSizeForPace({ ratePerSecond: pace.postsPerSecond, burst: pace.burst }, CONTRACT.fanOutPageSize);
+};
 
 /** Fan-out pages a change sends to the fan-out queue: none when its listed watchers fit in a page (posted inline), else every page. */
 export const fanOutPagesQueued = (params: Params): number => {
-  const pages = Math.ceil((params.onlineWatchersPerChange * params.coalescing * (1 + closedWatchShare(params))) / FAN_OUT_PAGE);
+  const pages = Math.ceil((params.onlineWatchersPerChange * params.coalescing * (1 + closedWatchShare(params))) / fanOutPageSize(params));
   return pages > 1 ? pages : 0;
 };
 

@@ -31,3 +31,16 @@ export class TokenBucket {
     if (this.tokens < 0) await this.options.sleep((-this.tokens * 1000) / this.options.ratePerSecond);
   }
 }
+
+/** Fewer watchers per page would cost a queue message and a Query for a handful of posts. */
+const MIN_PAGE_SIZE = 100;
+
+/**
+ * Watchers per fan-out page for an invocation posting at `pace`: what it may post in its first
+ * second (its burst plus one second of its rate), between 100 and `max`. A page then takes about a
+ * second however small the invocation's share of the posting budget, so more watchers mean more
+ * pages in parallel, not slower ones: at an even share of 67 posts/s a 1,000-watcher page would
+ * take 15 s, past the contract's 10 s. The notifier's inline budget is one page too.
+ */
+export const pageSizeForPace = (pace: { readonly ratePerSecond: number; readonly burst: number }, max: number): number =>
+  Math.max(Math.min(MIN_PAGE_SIZE, max), Math.min(max, Math.floor(pace.burst + pace.ratePerSecond)));

@@ -33,6 +33,7 @@ export const ENV = {
   /** One posting invocation's token bucket: its rate and burst (set from the deployment's posting budget, lib/app-manifest.ts `invocationPace`). */
   postsPerSecond: 'PRESENCE_POSTS_PER_SECOND',
   postsBurst: 'PRESENCE_POSTS_BURST',
+  /** Watchers per fan-out page, overriding the size the handlers derive from their pace (tests use it). */
   fanOutPageSize: 'PRESENCE_FAN_OUT_PAGE_SIZE',
   sqsEndpoint: 'SQS_ENDPOINT',
   logLevel: 'LOG_LEVEL',
@@ -64,7 +65,11 @@ export const DEFAULTS = {
    * presence stream the notifier reads (they follow the table's partitions; ~4 for a new table).
    */
   posting: { postsPerSecond: 5_000, burst: 2_500, streamShards: 4 },
-  /** Watchers per fan-out page: the stream notifier posts up to one page inline, the fan-out queue the rest. */
+  /**
+   * The most watchers per fan-out page: the stream notifier posts up to one page inline, the fan-out
+   * queue the rest. Handlers size pages from their pace (domain/token-bucket.ts `pageSizeForPace`),
+   * at most this; `PRESENCE_FAN_OUT_PAGE_SIZE` overrides it.
+   */
   fanOutPageSize: 1_000,
 } as const;
 

@@ -4,6 +4,7 @@ import {
   contractFloor,
   defaultParams,
   designCost,
+  fanOutPageSize,
   fanOutPagesQueued,
   hotUserCapacity,
   loadMeasured,
@@ -57,8 +58,12 @@ describe('the delivery queues', () => {
 
   it('queue no fan-out page for a change with fewer listed watchers than a page, every page of a bigger one (it never posts inline)', () => {
     expect(fanOutPagesQueued(params)).toBe(0);
-    // 2,000 live watchers, 3,220 listed: 4 pages.
-    expect(fanOutPagesQueued({ ...params, onlineWatchersPerChange: 2_000 })).toBe(4);
+    // A page is what one invocation posts in a second at its share: 67.2/s + a burst of 33 at 18,000/s over 268 invocations, so 100.
+    expect(fanOutPageSize(params)).toBe(100);
+    // 2,000 live watchers, 3,220 listed: 33 pages.
+    expect(fanOutPagesQueued({ ...params, onlineWatchersPerChange: 2_000 })).toBe(33);
+    // The stack defaults (5,000/s over 4 shards: 28 invocations): 267.
+    expect(fanOutPageSize({ postsBudgetPerSecond: 5_000, streamShards: 4 })).toBe(267);
   });
 
   it('price the retries of failed posts and the fan-out pages as SQS requests', () => {

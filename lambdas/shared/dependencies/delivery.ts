@@ -7,7 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDeliveryRetryQueue, SqsFanOutQueue } from '../../adapters/sqs-delivery-queues';
 import { Notifier } from '../../domain/notifier';
 import { sleep } from '../../domain/retry';
-import { TokenBucket } from '../../domain/token-bucket';
+import { pageSizeForPace, TokenBucket } from '../../domain/token-bucket';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
 import { DEFAULTS, ENV } from '../environment';
 import { logger } from '../logger';
@@ -42,7 +42,8 @@ export const notifier = once(() => {
     // One bucket per invocation (an execution environment runs one at a time): its share of the
     // deployment's posting budget, set by the stack (lib/app-manifest.ts invocationPace).
     pace: () => new TokenBucket({ ratePerSecond, burst, clock, sleep }),
-    pageSize: numberEnv(ENV.fanOutPageSize, DEFAULTS.fanOutPageSize),
+    // Sized from the pace (a page takes about a second); PRESENCE_FAN_OUT_PAGE_SIZE overrides it.
+    pageSize: numberEnv(ENV.fanOutPageSize, pageSizeForPace({ ratePerSecond, burst }, DEFAULTS.fanOutPageSize)),
     clock,
     log: (message, fields) => logger.warn(message, fields),
   });

@@ -1,4 +1,4 @@
-import { TokenBucket } from '../../../lambdas/domain/token-bucket';
+import { pageSizeForPace, TokenBucket } from '../../../lambdas/domain/token-bucket';
 
 /** A clock that only moves when the bucket sleeps. */
 const fakeTime = () => {
@@ -60,5 +60,18 @@ describe('TokenBucket', () => {
     const time = fakeTime();
     expect(() => new TokenBucket({ ratePerSecond: 0, burst: 1, clock: time.clock, sleep: time.sleep })).toThrow(/rate/);
     expect(() => new TokenBucket({ ratePerSecond: 10, burst: 0, clock: time.clock, sleep: time.sleep })).toThrow(/burst/);
+  });
+});
+
+describe('pageSizeForPace: a fan-out page is what its invocation posts in its first second', () => {
+  it('is the burst plus one second of the rate', () => {
+    expect(pageSizeForPace({ ratePerSecond: 178.6, burst: 89 }, 1_000)).toBe(267);
+    expect(pageSizeForPace({ ratePerSecond: 384.6, burst: 192 }, 1_000)).toBe(576);
+  });
+
+  it('is at most `max` and at least 100 (or `max`, when that is smaller)', () => {
+    expect(pageSizeForPace({ ratePerSecond: 5_000, burst: 2_500 }, 1_000)).toBe(1_000);
+    expect(pageSizeForPace({ ratePerSecond: 1, burst: 1 }, 1_000)).toBe(100);
+    expect(pageSizeForPace({ ratePerSecond: 1, burst: 1 }, 50)).toBe(50);
   });
 });
