@@ -4,10 +4,17 @@
  * Plain data only: no CDK imports, no SDK imports.
  */
 
-import { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV, type PostingBudget } from '../lambdas/shared/environment';
+import {
+  ATTEMPT_COUNTER_KEY_PREFIX,
+  DEFAULTS,
+  ENV,
+  type PostingBudget,
+  type PostingLane,
+  type PostingPace,
+} from '../lambdas/shared/environment';
 
 /** Environment variable names, their defaults and the attempt counters' key prefix: lambdas/shared/environment.ts. */
-export { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV, type PostingBudget };
+export { ATTEMPT_COUNTER_KEY_PREFIX, DEFAULTS, ENV, type PostingBudget, type PostingLane, type PostingPace };
 
 /** The deployment's timing as clients learn it (`GET /config` and the web client's config.js). */
 export interface ClientTiming {
@@ -359,32 +366,49 @@ export interface PostingConcurrency {
   readonly deliveryRetry?: number;
 }
 
-export const postingConcurrency = (lanes: PostingConcurrency): number => {
+/** Invocations of each posting lane that may run at once. */
+export const postingLanes = (lanes: PostingConcurrency): Record<PostingLane, number> => {
   const notifier = streamConsumers.find((consumer) => consumer.handler === 'notify')?.parallelizationFactor ?? 1;
-  return (
-    lanes.streamShards * (lanes.notifierPerShard ?? notifier) +
-    (lanes.fanOut ?? queues.fanOut.maxConcurrency) +
-    (lanes.deliveryRetry ?? queues.deliveryRetry.maxConcurrency)
-  );
+  return {
+    notify: lanes.streamShards * (lanes.notifierPerShard ?? notifier),
+    fanOut: lanes.fanOut ?? queues.fanOut.maxConcurrency,
+    deliveryRetry: lanes.deliveryRetry ?? queues.deliveryRetry.maxConcurrency,
+  };
 };
 
 /**
- * One posting invocation's token bucket: the deployment's posting budget (rate and burst) shared
- * evenly by the invocations that may post at once, so that all of them together stay under it.
- * Each invocation starts with its share of the burst: a small fan-out goes at once.
+ * One posting invocation's token bucket: a share of the deployment's posting budget (rate and
+ * burst) split evenly by the invocations that may post at once, so that all of them together stay
+ * under it. Each invocation starts with its share of the burst: a small fan-out goes at once.
  */
-export const invocationPace = (
-  budget: { readonly postsPerSecond: number; readonly burst: number },
-  concurrency: number,
-): { postsPerSecond: number; burst: number } => {
+export const invocationPace = (budget: PostingPace, concurrency: number): PostingPace => {
   if (!(concurrency >= 1)) throw new RangeError(`posting concurrency must be at least 1, got ${concurrency}`);
   return { postsPerSecond: budget.postsPerSecond / concurrency, burst: Math.max(1, Math.floor(budget.burst / concurrency)) };
 };
 
-/** The variables that give the handlers their invocation's pace. */
-export const pacingEnvironment = (pace: { readonly postsPerSecond: number; readonly burst: number }): Record<string, string> => ({
-  [ENV.postsPerSecond]: String(pace.postsPerSecond),
-  [ENV.postsBurst]: String(pace.burst),
+/**
+ * Each lane's invocation pace: the lane's share of the budget (`shares`, DEFAULTS.postingShares),
+ * split evenly by its invocations. The shares add up to at most 1, so every lane posting flat out
+ * stays under the budget.
+ */
+export const lanePaces = (
+  budget: PostingPace,
+  lanes: PostingConcurrency,
+  shares: Readonly<Record<PostingLane, number>> = DEFAULTS.postingShares,
+): Record<PostingLane, PostingPace> => {
+  const total = Object.values(shares).reduce((sum, share) => sum + share, 0);
+  if (!Object.values(shares).every((share) => share > 0) || total > 1 + 1e-9) {
+    throw new RangeError(`posting shares must be positive and add up to at most 1, got ${JSON.stringify(shares)}`);
+  }
+  const counts = postingLanes(lanes);
+  const pace = (lane: PostingLane): PostingPace =>
+    invocationPace({ postsPerSecond: budget.postsPerSecond * shares[lane], burst: budget.burst * shares[lane] }, counts[lane]);
+  return { notify: pace('notify'), fanOut: pace('fanOut'), deliveryRetry: pace('deliveryRetry') };
+};
+
+/** The variable that gives the handlers their invocation's pace, per lane. */
+export const pacingEnvironment = (paces: Record<PostingLane, PostingPace>): Record<string, string> => ({
+  [ENV.postingPaces]: JSON.stringify(paces),
 });
 
 /** The sweep planner's schedule: every minute on AWS (EventBridge's finest), `PRESENCE_SWEEP_SECONDS` locally. */

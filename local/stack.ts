@@ -16,9 +16,8 @@ import {
   type HandlerName,
   handlers,
   httpRoutes,
-  invocationPace,
+  lanePaces,
   pacingEnvironment,
-  postingConcurrency,
   queues,
   schedules,
   streamConsumers,
@@ -415,7 +414,7 @@ const functionEnvironment = (
   [ENV.sqsEndpoint]: parts.sqs.endpoint,
   // The default posting budget shared as CDK shares it, counting one stream shard and one notifier batch per shard
   // (skipped AWS behaviour: ParallelizationFactor; the local poller runs one batch per shard at a time).
-  ...pacingEnvironment(invocationPace(DEFAULTS.posting, postingConcurrency({ streamShards: 1, notifierPerShard: 1 }))),
+  ...pacingEnvironment(lanePaces(DEFAULTS.posting, { streamShards: 1, notifierPerShard: 1 })),
   ...Object.fromEntries(Object.entries(queues).map(([name, spec]) => [spec.urlEnv, parts.queues[name as keyof typeof queues]?.url ?? ''])),
   // On AWS the management endpoint is the stage's callback URL, set by CDK.
   [ENV.connectionsEndpoint]: parts.ws.connectionsEndpoint,

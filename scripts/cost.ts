@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LabelCost, OperationCost } from '../bench/scenarios/calls';
 import { pageSizeForPace } from '../lambdas/domain/token-bucket';
-import { DEFAULTS as CONTRACT, handlers, invocationPace, postingConcurrency, queues, streamConsumers } from '../lib/app-manifest';
+import { DEFAULTS as CONTRACT, handlers, lanePaces, type PostingLane, queues, streamConsumers } from '../lib/app-manifest';
 
 // =============================================================================================
 // Prices: the one table. us-east-1 list prices in USD, no free tier, no discounts. [V] verified
@@ -314,7 +314,7 @@ const PARAMETERS = {
   postsBudgetPerSecond: {
     value: 18_000,
     kind: 'knob',
-    note: 'posting budget (PresenceStack `posting`): the 30,000/s account quota to request (docs/scaling.md), less ~12,000/s inbound frames; split evenly over the invocations that may post',
+    note: 'posting budget (PresenceStack `posting`): the 30,000/s account quota to request (docs/scaling.md), less ~12,000/s inbound frames; each posting lane gets its share (notifier 60 %, fan-out 35 %, retries 5 %), split evenly by its invocations',
   },
   // Runtime estimates.
   streamShards: {
@@ -700,35 +700,41 @@ export const closedWatchShare = (params: Pick<Params, 'forcedReconnectsPerDay' |
 };
 
 /**
- * Watchers per fan-out page at the modelled deployment: the handlers size a page from their pace
- * (lambdas/domain/token-bucket.ts `pageSizeForPace`, what one invocation posts in a second), with
- * the budget's burst at the stack default's ratio: 100 at 18,000 posts/s over 268 invocations.
+ * Each posting lane's invocation pace at the modelled deployment (lib/app-manifest.ts `lanePaces`),
+ * with the budget's burst at the stack default's ratio.
  */
-export const fanOutPageSize = (params: Pick<Params, 'postsBudgetPerSecond' | 'streamShards'>): number => {
+const lanePacesAt = (params: Pick<Params, 'postsBudgetPerSecond' | 'streamShards'>) => {
   const burstRatio = CONTRACT.posting.burst / CONTRACT.posting.postsPerSecond;
-  const pace = invocationPace(
+  return lanePaces(
     { postsPerSecond: params.postsBudgetPerSecond, burst: params.postsBudgetPerSecond * burstRatio },
-    postingConcurrency({ streamShards: params.streamShards }),
+    { streamShards: params.streamShards },
   );
+};
+
+/** Watchers per page for an invocation of this lane: what it posts in a second (lambdas/domain/token-bucket.ts `pageSizeForPace`). */
+const lanePageSize = (params: Pick<Params, 'postsBudgetPerSecond' | 'streamShards'>, lane: PostingLane): number => {
+  const pace = lanePacesAt(params)[lane];
   return pageSizeForPace({ ratePerSecond: pace.postsPerSecond, burst: pace.burst }, CONTRACT.fanOutPageSize);
 };
 
-/** Fan-out pages a change sends to the fan-out queue: none when its listed watchers fit in a page (posted inline), else every page. */
+/** Watchers per fan-out page (a fan-out consumer's): 945 at 18,000 posts/s over 64 shards. */
+export const fanOutPageSize = (params: Pick<Params, 'postsBudgetPerSecond' | 'streamShards'>): number => lanePageSize(params, 'fanOut');
+
+/**
+ * Fan-out pages a change sends to the fan-out queue: none when its listed watchers fit in the
+ * notifier's page (posted inline; 100 at the scale above), else every page of its whole fan-out.
+ */
 export const fanOutPagesQueued = (params: Params): number => {
-  const pages = Math.ceil((params.onlineWatchersPerChange * params.coalescing * (1 + closedWatchShare(params))) / fanOutPageSize(params));
-  return pages > 1 ? pages : 0;
+  const listed = params.onlineWatchersPerChange * params.coalescing * (1 + closedWatchShare(params));
+  return listed > lanePageSize(params, 'notify') ? Math.ceil(listed / fanOutPageSize(params)) : 0;
 };
 
 /**
  * Live watchers of one user that get a change within the contract's 10 s: the fan-out consumers'
- * share of the posting budget (each invocation that may post gets an even share), less the posts
- * to closed connections.
+ * share of the posting budget (DEFAULTS.postingShares), less the posts to closed connections.
  */
 export const hotUserCapacity = (params: Params): number => {
-  const pace = invocationPace(
-    { postsPerSecond: params.postsBudgetPerSecond, burst: 0 },
-    postingConcurrency({ streamShards: params.streamShards }),
-  );
+  const pace = lanePacesAt(params).fanOut;
   return Math.floor((pace.postsPerSecond * queues.fanOut.maxConcurrency * 10) / (1 + closedWatchShare(params)));
 };
 

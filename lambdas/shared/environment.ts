@@ -30,9 +30,11 @@ export const ENV = {
   fanOutQueueUrl: 'FAN_OUT_QUEUE_URL',
   deliveryRetryQueueUrl: 'DELIVERY_RETRY_QUEUE_URL',
   sweepQueueUrl: 'SWEEP_QUEUE_URL',
-  /** One posting invocation's token bucket: its rate and burst (set from the deployment's posting budget, lib/app-manifest.ts `invocationPace`). */
-  postsPerSecond: 'PRESENCE_POSTS_PER_SECOND',
-  postsBurst: 'PRESENCE_POSTS_BURST',
+  /**
+   * One posting invocation's token bucket per lane, JSON: `{"notify":{"postsPerSecond","burst"},
+   * "fanOut":…, "deliveryRetry":…}` (set from the deployment's posting budget, lib/app-manifest.ts `lanePaces`).
+   */
+  postingPaces: 'PRESENCE_POSTING_PACES',
   /** Watchers per fan-out page, overriding the size the handlers derive from their pace (tests use it). */
   fanOutPageSize: 'PRESENCE_FAN_OUT_PAGE_SIZE',
   sqsEndpoint: 'SQS_ENDPOINT',
@@ -61,10 +63,18 @@ export const DEFAULTS = {
    * The deployment's posting budget: `@connections` calls per second and burst that all its posts
    * together may make. Half the account's default API Gateway quota (10,000/s, burst 5,000, shared
    * by inbound frames, HTTP requests and every API of the account); raise it with the quota. Each
-   * invocation that may post gets an even share (docs/scaling.md). `streamShards`: shards of the
-   * presence stream the notifier reads (they follow the table's partitions; ~4 for a new table).
+   * posting lane gets its share (`postingShares`), split evenly by the lane's invocations
+   * (docs/scaling.md). `streamShards`: shards of the presence stream the notifier reads (they
+   * follow the table's partitions; ~4 for a new table).
    */
   posting: { postsPerSecond: 5_000, burst: 2_500, streamShards: 4 },
+  /**
+   * Each posting lane's share of the posting budget. The notifier's lanes carry every small
+   * fan-out, the steady load (at 5M users ~9,300 posts/s of an 18,000/s budget); the fan-out
+   * consumers a popular user's pages, which only they can speed up; retries are rare. An even
+   * split per invocation gave the 256 notifier lanes at scale 96 % and one popular user 672 posts/s.
+   */
+  postingShares: { notify: 0.6, fanOut: 0.35, deliveryRetry: 0.05 },
   /**
    * The most watchers per fan-out page: the stream notifier posts up to one page inline, the fan-out
    * queue the rest. Handlers size pages from their pace (domain/token-bucket.ts `pageSizeForPace`),
@@ -72,6 +82,15 @@ export const DEFAULTS = {
    */
   fanOutPageSize: 1_000,
 } as const;
+
+/** The kinds of invocation that post: the stream notifier, the fan-out and the delivery-retry consumers. */
+export type PostingLane = keyof typeof DEFAULTS.postingShares;
+
+/** One invocation's token bucket. */
+export interface PostingPace {
+  readonly postsPerSecond: number;
+  readonly burst: number;
+}
 
 /** A deployment's posting budget (DEFAULTS.posting). */
 export interface PostingBudget {

@@ -6,15 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import {
-  ATTEMPT_COUNTER_KEY_PREFIX,
-  type Capability,
-  ENV,
-  invocationPace,
-  type PostingBudget,
-  pacingEnvironment,
-  postingConcurrency,
-} from '../app-manifest';
+import { ATTEMPT_COUNTER_KEY_PREFIX, type Capability, ENV, lanePaces, type PostingBudget, pacingEnvironment } from '../app-manifest';
 import { wildcardArnFinding, wildcardResourceFinding } from './nag';
 
 /** The users database as handlers reach it: through the Data API, over HTTPS, never in a VPC. */
@@ -76,7 +68,7 @@ export const settingsEnvironment = (settings: PresenceSettings): Record<string, 
   [ENV.tokenTtlSeconds]: String(settings.tokenTtlSeconds),
   [ENV.metricsNamespace]: settings.metricsNamespace,
   [ENV.serviceName]: settings.serviceName,
-  ...pacingEnvironment(invocationPace(settings.posting, postingConcurrency({ streamShards: settings.posting.streamShards }))),
+  ...pacingEnvironment(lanePaces(settings.posting, { streamShards: settings.posting.streamShards })),
   // Stack traces point at the TypeScript sources (the bundles ship their source maps).
   NODE_OPTIONS: '--enable-source-maps',
 });

@@ -140,7 +140,7 @@ describe('functions', () => {
         ENV.metricsNamespace,
         ENV.serviceName,
       ],
-      ...[ENV.postsPerSecond, ENV.postsBurst, 'NODE_OPTIONS'],
+      ...[ENV.postingPaces, 'NODE_OPTIONS'],
     ];
     const byCapability: Record<Capability, string[]> = {
       presenceTable: [ENV.presenceTable],
@@ -176,11 +176,15 @@ describe('functions', () => {
   );
 
   it.each(handlersUsing('connections'))(
-    'paces the posts of %s at its share of the posting budget: 5,000/s over 28 invocations that may post at once',
+    "paces the posts of %s at its lane's share of the posting budget (5,000/s: notifier 60 % over 16 lanes, fan-out 35 % over 10, retries 5 % over 2)",
     (handler) => {
       const variables = functionProperties(fn(handler)).Environment.Variables;
-      // 4 stream shards x ParallelizationFactor 4 notifier lanes + 10 fan-out + 2 retry consumers.
-      expect([Number(variables[ENV.postsPerSecond]) * 28, Number(variables[ENV.postsBurst])]).toEqual([5_000, 89]);
+      // 4 stream shards x ParallelizationFactor 4 notifier lanes, 10 fan-out and 2 retry consumers.
+      expect(JSON.parse(variables[ENV.postingPaces])).toEqual({
+        notify: { postsPerSecond: 187.5, burst: 93 },
+        fanOut: { postsPerSecond: 175, burst: 87 },
+        deliveryRetry: { postsPerSecond: 125, burst: 62 },
+      });
     },
   );
 
@@ -188,8 +192,12 @@ describe('functions', () => {
     const { stack: raised } = buildTestStack({ props: { posting: { postsPerSecond: 20_000, streamShards: 12 } } });
     const variables = (Template.fromStack(raised).toJSON().Resources as Record<string, Json>)[logicalIdOf(functionNamed(raised, 'fanOut'))]
       .Properties.Environment.Variables;
-    // 12 x 4 + 10 + 2 = 60 invocations share 20,000/s and the default burst of 2,500.
-    expect([Math.round(Number(variables[ENV.postsPerSecond]) * 60), Number(variables[ENV.postsBurst])]).toEqual([20_000, 41]);
+    // 12 x 4 = 48 notifier lanes share 60 % of 20,000/s and of the default burst of 2,500; 10 fan-out consumers 35 %; 2 retry consumers 5 %.
+    expect(JSON.parse(variables[ENV.postingPaces])).toEqual({
+      notify: { postsPerSecond: 250, burst: 31 },
+      fanOut: { postsPerSecond: 700, burst: 87 },
+      deliveryRetry: { postsPerSecond: 500, burst: 62 },
+    });
   });
 
   it.each(handlersUsing('connections'))('tells %s the stage callback URL as the @connections endpoint', (handler) => {

@@ -7,4 +7,4 @@ import { parseDeliveryRetry } from '../../adapters/sqs-delivery-queues';
 import { deliveryQueueHandler } from '../../shared/delivery-report';
 import { notifier } from '../../shared/dependencies/delivery';
 
-export const handler = deliveryQueueHandler(parseDeliveryRetry, (retries) => notifier().retry(retries));
+export const handler = deliveryQueueHandler(parseDeliveryRetry, (retries) => notifier('deliveryRetry').retry(retries));

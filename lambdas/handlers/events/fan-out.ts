@@ -7,4 +7,4 @@ import { parseFanOutTask } from '../../adapters/sqs-delivery-queues';
 import { deliveryQueueHandler } from '../../shared/delivery-report';
 import { notifier } from '../../shared/dependencies/delivery';
 
-export const handler = deliveryQueueHandler(parseFanOutTask, (tasks) => notifier().fanOut(tasks));
+export const handler = deliveryQueueHandler(parseFanOutTask, (tasks) => notifier('fanOut').fanOut(tasks));

@@ -51,7 +51,7 @@ export const changeOf = (record: DynamoDBRecord): ChangeRecord | null => {
 export const handler = observed(async (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
   const records = event.Records.map(changeOf).filter((record): record is ChangeRecord => record !== null);
   if (records.length === 0) return { batchItemFailures: [] };
-  const report = await notifier().notify(records.map((record) => record.change));
+  const report = await notifier('notify').notify(records.map((record) => record.change));
   count('ChangesNotified', records.length);
   emitReport(report);
   if (report.failedUserIds.size > 0) logger.warn('undelivered presence changes', { users: report.failedUserIds.size });

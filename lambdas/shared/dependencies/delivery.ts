@@ -8,8 +8,8 @@ import { SqsDeliveryRetryQueue, SqsFanOutQueue } from '../../adapters/sqs-delive
 import { Notifier } from '../../domain/notifier';
 import { sleep } from '../../domain/retry';
 import { pageSizeForPace, TokenBucket } from '../../domain/token-bucket';
-import { numberEnv, optionalEnv, requireEnv } from '../config';
-import { DEFAULTS, ENV } from '../environment';
+import { ConfigurationError, numberEnv, optionalEnv, requireEnv } from '../config';
+import { DEFAULTS, ENV, type PostingLane } from '../environment';
 import { logger } from '../logger';
 import { connectionServiceWith } from './connection-service';
 import { deliveryGateway } from './connections';
@@ -25,10 +25,31 @@ export const deliveryRetryQueue = once(() => new SqsDeliveryRetryQueue(sqs(), re
 
 const connectionService = connectionServiceWith({ graceTimer }, 'delivery');
 
-export const notifier = once(() => {
-  const ratePerSecond = Number(requireEnv(ENV.postsPerSecond));
-  const burst = Number(requireEnv(ENV.postsBurst));
-  return new Notifier({
+/** This lane's pace from `PRESENCE_POSTING_PACES` (set by the stack: lib/app-manifest.ts `lanePaces`). */
+export const postingPace = (lane: PostingLane, env: NodeJS.ProcessEnv = process.env): { ratePerSecond: number; burst: number } => {
+  const raw = requireEnv(ENV.postingPaces, env);
+  let pace: { postsPerSecond?: unknown; burst?: unknown } | undefined;
+  try {
+    pace = (JSON.parse(raw) as Record<string, typeof pace>)[lane];
+  } catch {
+    pace = undefined;
+  }
+  const ratePerSecond = Number(pace?.postsPerSecond);
+  const burst = Number(pace?.burst);
+  if (!(ratePerSecond > 0) || !(burst >= 1)) {
+    throw new ConfigurationError(`Environment variable ${ENV.postingPaces} has no pace for "${lane}" (postsPerSecond > 0, burst >= 1)`);
+  }
+  return { ratePerSecond, burst };
+};
+
+const notifiers = new Map<PostingLane, Notifier>();
+
+/** The notifier of one posting lane (the stream notifier, the fan-out or the retry consumer), paced at that lane's share. */
+export const notifier = (lane: PostingLane): Notifier => {
+  const existing = notifiers.get(lane);
+  if (existing !== undefined) return existing;
+  const { ratePerSecond, burst } = postingPace(lane);
+  const created = new Notifier({
     registry: connectionRegistry(),
     gateway: deliveryGateway(),
     fanOut: fanOutQueue(),
@@ -40,11 +61,13 @@ export const notifier = once(() => {
       if (await connectionRegistry().exists(connectionId)) await connectionService().disconnect(connectionId, userId);
     },
     // One bucket per invocation (an execution environment runs one at a time): its share of the
-    // deployment's posting budget, set by the stack (lib/app-manifest.ts invocationPace).
+    // deployment's posting budget for this lane, set by the stack (lib/app-manifest.ts lanePaces).
     pace: () => new TokenBucket({ ratePerSecond, burst, clock, sleep }),
     // Sized from the pace (a page takes about a second); PRESENCE_FAN_OUT_PAGE_SIZE overrides it.
     pageSize: numberEnv(ENV.fanOutPageSize, pageSizeForPace({ ratePerSecond, burst }, DEFAULTS.fanOutPageSize)),
     clock,
     log: (message, fields) => logger.warn(message, fields),
   });
-});
+  notifiers.set(lane, created);
+  return created;
+};
