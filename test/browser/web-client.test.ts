@@ -13,7 +13,10 @@ import { startTestStack, type TestStack } from '../helpers/local-stack';
 
 const SHOTS = path.resolve(__dirname, '..', '..', 'test-results', 'web-client');
 const GRACE_SECONDS = 1;
-const ONLINE_WITHIN_MS = 2_000;
+// The contract's bound for a pushed change (10 s), not its < 1 s target: this test proves the page
+// shows the change, and latency figures live in `npm run bench -- notify`. A 2 s bound failed a CI
+// run on 2 loaded cores (log-in includes a scrypt hash at N=2^17).
+const ONLINE_WITHIN_MS = 10_000;
 const PASSWORD = 'correct horse battery';
 
 const suffix = Date.now().toString(36).slice(-5);
@@ -96,7 +99,7 @@ describeInBrowser('the web client in Chromium', () => {
     expect(JSON.parse(stored ?? '[]')).toEqual([{ id: bobId, name: bobName }]);
   });
 
-  it('shows the other user online within 2 s of their log-in', async () => {
+  it("shows the other user online within the contract's 10 s of their log-in", async () => {
     bobPage = await openPage();
     // Keyboard only: type, Tab to the password, Enter submits "Log in".
     await bobPage.getByLabel('Name', { exact: true }).focus();
