@@ -7,36 +7,21 @@ import { DatabaseResumingException, ExecuteStatementCommand, RDSDataClient } fro
 import { mockClient } from 'aws-sdk-client-mock';
 import { DataApi } from '../../../lambdas/adapters/data-api';
 import { DataApiUserDirectory } from '../../../lambdas/adapters/data-api-user-directory';
-import { applyMigrations } from '../../../lambdas/adapters/migrations';
 import { DatabaseUnavailableError } from '../../../lambdas/domain/errors';
-import { type DataApiServer, startDataApi } from '../../../local/data-api/server';
+import { type LocalUserDirectory, startLocalUserDirectory } from '../../helpers/data-api';
 
 const T = Date.UTC(2026, 10, 28, 10, 5, 12, 345);
-let server: DataApiServer;
-let client: RDSDataClient;
+let local: LocalUserDirectory;
 let directory: DataApiUserDirectory;
-const switches = { down: false };
+let switches: LocalUserDirectory['switches'];
 
 beforeAll(async () => {
-  server = await startDataApi({ unavailable: () => switches.down });
-  client = new RDSDataClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    maxAttempts: 1,
-  });
-  const db = new DataApi(
-    client,
-    { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database },
-    { resumeWaitMs: 0 },
-  );
-  await applyMigrations(db);
-  directory = new DataApiUserDirectory(db);
+  local = await startLocalUserDirectory();
+  ({ directory, switches } = local);
 }, 60_000);
 
 afterAll(async () => {
-  client?.destroy();
-  await server?.stop();
+  await local?.stop();
 });
 
 beforeEach(() => {
@@ -108,7 +93,7 @@ describe('when the database does not answer', () => {
       .rejects(new DatabaseResumingException({ message: 'The database is resuming', $metadata: {} }));
     const db = new DataApi(
       paused,
-      { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database },
+      { resourceArn: local.server.resourceArn, secretArn: local.server.secretArn, database: local.server.database },
       { resumeWaitMs: 0 },
     );
 

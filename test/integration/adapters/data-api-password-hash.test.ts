@@ -3,37 +3,20 @@
  * real SDK: a compare-and-set, so a re-hash at log-in never overwrites a hash that changed since
  * it was read.
  */
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { DataApi } from '../../../lambdas/adapters/data-api';
-import { DataApiUserDirectory } from '../../../lambdas/adapters/data-api-user-directory';
-import { applyMigrations } from '../../../lambdas/adapters/migrations';
-import { type DataApiServer, startDataApi } from '../../../local/data-api/server';
+import type { DataApiUserDirectory } from '../../../lambdas/adapters/data-api-user-directory';
+import { type LocalUserDirectory, startLocalUserDirectory } from '../../helpers/data-api';
 
-let server: DataApiServer;
-let client: RDSDataClient;
+let local: LocalUserDirectory;
 let directory: DataApiUserDirectory;
-const switches = { down: false };
+let switches: LocalUserDirectory['switches'];
 
 beforeAll(async () => {
-  server = await startDataApi({ unavailable: () => switches.down });
-  client = new RDSDataClient({
-    endpoint: server.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-    maxAttempts: 1,
-  });
-  const db = new DataApi(
-    client,
-    { resourceArn: server.resourceArn, secretArn: server.secretArn, database: server.database },
-    { resumeWaitMs: 0 },
-  );
-  await applyMigrations(db);
-  directory = new DataApiUserDirectory(db);
+  local = await startLocalUserDirectory();
+  ({ directory, switches } = local);
 }, 60_000);
 
 afterAll(async () => {
-  client?.destroy();
-  await server?.stop();
+  await local?.stop();
 });
 
 beforeEach(() => {
