@@ -97,6 +97,8 @@ export interface PostingBudget {
   readonly postsPerSecond: number;
   readonly burst: number;
   readonly streamShards: number;
+  /** Each lane's share, positive, adding up to at most 1. @default DEFAULTS.postingShares */
+  readonly shares?: Readonly<Record<PostingLane, number>>;
 }
 
 /**

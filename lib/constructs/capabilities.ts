@@ -68,7 +68,7 @@ export const settingsEnvironment = (settings: PresenceSettings): Record<string, 
   [ENV.tokenTtlSeconds]: String(settings.tokenTtlSeconds),
   [ENV.metricsNamespace]: settings.metricsNamespace,
   [ENV.serviceName]: settings.serviceName,
-  ...pacingEnvironment(lanePaces(settings.posting, { streamShards: settings.posting.streamShards })),
+  ...pacingEnvironment(lanePaces(settings.posting, { streamShards: settings.posting.streamShards }, settings.posting.shares)),
   // Stack traces point at the TypeScript sources (the bundles ship their source maps).
   NODE_OPTIONS: '--enable-source-maps',
 });

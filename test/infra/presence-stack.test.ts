@@ -200,6 +200,18 @@ describe('functions', () => {
     });
   });
 
+  it("gives a popular user's fan-out the share the deployment sets, and refuses shares over the budget", () => {
+    const shares = { notify: 0.5, fanOut: 0.45, deliveryRetry: 0.05 };
+    const { stack: tuned } = buildTestStack({ props: { posting: { shares } } });
+    const variables = (Template.fromStack(tuned).toJSON().Resources as Record<string, Json>)[logicalIdOf(functionNamed(tuned, 'fanOut'))]
+      .Properties.Environment.Variables;
+    // 45 % of 5,000/s over the 10 fan-out consumers.
+    expect(JSON.parse(variables[ENV.postingPaces]).fanOut).toEqual({ postsPerSecond: 225, burst: 112 });
+    expect(() => buildTestStack({ props: { posting: { shares: { notify: 0.7, fanOut: 0.35, deliveryRetry: 0.05 } } } })).toThrow(
+      /posting shares must be positive and add up to at most 1/,
+    );
+  });
+
   it.each(handlersUsing('connections'))('tells %s the stage callback URL as the @connections endpoint', (handler) => {
     const endpoint = flatten(functionProperties(fn(handler)).Environment.Variables[ENV.connectionsEndpoint]);
     expect(endpoint).toMatch(new RegExp(`^https://<${logicalIdOf(stack.webSocketApi.api)}>\\.execute-api\\..+/live$`));
