@@ -42,14 +42,10 @@ export const postingPace = (lane: PostingLane, env: NodeJS.ProcessEnv = process.
   return { ratePerSecond, burst };
 };
 
-const notifiers = new Map<PostingLane, Notifier>();
-
-/** The notifier of one posting lane (the stream notifier, the fan-out or the retry consumer), paced at that lane's share. */
-export const notifier = (lane: PostingLane): Notifier => {
-  const existing = notifiers.get(lane);
-  if (existing !== undefined) return existing;
+/** Builds the notifier of one posting lane, paced at that lane's share. */
+const buildNotifier = (lane: PostingLane): Notifier => {
   const { ratePerSecond, burst } = postingPace(lane);
-  const created = new Notifier({
+  return new Notifier({
     registry: connectionRegistry(),
     gateway: deliveryGateway(),
     fanOut: fanOutQueue(),
@@ -68,6 +64,13 @@ export const notifier = (lane: PostingLane): Notifier => {
     clock,
     log: (message, fields) => logger.warn(message, fields),
   });
-  notifiers.set(lane, created);
-  return created;
 };
+
+const notifiers: Record<PostingLane, () => Notifier> = {
+  notify: once(() => buildNotifier('notify')),
+  fanOut: once(() => buildNotifier('fanOut')),
+  deliveryRetry: once(() => buildNotifier('deliveryRetry')),
+};
+
+/** The notifier of one posting lane (the stream notifier, the fan-out or the retry consumer), built once per execution environment. */
+export const notifier = (lane: PostingLane): Notifier => notifiers[lane]();
