@@ -13,8 +13,9 @@ const config: KnipConfig = {
   entry: [
     ...handlerEntries,
     'local/index.ts',
-    // A worker thread's file, started by path (local/data-api/pglite-host.ts).
+    // Worker threads' files, started by path (local/data-api/pglite-host.ts, local/lambda/execution-environment.ts).
     'local/data-api/pglite-worker.js',
+    'local/lambda/environment-worker.ts',
     // Started by path: bench/index.ts spawns its workers, test helpers spawn DynamoDB Local's child.
     'bench/worker.ts',
     'test/fixtures/*.ts',

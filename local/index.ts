@@ -21,6 +21,13 @@ const int = (name: string, fallback: number, env: NodeJS.ProcessEnv): number => 
   return value;
 };
 
+/** Each function in its own worker thread, as on AWS (default), or all in this process (`process`). */
+const isolation = (raw: string | undefined): 'process' | 'thread' => {
+  if (raw === undefined || raw === '' || raw === 'thread') return 'thread';
+  if (raw === 'process') return 'process';
+  throw new Error(`PRESENCE_FUNCTION_ISOLATION must be thread or process, got "${raw}"`);
+};
+
 /** The stack's options from the contract's environment variables, with its defaults: read once, here. */
 const optionsFromEnv = (env: NodeJS.ProcessEnv): LocalStackOptions => ({
   httpPort: int('PRESENCE_HTTP_PORT', 4000, env),
@@ -32,6 +39,7 @@ const optionsFromEnv = (env: NodeJS.ProcessEnv): LocalStackOptions => ({
   sweepSeconds: int('PRESENCE_SWEEP_SECONDS', DEFAULTS.sweepSeconds, env),
   graceSeconds: int('PRESENCE_OFFLINE_GRACE_SECONDS', DEFAULTS.graceSeconds, env),
   heartbeatSeconds: int('PRESENCE_HEARTBEAT_SECONDS', DEFAULTS.heartbeatSeconds, env),
+  functionIsolation: isolation(env.PRESENCE_FUNCTION_ISOLATION),
   host: '127.0.0.1',
   log: (line) => process.stdout.write(`${line}\n`),
 });

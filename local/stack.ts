@@ -32,6 +32,7 @@ import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb/dynamodb-loca
 import { type StreamPoller, startStreamPoller } from './dynamodb/stream-poller';
 import { createTables } from './dynamodb/tables';
 import { FaultSwitchboard, faultsEndpoint } from './faults';
+import { ExecutionEnvironment } from './lambda/execution-environment';
 import { CONCURRENT_INVOCATIONS_ENV, type FunctionConfig, type LambdaHandler } from './lambda/invoke';
 import { MetricsRecorder, metricsEndpoint, tapStdout } from './metrics';
 import { type LocalQueue, type SqsServer, startSqsServer } from './queue/sqs-server';
@@ -66,6 +67,12 @@ export interface LocalStackOptions {
    * with a sentence naming it; the death is logged either way. `npm start` stops and exits non-zero.
    */
   readonly onStandInDeath?: (description: string) => void;
+  /**
+   * Where functions run: `process` (default), all in this one, so tests can reach their modules;
+   * `thread`, each function in its own worker thread, as each runs in its own execution
+   * environments on AWS (own event loop, SDK clients and sockets; a cold start on first use).
+   */
+  readonly functionIsolation?: 'process' | 'thread';
 }
 
 export interface LocalStack {
@@ -92,7 +99,8 @@ const ROOT = path.resolve(__dirname, '..');
 /** One machine needs no write sharding of the sweep index; fewer shards mean fewer sweep queries. */
 const LOCAL_SWEEP_SHARDS = 2;
 
-const loadHandler = (name: HandlerName): FunctionConfig => {
+/** A function that runs in this process (`functionIsolation: 'process'`): its module is loaded now. */
+const loadInProcess = (name: HandlerName): FunctionConfig => {
   const spec = handlers[name];
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const module = require(path.join(ROOT, spec.entry)) as { handler?: LambdaHandler };
@@ -147,6 +155,30 @@ const stackSteps = (
     return part as NonNullable<Parts[K]>;
   };
   const dataApiSwitch = parts.faults.add('dataApi');
+  const environments = new Map<HandlerName, ExecutionEnvironment>();
+  /** Each function once: in this process, or in its own execution environment (a worker thread, started on its first invocation). */
+  const loadHandler = (name: HandlerName): FunctionConfig => {
+    if (options.functionIsolation !== 'thread') return loadInProcess(name);
+    const spec = handlers[name];
+    let environment = environments.get(name);
+    if (environment === undefined) {
+      environment = new ExecutionEnvironment({
+        name,
+        entry: path.join(ROOT, spec.entry),
+        timeoutSeconds: spec.timeoutSeconds,
+        memoryMb: spec.memoryMb,
+      });
+      environments.set(name, environment);
+    }
+    const inEnvironment = environment;
+    return {
+      name,
+      handler: (event, context) => inEnvironment.invoke(event, context.awsRequestId),
+      timeoutSeconds: spec.timeoutSeconds,
+      memoryMb: spec.memoryMb,
+      environment,
+    };
+  };
   return [
     {
       name: 'data dir',
@@ -257,6 +289,13 @@ const stackSteps = (
         }));
         // Stopped already by the last step; stopping again is a no-op.
         return () => ws.stop();
+      },
+    },
+    {
+      name: 'execution environments',
+      // Stopped after everything that invokes a function (the consumers, both APIs, the schedules).
+      start: async () => async () => {
+        await Promise.all([...environments.values()].map((environment) => environment.stop()));
       },
     },
     {

@@ -16,6 +16,11 @@ export interface FunctionConfig {
   readonly handler: LambdaHandler;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
+  /**
+   * Set when the function runs in its own execution environment (a worker thread,
+   * execution-environment.ts): the invocation is handed there, and run there by this same `invoke()`.
+   */
+  readonly environment?: { invoke(event: unknown, requestId: string): Promise<unknown> };
 }
 
 export class FunctionTimeoutError extends Error {
@@ -28,13 +33,13 @@ export class FunctionTimeoutError extends Error {
 // AWS: events and results are JSON-serialised across the Lambda boundary (Dates become strings, undefined keys vanish).
 const jsonRoundTrip = <T>(value: T): T => (value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T));
 
-const makeContext = (fn: FunctionConfig, deadline: number): Context => ({
+const makeContext = (fn: FunctionConfig, deadline: number, requestId: string): Context => ({
   callbackWaitsForEmptyEventLoop: true,
   functionName: fn.name,
   functionVersion: '$LATEST',
   invokedFunctionArn: `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:function:${fn.name}`,
   memoryLimitInMB: String(fn.memoryMb),
-  awsRequestId: randomUUID(),
+  awsRequestId: requestId,
   logGroupName: `/aws/lambda/${fn.name}`,
   logStreamName: `local/${randomUUID()}`,
   getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
@@ -83,10 +88,15 @@ lambdaGlobal.awslambda ??= {};
 lambdaGlobal.awslambda.InvokeStore ??= new ConcurrentInvokeStore();
 const invokeStore: InvokeStoreBase = lambdaGlobal.awslambda.InvokeStore;
 
-/** Runs `fn` with `event`; rejects on a function error or when the timeout passes. */
-export const invoke = async (fn: FunctionConfig, event: unknown): Promise<unknown> => {
+/**
+ * Runs `fn` with `event`; rejects on a function error or when the timeout passes. `requestId` is
+ * the invocation's when it was handed on (to an execution environment's thread); else a new one.
+ */
+export const invoke = async (fn: FunctionConfig, event: unknown, requestId: string = randomUUID()): Promise<unknown> => {
+  // There the environment's own invoke() (environment-worker.ts) gives it its context, JSON boundary and timeout.
+  if (fn.environment !== undefined) return fn.environment.invoke(event, requestId);
   const timeoutMs = fn.timeoutSeconds * 1000;
-  const context = makeContext(fn, Date.now() + timeoutMs);
+  const context = makeContext(fn, Date.now() + timeoutMs, requestId);
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     // AWS: a function that runs past its timeout is stopped and counts as a function error.
