@@ -58,7 +58,15 @@ const main = async (): Promise<number> => {
   }
 
   const started = Date.now();
-  const stack = { ...profile.stack, ...(quick ? profile.quickStack : {}) };
+  // BENCH_FUNCTION_ISOLATION=process|thread runs a profile the other way, to compare the two.
+  const isolation = process.env.BENCH_FUNCTION_ISOLATION as 'process' | 'thread' | undefined;
+  if (isolation !== undefined && !['process', 'thread'].includes(isolation))
+    throw new Error(`BENCH_FUNCTION_ISOLATION must be process or thread, got ${isolation}`);
+  const stack = {
+    ...profile.stack,
+    ...(quick ? profile.quickStack : {}),
+    ...(isolation === undefined ? {} : { functionIsolation: isolation }),
+  };
   log(
     `[${profile.name}] starting a local stack (${profile.description}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`,
   );

@@ -28,6 +28,11 @@ export interface BenchStackOptions {
   readonly sweepSeconds: number;
   /** Route the handlers' Data API, `@connections` and SQS calls through counting proxies. */
   readonly countingProxies: boolean;
+  /**
+   * `thread`: each function in its own worker thread (local/lambda/execution-environment.ts), as
+   * on AWS; the meter then counts no invocations (the handlers' modules are not in this thread).
+   */
+  readonly functionIsolation: 'process' | 'thread';
   readonly log: (line: string) => void;
 }
 
@@ -55,7 +60,7 @@ const PROBLEM = /error|failed|discarded|timed out/i;
 
 export const startBenchStack = async (options: BenchStackOptions): Promise<BenchStack> => {
   const meter = new Meter();
-  instrumentHandlers(meter);
+  if (options.functionIsolation === 'process') instrumentHandlers(meter);
   const dataDir = await mkdtemp(path.join(tmpdir(), 'presence-bench-'));
   const problems: string[] = [];
   let stack: LocalStack;
@@ -69,6 +74,7 @@ export const startBenchStack = async (options: BenchStackOptions): Promise<Bench
       leaseSeconds: options.leaseSeconds,
       sweepSeconds: options.sweepSeconds,
       graceSeconds: options.graceSeconds,
+      functionIsolation: options.functionIsolation,
       host: '127.0.0.1',
       log: (line) => {
         if (!PROBLEM.test(line)) return;
