@@ -170,14 +170,7 @@ const stackSteps = (
       });
       environments.set(name, environment);
     }
-    const inEnvironment = environment;
-    return {
-      name,
-      handler: (event, context) => inEnvironment.invoke(event, context.awsRequestId),
-      timeoutSeconds: spec.timeoutSeconds,
-      memoryMb: spec.memoryMb,
-      environment,
-    };
+    return { name, environment, timeoutSeconds: spec.timeoutSeconds, memoryMb: spec.memoryMb };
   };
   return [
     {

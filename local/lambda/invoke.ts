@@ -11,17 +11,18 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
-export interface FunctionConfig {
+/**
+ * A function as the stand-ins invoke it: its handler, in this thread, or its own execution
+ * environment (a worker thread, execution-environment.ts), where this same `invoke()` runs it.
+ */
+export type FunctionConfig = {
   readonly name: string;
-  readonly handler: LambdaHandler;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
-  /**
-   * Set when the function runs in its own execution environment (a worker thread,
-   * execution-environment.ts): the invocation is handed there, and run there by this same `invoke()`.
-   */
-  readonly environment?: { invoke(event: unknown, requestId: string): Promise<unknown> };
-}
+} & (
+  | { readonly handler: LambdaHandler; readonly environment?: undefined }
+  | { readonly environment: { invoke(event: unknown, requestId: string): Promise<unknown> }; readonly handler?: undefined }
+);
 
 export class FunctionTimeoutError extends Error {
   constructor(name: string, seconds: number) {

@@ -6,13 +6,13 @@ import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type HttpApi, startHttpApi } from '../../local/api-gateway/http-api';
-import type { FunctionConfig } from '../../local/lambda/invoke';
+import type { FunctionConfig, LambdaHandler } from '../../local/lambda/invoke';
 
 const events: APIGatewayProxyEventV2[] = [];
 let result: unknown = { statusCode: 200, body: 'ok' };
 let api: HttpApi;
 
-const fn = (name: string, handler: FunctionConfig['handler'], timeoutSeconds = 3): FunctionConfig => ({
+const fn = (name: string, handler: LambdaHandler, timeoutSeconds = 3): FunctionConfig => ({
   name,
   handler,
   timeoutSeconds,

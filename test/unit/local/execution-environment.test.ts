@@ -24,7 +24,6 @@ const environment = (entry = PROBE, options: { timeoutSeconds?: number; maxConcu
 /** The function as the local stack hands it to API Gateway, SQS and the stream poller. */
 const inEnvironment = (env: ExecutionEnvironment): FunctionConfig => ({
   name: 'probe',
-  handler: () => Promise.reject(new Error('runs in its environment, never here')),
   timeoutSeconds: 10,
   memoryMb: 128,
   environment: env,
