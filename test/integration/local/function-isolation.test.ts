@@ -4,10 +4,7 @@
  * loading it on this thread is recorded; a stack that ignored the option (and ran every function on
  * the main thread) would load it, and still answer.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type LocalStack, startLocalStack } from '../../../local/stack';
+import { startTestStack, type TestStack } from '../../helpers/local-stack';
 
 const mockLoadedHere: string[] = [];
 jest.mock('../../../lambdas/handlers/http/health', () => {
@@ -15,39 +12,16 @@ jest.mock('../../../lambdas/handlers/http/health', () => {
   return jest.requireActual('../../../lambdas/handlers/http/health');
 });
 
-let dataDir: string;
-let stack: LocalStack | undefined;
-
-const start = async () => {
-  stack = await startLocalStack({
-    httpPort: 0,
-    wsPort: 0,
-    dataApiPort: 0,
-    dynamoDbPort: 0,
-    dataDir,
-    leaseSeconds: 150,
-    sweepSeconds: 3600,
-    graceSeconds: 0,
-    host: '127.0.0.1',
-    functionIsolation: 'thread',
-    log: () => undefined,
-  });
-  return stack;
-};
-
-beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'presence-isolation-'));
-});
+let env: TestStack | undefined;
 
 afterAll(async () => {
-  await stack?.stop();
-  await rm(dataDir, { recursive: true, force: true });
+  await env?.dispose();
 }, 30_000);
 
 it("runs each function in its own thread: the main thread never loads the function's module, and it answers", async () => {
-  const running = await start();
+  env = await startTestStack({ functionIsolation: 'thread' });
 
-  const response = await fetch(`${running.httpUrl}/health`);
+  const response = await fetch(`${env.stack.httpUrl}/health`);
 
   expect(response.status).toBe(200);
   expect(await response.json()).toMatchObject({ status: 'ok' });
