@@ -4,6 +4,7 @@
  * Exit code: 0 ok, 2 a scenario found a correctness failure, 1 the bench itself failed.
  */
 
+import { parseFunctionIsolation } from '../local/stack';
 import { writeResult } from './lib/results';
 import { type BenchStack, startBenchStack } from './lib/stack';
 import { PROFILES, resultsDir, type ScenarioName } from './profiles';
@@ -59,13 +60,14 @@ const main = async (): Promise<number> => {
 
   const started = Date.now();
   // BENCH_FUNCTION_ISOLATION=process|thread runs a profile the other way, to compare the two.
-  const isolation = process.env.BENCH_FUNCTION_ISOLATION as 'process' | 'thread' | undefined;
-  if (isolation !== undefined && !['process', 'thread'].includes(isolation))
-    throw new Error(`BENCH_FUNCTION_ISOLATION must be process or thread, got ${isolation}`);
   const stack = {
     ...profile.stack,
     ...(quick ? profile.quickStack : {}),
-    ...(isolation === undefined ? {} : { functionIsolation: isolation }),
+    functionIsolation: parseFunctionIsolation(
+      process.env.BENCH_FUNCTION_ISOLATION,
+      'BENCH_FUNCTION_ISOLATION',
+      profile.stack.functionIsolation,
+    ),
   };
   log(
     `[${profile.name}] starting a local stack (${profile.description}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`,

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { isError } from '../lambdas/domain/errors';
 import { DEFAULTS } from '../lib/app-manifest';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from './stack';
+import { type LocalStack, type LocalStackOptions, parseFunctionIsolation, startLocalStack } from './stack';
 
 /** How often we look for a new parent: re-parented to init means whoever started us is gone. */
 const PARENT_CHECK_MS = 1_000;
@@ -19,13 +19,6 @@ const int = (name: string, fallback: number, env: NodeJS.ProcessEnv): number => 
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
   return value;
-};
-
-/** Each function in its own worker thread, as on AWS (default), or all in this process (`process`). */
-const isolation = (raw: string | undefined): 'process' | 'thread' => {
-  if (raw === undefined || raw === '' || raw === 'thread') return 'thread';
-  if (raw === 'process') return 'process';
-  throw new Error(`PRESENCE_FUNCTION_ISOLATION must be thread or process, got "${raw}"`);
 };
 
 /** The stack's options from the contract's environment variables, with its defaults: read once, here. */
@@ -39,7 +32,8 @@ const optionsFromEnv = (env: NodeJS.ProcessEnv): LocalStackOptions => ({
   sweepSeconds: int('PRESENCE_SWEEP_SECONDS', DEFAULTS.sweepSeconds, env),
   graceSeconds: int('PRESENCE_OFFLINE_GRACE_SECONDS', DEFAULTS.graceSeconds, env),
   heartbeatSeconds: int('PRESENCE_HEARTBEAT_SECONDS', DEFAULTS.heartbeatSeconds, env),
-  functionIsolation: isolation(env.PRESENCE_FUNCTION_ISOLATION),
+  // Each function in its own worker thread, as on AWS, unless `process` puts them all on the main thread.
+  functionIsolation: parseFunctionIsolation(env.PRESENCE_FUNCTION_ISOLATION, 'PRESENCE_FUNCTION_ISOLATION', 'thread'),
   host: '127.0.0.1',
   log: (line) => process.stdout.write(`${line}\n`),
 });

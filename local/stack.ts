@@ -72,8 +72,18 @@ export interface LocalStackOptions {
    * `thread`, each function in its own worker thread, as each runs in its own execution
    * environments on AWS (own event loop, SDK clients and sockets; a cold start on first use).
    */
-  readonly functionIsolation?: 'process' | 'thread';
+  readonly functionIsolation?: FunctionIsolation;
 }
+
+/** Where the local stack runs its functions (LocalStackOptions.functionIsolation). */
+export type FunctionIsolation = 'process' | 'thread';
+
+/** A function isolation named in a setting (`variable`); unset or empty is `fallback`. */
+export const parseFunctionIsolation = (raw: string | undefined, variable: string, fallback: FunctionIsolation): FunctionIsolation => {
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'process' || raw === 'thread') return raw;
+  throw new Error(`${variable} must be thread or process, got "${raw}"`);
+};
 
 export interface LocalStack {
   /** The ports every service listens on, e.g. to restart on the same ones. */

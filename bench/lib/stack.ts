@@ -10,7 +10,7 @@ import { ExecuteStatementCommand, RDSDataClient, type SqlParameter } from '@aws-
 import { dynamoDocumentClient } from '../../lambdas/shared/dependencies/presence-table';
 import { tokenService } from '../../lambdas/shared/dependencies/tokens';
 import { ENV, queues } from '../../lib/app-manifest';
-import { type LocalStack, startLocalStack } from '../../local/stack';
+import { type FunctionIsolation, type LocalStack, startLocalStack } from '../../local/stack';
 import {
   type CountingProxy,
   classifyConnections,
@@ -32,7 +32,7 @@ export interface BenchStackOptions {
    * `thread`: each function in its own worker thread (local/lambda/execution-environment.ts), as
    * on AWS; the meter then counts no invocations (the handlers' modules are not in this thread).
    */
-  readonly functionIsolation: 'process' | 'thread';
+  readonly functionIsolation: FunctionIsolation;
   readonly log: (line: string) => void;
 }
 
