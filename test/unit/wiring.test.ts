@@ -1,7 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { inspect } from 'node:util';
 import type { GraceTimer } from '../../lambdas/ports';
 import { ConfigurationError } from '../../lambdas/shared/config';
-import { notWired, once } from '../../lambdas/shared/dependencies/core';
+import { notWired, once, SDK_CLIENT_DEFAULTS } from '../../lambdas/shared/dependencies/core';
 import { postingPace } from '../../lambdas/shared/dependencies/delivery';
 import { ENV } from '../../lambdas/shared/environment';
 
@@ -50,5 +52,32 @@ describe("a posting handler's pace (PRESENCE_POSTING_PACES)", () => {
     expect(() => postingPace('fanOut', env(JSON.stringify({ notify: { postsPerSecond: 1, burst: 1 } })))).toThrow(ConfigurationError);
     expect(() => postingPace('notify', env(JSON.stringify({ notify: { postsPerSecond: 0, burst: 1 } })))).toThrow(ConfigurationError);
     expect(() => postingPace('notify', env(JSON.stringify({ notify: { postsPerSecond: 5, burst: 0 } })))).toThrow(ConfigurationError);
+  });
+});
+
+describe("the handlers' AWS SDK clients", () => {
+  const lambdas = path.join(__dirname, '../../lambdas');
+  const sources = (readdirSync(lambdas, { recursive: true, encoding: 'utf8' }) as string[])
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => ({ file, text: readFileSync(path.join(lambdas, file), 'utf8') }));
+
+  it('cache their middleware stack (cacheMiddleware), which no handler changes after building a client', () => {
+    // Each `new XxxClient({ ... })`, up to the object's closing brace (the options hold no nested calls).
+    const built = sources.flatMap(({ file, text }) =>
+      [...text.matchAll(/new (\w+Client)\(\{([^}]*(?:\{[^}]*\}[^}]*)*)\}/g)].map((match) => ({
+        client: `${file}: ${match[1]}`,
+        withDefaults: match[2].includes('...SDK_CLIENT_DEFAULTS'),
+      })),
+    );
+    expect(SDK_CLIENT_DEFAULTS).toEqual({ cacheMiddleware: true });
+    expect(built.length).toBeGreaterThanOrEqual(9);
+    // lib-dynamodb's DocumentClient refuses a client with cacheMiddleware ("not compatible"): the one exception.
+    expect(built.filter((client) => !client.withDefaults).map((client) => client.client)).toEqual([
+      'shared/dependencies/presence-table.ts: DynamoDBClient',
+    ]);
+  });
+
+  it('never get middleware added after they are built', () => {
+    expect(sources.filter(({ text }) => text.includes('middlewareStack')).map(({ file }) => file)).toEqual([]);
   });
 });

@@ -9,10 +9,11 @@ import { DataApi } from '../../adapters/data-api';
 import { applyMigrations } from '../../adapters/migrations';
 import { observed } from '../../middleware/observability';
 import { optionalEnv, requireEnv } from '../../shared/config';
+import { SDK_CLIENT_DEFAULTS } from '../../shared/dependencies/core';
 import { ENV } from '../../shared/environment';
 import { logger } from '../../shared/logger';
 
-const client = new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint) });
+const client = new RDSDataClient({ ...SDK_CLIENT_DEFAULTS, endpoint: optionalEnv(ENV.rdsDataEndpoint) });
 
 export const handler = observed(
   async (event: CloudFormationCustomResourceEvent): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> => {

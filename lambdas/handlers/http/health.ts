@@ -20,7 +20,7 @@ import middy from '@middy/core';
 import { type HttpEvent, type HttpResult, httpErrors, json } from '../../middleware/http';
 import { observability } from '../../middleware/observability';
 import { ConfigurationError, optionalEnv, requireEnv } from '../../shared/config';
-import { once } from '../../shared/dependencies/core';
+import { once, SDK_CLIENT_DEFAULTS } from '../../shared/dependencies/core';
 import { dynamoDocumentClient, presenceTableName } from '../../shared/dependencies/presence-table';
 import { ENV } from '../../shared/environment';
 import { logger } from '../../shared/logger';
@@ -39,7 +39,7 @@ const PROBES: Readonly<Record<string, () => Probe>> = {
   },
   dataApi: () => {
     // One attempt: a retry would only outlast the timeout.
-    const client = new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint), maxAttempts: 1 });
+    const client = new RDSDataClient({ ...SDK_CLIENT_DEFAULTS, endpoint: optionalEnv(ENV.rdsDataEndpoint), maxAttempts: 1 });
     const target = { resourceArn: requireEnv(ENV.dbResourceArn), secretArn: requireEnv(ENV.dbSecretArn), database: requireEnv(ENV.dbName) };
     return (abortSignal) => client.send(new ExecuteStatementCommand({ ...target, sql: 'SELECT 1' }), { abortSignal });
   },

@@ -3,11 +3,14 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { ApiGatewayConnectionGateway } from '../../adapters/api-gateway-connection-gateway';
 import { requireEnv } from '../config';
 import { ENV } from '../environment';
-import { once } from './core';
+import { once, SDK_CLIENT_DEFAULTS } from './core';
 
 /** The `@connections` endpoint: the stage's callback URL on AWS, the emulator's locally. */
 export const connectionGateway = once(
-  () => new ApiGatewayConnectionGateway(new ApiGatewayManagementApiClient({ endpoint: requireEnv(ENV.connectionsEndpoint) })),
+  () =>
+    new ApiGatewayConnectionGateway(
+      new ApiGatewayManagementApiClient({ ...SDK_CLIENT_DEFAULTS, endpoint: requireEnv(ENV.connectionsEndpoint) }),
+    ),
 );
 
 /** A post answered by nothing within this time is retried later, by the delivery-retry queue. */
@@ -23,6 +26,7 @@ export const deliveryGateway = once(
   () =>
     new ApiGatewayConnectionGateway(
       new ApiGatewayManagementApiClient({
+        ...SDK_CLIENT_DEFAULTS,
         endpoint: requireEnv(ENV.connectionsEndpoint),
         maxAttempts: 1,
         requestHandler: { requestTimeout: POST_TIMEOUT_MS },

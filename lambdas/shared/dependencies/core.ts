@@ -15,6 +15,14 @@ import { DEFAULTS, ENV } from '../environment';
 
 export const clock: Clock = () => Date.now();
 
+/**
+ * What every handler's AWS SDK client is built with. `cacheMiddleware`: the client resolves its
+ * middleware stack once per command class instead of on every request, which is safe because no
+ * handler changes a client's middleware after building it (test/unit/wiring.test.ts). Not for the
+ * DynamoDB client: the DocumentClient refuses the option.
+ */
+export const SDK_CLIENT_DEFAULTS = { cacheMiddleware: true } as const;
+
 /** A lazily built module-scope singleton. */
 export const once = <T>(build: () => T): (() => T) => {
   let value: T | undefined;

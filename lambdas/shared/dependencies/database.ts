@@ -10,9 +10,9 @@ import { numberEnv, optionalEnv, requireEnv } from '../config';
 import { ENV } from '../environment';
 import { logger } from '../logger';
 import { count, sample } from '../metrics';
-import { once } from './core';
+import { once, SDK_CLIENT_DEFAULTS } from './core';
 
-const dataApiClient = once(() => new RDSDataClient({ endpoint: optionalEnv(ENV.rdsDataEndpoint) }));
+const dataApiClient = once(() => new RDSDataClient({ ...SDK_CLIENT_DEFAULTS, endpoint: optionalEnv(ENV.rdsDataEndpoint) }));
 
 const databaseTarget = () => ({
   resourceArn: requireEnv(ENV.dbResourceArn),

@@ -13,11 +13,11 @@ import { DEFAULTS, ENV, type PostingLane } from '../environment';
 import { logger } from '../logger';
 import { connectionServiceWith } from './connection-service';
 import { deliveryGateway } from './connections';
-import { clock, once } from './core';
+import { clock, once, SDK_CLIENT_DEFAULTS } from './core';
 import { graceTimer } from './grace-queue';
 import { connectionRegistry } from './presence-table';
 
-const sqs = once(() => new SQSClient({ endpoint: optionalEnv(ENV.sqsEndpoint) }));
+const sqs = once(() => new SQSClient({ ...SDK_CLIENT_DEFAULTS, endpoint: optionalEnv(ENV.sqsEndpoint) }));
 
 export const fanOutQueue = once(() => new SqsFanOutQueue(sqs(), requireEnv(ENV.fanOutQueueUrl)));
 

@@ -4,8 +4,13 @@ import { SqsGraceTimer } from '../../adapters/sqs-grace-timer';
 import type { GraceTimer } from '../../ports';
 import { optionalEnv, requireEnv } from '../config';
 import { ENV } from '../environment';
-import { clock, once } from './core';
+import { clock, once, SDK_CLIENT_DEFAULTS } from './core';
 
 export const graceTimer = once(
-  (): GraceTimer => new SqsGraceTimer(new SQSClient({ endpoint: optionalEnv(ENV.sqsEndpoint) }), requireEnv(ENV.graceQueueUrl), clock),
+  (): GraceTimer =>
+    new SqsGraceTimer(
+      new SQSClient({ ...SDK_CLIENT_DEFAULTS, endpoint: optionalEnv(ENV.sqsEndpoint) }),
+      requireEnv(ENV.graceQueueUrl),
+      clock,
+    ),
 );

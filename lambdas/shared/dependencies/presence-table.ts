@@ -13,6 +13,7 @@ import { ENV } from '../environment';
 import { count } from '../metrics';
 import { clock, once, presencePolicy, sweepBucketMs, sweepShards } from './core';
 
+// Without SDK_CLIENT_DEFAULTS: the DocumentClient refuses cacheMiddleware (it resolves its own commands' middleware).
 export const dynamoDocumentClient = once(() =>
   DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: optionalEnv(ENV.dynamodbEndpoint) }), {
     marshallOptions: { removeUndefinedValues: true },

@@ -4,8 +4,9 @@ import { SqsSweepQueue } from '../../adapters/sqs-sweep-queue';
 import type { SweepQueue } from '../../ports';
 import { optionalEnv, requireEnv } from '../config';
 import { ENV } from '../environment';
-import { once } from './core';
+import { once, SDK_CLIENT_DEFAULTS } from './core';
 
 export const sweepQueue = once(
-  (): SweepQueue => new SqsSweepQueue(new SQSClient({ endpoint: optionalEnv(ENV.sqsEndpoint) }), requireEnv(ENV.sweepQueueUrl)),
+  (): SweepQueue =>
+    new SqsSweepQueue(new SQSClient({ ...SDK_CLIENT_DEFAULTS, endpoint: optionalEnv(ENV.sqsEndpoint) }), requireEnv(ENV.sweepQueueUrl)),
 );

@@ -5,10 +5,10 @@ import { cachedSecret } from '../../adapters/secrets';
 import type { TokenService } from '../../ports';
 import { numberEnv, optionalEnv, requireEnv } from '../config';
 import { DEFAULTS, ENV } from '../environment';
-import { clock, once } from './core';
+import { clock, once, SDK_CLIENT_DEFAULTS } from './core';
 
 export const tokenService = once((): TokenService => {
-  const secrets = new SecretsManagerClient({ endpoint: optionalEnv(ENV.secretsManagerEndpoint) });
+  const secrets = new SecretsManagerClient({ ...SDK_CLIENT_DEFAULTS, endpoint: optionalEnv(ENV.secretsManagerEndpoint) });
   const secret = cachedSecret(secrets, requireEnv(ENV.tokenSecretArn));
   const encoder = new TextEncoder();
   return new JwtTokenService(async () => encoder.encode(await secret()), {
