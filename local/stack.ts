@@ -348,6 +348,7 @@ const stackSteps = (
                 maximumRetryAttempts: consumer.retryAttempts,
                 maximumRecordAgeSeconds: consumer.maxRecordAgeSeconds,
                 bisectBatchOnFunctionError: consumer.bisectBatchOnError,
+                parallelizationFactor: consumer.parallelizationFactor,
                 reportBatchItemFailures: consumer.reportBatchItemFailures,
                 filters: [...consumer.filters],
                 onFailure: (info) =>
@@ -454,9 +455,9 @@ const functionEnvironment = (
   [ENV.healthProbes]: 'presenceTable,dataApi',
   [ENV.heartbeatSeconds]: String(options.heartbeatSeconds ?? DEFAULTS.heartbeatSeconds),
   [ENV.sqsEndpoint]: parts.sqs.endpoint,
-  // The default posting budget shared as CDK shares it, counting one stream shard and one notifier batch per shard
-  // (skipped AWS behaviour: ParallelizationFactor; the local poller runs one batch per shard at a time).
-  ...pacingEnvironment(lanePaces(DEFAULTS.posting, { streamShards: 1, notifierPerShard: 1 })),
+  // The default posting budget shared as CDK shares it, counting the one stream shard DynamoDB Local has, with the
+  // notifier's ParallelizationFactor batches in flight on it.
+  ...pacingEnvironment(lanePaces(DEFAULTS.posting, { streamShards: 1 })),
   ...Object.fromEntries(Object.entries(queues).map(([name, spec]) => [spec.urlEnv, parts.queues[name as keyof typeof queues]?.url ?? ''])),
   // On AWS the management endpoint is the stage's callback URL, set by CDK.
   [ENV.connectionsEndpoint]: parts.ws.connectionsEndpoint,

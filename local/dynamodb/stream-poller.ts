@@ -1,7 +1,8 @@
 /**
  * A DynamoDB Streams poller that feeds a handler the way a Lambda event source mapping does
  * (emulation-fidelity.md §6-9: DDB-*, ESM-*, FLT-*, TTL-*): the shards, their checkpoints and
- * filters, and what a failed batch means for a shard. Gathering batches, invoking and reading the
+ * filters, their ParallelizationFactor lanes (records split by partition key, one batch in flight
+ * per lane), and what a failed batch means for its lane. Gathering batches, invoking and reading the
  * answer are the shared core's (local/lambda/event-source-mapping.ts); `GetRecords` is read raw
  * (streams-api.ts), so the handler sees Lambda's wire shapes rather than SDK objects.
  *
@@ -18,6 +19,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '../shared/aws';
 import { StreamsApiError, UnknownStreamEventError } from './errors';
 import {
   CREATION_TIME_SLACK_SECONDS,
+  laneOf,
   lowestSequenceNumber,
   matchesAnyFilter,
   parseFilterPatterns,
@@ -39,6 +41,11 @@ export interface StreamMappingOptions {
   bisectBatchOnFunctionError?: boolean;
   /** `FunctionResponseTypes: ["ReportBatchItemFailures"]`. */
   reportBatchItemFailures?: boolean;
+  /**
+   * Batches of one shard in flight at once, 1 to 10 (default 1, the AWS default). Records are
+   * spread over that many lanes by partition key, so one key's records stay in order, in one lane.
+   */
+  parallelizationFactor?: number;
   /** `FilterCriteria` patterns (objects, JSON text, or `{pattern: "<json>"}`), ORed. */
   filters?: object[];
   /** On-failure destination: receives a `DDBStreamBatchInfo` invocation record for discarded batches. */
@@ -73,6 +80,20 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   return { stop: () => poller.stop() };
 }
 
+/** One of a shard's ParallelizationFactor lanes: the records of its partition keys, one batch at a time. */
+interface LaneState {
+  /** Read but not yet checkpointed, in stream order. */
+  pending: DynamoDBRecord[];
+  /** Size of the next batch; smaller than batchSize after a bisect. */
+  batchLimit: number;
+  /** Pending records handed out for the batch being gathered. */
+  offered: number;
+  /** Failed invocations of the current batch since the checkpoint last moved. */
+  attempts: number;
+  /** Ends the lane's wait for records early: another lane's read brought it some. */
+  wake?: () => void;
+}
+
 interface ShardState {
   readonly id: string;
   readonly parentId?: string;
@@ -82,14 +103,9 @@ interface ShardState {
   iterator?: string;
   /** Highest sequence number read (delivered or filtered out): iterators are re-acquired after it. */
   lastRead?: string;
-  /** Read but not yet checkpointed, in stream order. */
-  pending: DynamoDBRecord[];
-  /** Size of the next batch; smaller than batchSize after a bisect. */
-  batchLimit: number;
-  /** Pending records handed out for the batch being gathered. */
-  offered: number;
-  /** Failed invocations of the current batch since the checkpoint last moved. */
-  attempts: number;
+  readonly lanes: readonly LaneState[];
+  /** The GetRecords call in flight, which every lane that needs records shares. */
+  reading?: Promise<number | 'failed'>;
   /** GetRecords failures in a row. */
   readFailures: number;
   endOfShard: boolean;
@@ -105,9 +121,12 @@ class ShardPoller {
   private readonly log: (line: string) => void;
   private readonly mapping: EventSourceMapping;
   private readonly batchSize: number;
+  private readonly parallelizationFactor: number;
   private readonly shards = new Map<string, ShardState>();
   private readonly api: StreamsApi;
   private streamArn = '';
+  /** The table's partition key attribute, which picks a record's lane. */
+  private partitionKey = '';
   private context!: StreamRecordContext;
   private fatalError: unknown;
   private warnedTtlNormalisation = false;
@@ -119,6 +138,10 @@ class ShardPoller {
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 10_000) {
       throw new Error(`batchSize must be 1..10000, got ${options.batchSize}`);
     }
+    this.parallelizationFactor = options.parallelizationFactor ?? 1;
+    const factor = this.parallelizationFactor;
+    // AWS: ParallelizationFactor is 1 to 10.
+    if (!Number.isInteger(factor) || factor < 1 || factor > 10) throw new Error(`parallelizationFactor must be 1..10, got ${factor}`);
     // ESM-03: -1 (the default) retries until the record expires; the IaC sets a finite value.
     this.maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
     this.maximumRecordAgeSeconds = options.maximumRecordAgeSeconds ?? -1;
@@ -146,7 +169,9 @@ class ShardPoller {
   }
 
   async start(): Promise<void> {
-    const arn = (this.streamArn = await this.api.streamArn(this.options.tableName));
+    const stream = await this.api.stream(this.options.tableName);
+    const arn = (this.streamArn = stream.arn);
+    this.partitionKey = stream.partitionKey;
     const region = this.options.region ?? LOCAL_REGION;
     this.context = {
       eventSourceARN: rewriteArn(arn, region, this.options.accountId ?? LOCAL_ACCOUNT_ID),
@@ -181,10 +206,12 @@ class ShardPoller {
       parentId: shard.ParentShardId,
       status: 'waiting',
       initialPosition,
-      pending: [],
-      batchLimit: this.batchSize,
-      offered: 0,
-      attempts: 0,
+      lanes: Array.from({ length: this.parallelizationFactor }, () => ({
+        pending: [],
+        batchLimit: this.batchSize,
+        offered: 0,
+        attempts: 0,
+      })),
       readFailures: 0,
       endOfShard: false,
     };
@@ -200,8 +227,8 @@ class ShardPoller {
       const parent = shard.parentId === undefined ? undefined : this.shards.get(shard.parentId);
       if (parent !== undefined && parent.status !== 'done') continue;
       shard.status = 'running';
-      // ESM-01: one batch at a time per shard, in order (ParallelizationFactor 1; a larger one is skipped locally).
-      void this.mapping.addLane(this.shardSource(shard), 1).then(() => {
+      // ESM-01: one batch at a time per lane, in order; a shard has ParallelizationFactor lanes, split by partition key.
+      void Promise.all(shard.lanes.map((lane) => this.mapping.addLane(this.laneSource(shard, lane), 1))).then(() => {
         if (!this.ended(shard)) return;
         // ESM-08: a closed shard (NextShardIterator null) ends; its children may start now.
         shard.status = 'done';
@@ -230,56 +257,81 @@ class ShardPoller {
   }
 
   private ended(shard: ShardState): boolean {
-    return shard.endOfShard && shard.pending.length === 0;
+    return shard.endOfShard && shard.lanes.every((lane) => lane.pending.length === 0);
   }
 
-  /** The shard as the mapping core sees it: records in stream order, settled by checkpoint. */
-  private shardSource(shard: ShardState): BatchSource<DynamoDBRecord> {
+  /** One lane of the shard as the mapping core sees it: records in stream order, settled by checkpoint. */
+  private laneSource(shard: ShardState, lane: LaneState): BatchSource<DynamoDBRecord> {
     return {
-      receive: (max, maxBytes) => this.receive(shard, max, maxBytes),
+      receive: (max, maxBytes) => this.receive(shard, lane, max, maxBytes),
       // ESM-01: Lambda polls each shard about 4 times a second (pollIntervalMs) while it is idle.
       waitForRecords: (deadline) =>
-        this.mapping.sleep(deadline === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, deadline - Date.now())),
-      ended: () => this.ended(shard),
+        this.waitForRecords(lane, deadline === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, deadline - Date.now())),
+      ended: () => shard.endOfShard && lane.pending.length === 0,
       id: (record) => record.dynamodb?.SequenceNumber as string,
       size: (record) => record.dynamodb?.SizeBytes ?? 0,
       event: (batch) => ({ Records: batch }),
-      settle: (batch, outcome) => this.settle(shard, batch, outcome),
+      settle: (batch, outcome) => this.settle(shard, lane, batch, outcome),
     };
   }
 
-  /** The next pending records not yet in the batch being gathered, reading the shard once they are all out. */
-  private async receive(shard: ShardState, max: number, maxBytes: number): Promise<DynamoDBRecord[]> {
-    const room = Math.min(max, shard.batchLimit - shard.offered);
+  /** Waits `ms`, or less if another lane's read brings this one records. */
+  private waitForRecords(lane: LaneState, ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      lane.wake = resolve;
+      void this.mapping.sleep(ms).then(resolve);
+    }).finally(() => {
+      lane.wake = undefined;
+    });
+  }
+
+  /** The lane's next pending records not yet in the batch being gathered, reading the shard once they are all out. */
+  private async receive(shard: ShardState, lane: LaneState, max: number, maxBytes: number): Promise<DynamoDBRecord[]> {
+    const room = Math.min(max, lane.batchLimit - lane.offered);
     if (room <= 0) return [];
+    // Records filtered out, or read for other lanes, move the iterator on too: read again until this
+    // lane has some pending or the shard is idle.
+    while (lane.offered >= lane.pending.length && !shard.endOfShard && this.mapping.running) {
+      const read = await this.read(shard);
+      if (read === 'failed') return [];
+      if (read === 0) break;
+    }
+    if (lane.offered === 0) await this.discardAged(shard, lane);
+    const records: DynamoDBRecord[] = [];
+    let bytes = 0;
+    for (const record of lane.pending.slice(lane.offered, lane.offered + room)) {
+      bytes += record.dynamodb?.SizeBytes ?? 0;
+      if (records.length > 0 && bytes > maxBytes) break;
+      records.push(record);
+    }
+    lane.offered += records.length;
+    return records;
+  }
+
+  /** One GetRecords call for every lane that needs records now; 'failed' once it has been logged and backed off. */
+  private read(shard: ShardState): Promise<number | 'failed'> {
+    shard.reading ??= this.readOnce(shard).finally(() => {
+      shard.reading = undefined;
+    });
+    return shard.reading;
+  }
+
+  private async readOnce(shard: ShardState): Promise<number | 'failed'> {
     try {
-      // Records filtered out move the iterator on too: read again until some are pending or the shard is idle.
-      while (shard.offered >= shard.pending.length && !shard.endOfShard && this.mapping.running) {
-        const read = await this.readRecords(shard);
-        shard.readFailures = 0;
-        if (read === 0) break;
-      }
+      const read = await this.readRecords(shard);
+      shard.readFailures = 0;
+      return read;
     } catch (error) {
       if (error instanceof UnknownStreamEventError) {
         this.fail(error);
-        return [];
+        return 'failed';
       }
       assertIsError(error);
       shard.readFailures += 1;
       this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: ${error.message}`);
       await this.mapping.sleep(Math.min(MAX_BACKOFF_MS, this.pollIntervalMs * 2 ** shard.readFailures));
-      return [];
+      return 'failed';
     }
-    if (shard.offered === 0) await this.discardAged(shard);
-    const records: DynamoDBRecord[] = [];
-    let bytes = 0;
-    for (const record of shard.pending.slice(shard.offered, shard.offered + room)) {
-      bytes += record.dynamodb?.SizeBytes ?? 0;
-      if (records.length > 0 && bytes > maxBytes) break;
-      records.push(record);
-    }
-    shard.offered += records.length;
-    return records;
   }
 
   /** One GetRecords call; returns how many records it read (delivered or filtered out). */
@@ -327,7 +379,10 @@ class ShardPoller {
       }
       shard.lastRead = record.dynamodb?.SequenceNumber;
       // FLT-01: records no filter matches are dropped and the checkpoint moves past them.
-      if (matchesAnyFilter(record, this.patterns)) shard.pending.push(record);
+      if (!matchesAnyFilter(record, this.patterns)) continue;
+      const lane = shard.lanes[laneOf(record, this.partitionKey, shard.lanes.length)];
+      lane.pending.push(record);
+      lane.wake?.();
     }
     return records.length;
   }
@@ -335,10 +390,10 @@ class ShardPoller {
   // -------------------------------------------------------------------------------------------
   // Outcomes (ESM-03, ESM-04, ESM-05)
 
-  private async settle(shard: ShardState, batch: readonly DynamoDBRecord[], outcome: BatchOutcome): Promise<void> {
-    shard.offered = 0;
+  private async settle(shard: ShardState, lane: LaneState, batch: readonly DynamoDBRecord[], outcome: BatchOutcome): Promise<void> {
+    lane.offered = 0;
     if (outcome.kind === 'success') {
-      this.checkpoint(shard, batch.length);
+      this.checkpoint(lane, batch.length);
       return;
     }
 
@@ -350,14 +405,14 @@ class ShardPoller {
       const index = batch.findIndex((record) => record.dynamodb?.SequenceNumber === from);
       if (index > 0) {
         // ESM-04: checkpoint just before the lowest failed record; [INF] progress restarts the retry count.
-        this.checkpoint(shard, index);
+        this.checkpoint(lane, index);
         failed = batch.slice(index);
       }
       // ESM-05: with bisect as well, AWS splits at that record and retries only the rest, which this already does.
       reason = `partial failure from ${from}`;
     } else if (this.options.bisectBatchOnFunctionError === true && batch.length > 1) {
       // ESM-03: bisect on failure; splitting does not count towards the retry quota.
-      shard.batchLimit = Math.ceil(batch.length / 2);
+      lane.batchLimit = Math.ceil(batch.length / 2);
       this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: batch of ${batch.length} failed (${outcome.reason}); bisecting`);
       await this.mapping.sleep(this.pollIntervalMs);
       return;
@@ -365,20 +420,21 @@ class ShardPoller {
       reason = outcome.reason;
     }
 
-    shard.attempts += 1;
-    // ESM-03: -1 retries forever, blocking the shard; otherwise 1 invocation + maximumRetryAttempts retries.
-    if (this.maximumRetryAttempts >= 0 && shard.attempts > this.maximumRetryAttempts) {
+    lane.attempts += 1;
+    // ESM-03: -1 retries forever, blocking the lane; otherwise 1 invocation + maximumRetryAttempts retries.
+    // [INF] only this lane waits: AWS keeps order per partition key and documents nothing about a shard's other lanes.
+    if (this.maximumRetryAttempts >= 0 && lane.attempts > this.maximumRetryAttempts) {
       this.log(
-        `[stream-poller] ${this.options.tableName} ${shard.id}: ${failed.length} record(s) discarded after ${shard.attempts} attempt(s) (${reason})`,
+        `[stream-poller] ${this.options.tableName} ${shard.id}: ${failed.length} record(s) discarded after ${lane.attempts} attempt(s) (${reason})`,
       );
       await this.sendToOnFailure(
         shard,
         failed,
-        shard.attempts,
+        lane.attempts,
         outcome.kind === 'failure' && outcome.functionError === true,
         'RetryAttemptsExhausted',
       );
-      this.checkpoint(shard, failed.length);
+      this.checkpoint(lane, failed.length);
       return;
     }
     this.log(`[stream-poller] ${this.options.tableName} ${shard.id}: batch of ${failed.length} failed (${reason}); retrying`);
@@ -387,25 +443,25 @@ class ShardPoller {
   }
 
   /** ESM-03: records older than MaximumRecordAgeInSeconds are not sent (a retried batch included); the on-failure destination hears of them. */
-  private async discardAged(shard: ShardState): Promise<void> {
+  private async discardAged(shard: ShardState, lane: LaneState): Promise<void> {
     if (this.maximumRecordAgeSeconds === -1) return;
     // DynamoDB Local floors creation times to the minute: a record counts as aged only past that slack too, never early.
     const bornBefore = Date.now() / 1000 - this.maximumRecordAgeSeconds - CREATION_TIME_SLACK_SECONDS;
-    const young = shard.pending.findIndex((record) => (record.dynamodb?.ApproximateCreationDateTime ?? Infinity) >= bornBefore);
-    const aged = young === -1 ? shard.pending.length : young;
+    const young = lane.pending.findIndex((record) => (record.dynamodb?.ApproximateCreationDateTime ?? Infinity) >= bornBefore);
+    const aged = young === -1 ? lane.pending.length : young;
     if (aged === 0) return;
     this.log(
       `[stream-poller] ${this.options.tableName} ${shard.id}: ${aged} record(s) discarded unsent, older than ${this.maximumRecordAgeSeconds} s`,
     );
-    await this.sendToOnFailure(shard, shard.pending.slice(0, aged), shard.attempts, false, 'RecordAgeExceeded');
-    this.checkpoint(shard, aged);
+    await this.sendToOnFailure(shard, lane.pending.slice(0, aged), lane.attempts, false, 'RecordAgeExceeded');
+    this.checkpoint(lane, aged);
   }
 
-  /** The first `count` pending records are done: drop them and reset the per-batch state. */
-  private checkpoint(shard: ShardState, count: number): void {
-    shard.pending.splice(0, count);
-    shard.attempts = 0;
-    if (shard.pending.length === 0) shard.batchLimit = this.batchSize;
+  /** The lane's first `count` pending records are done: drop them and reset the per-batch state. */
+  private checkpoint(lane: LaneState, count: number): void {
+    lane.pending.splice(0, count);
+    lane.attempts = 0;
+    if (lane.pending.length === 0) lane.batchLimit = this.batchSize;
   }
 
   /** ESM-03: the on-failure destination gets metadata only (DDBStreamBatchInfo), never the records. */

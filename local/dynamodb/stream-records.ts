@@ -103,6 +103,22 @@ export function compareSequenceNumbers(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * ESM-01: which of a shard's `lanes` (its ParallelizationFactor) a record goes to: a hash of its
+ * partition key's value, so every record of one key goes to one lane, in stream order.
+ */
+export function laneOf(record: DynamoDBRecord, partitionKey: string, lanes: number): number {
+  if (lanes === 1) return 0;
+  // FNV-1a over the key's JSON ({"S": "..."}): stable, cheap, and spreads similar keys apart.
+  const key = JSON.stringify(record.dynamodb?.Keys?.[partitionKey] ?? null);
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < key.length; index += 1) {
+    hash ^= key.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % lanes;
+}
+
 /** ESM-04: where a stream retries from after a partial failure: the lowest sequence number reported. */
 export function lowestSequenceNumber(sequenceNumbers: readonly string[]): string | undefined {
   return sequenceNumbers.reduce<string | undefined>(

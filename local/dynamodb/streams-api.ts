@@ -22,17 +22,21 @@ const API_VERSION_TARGET = { dynamodb: 'DynamoDB_20120810', streams: 'DynamoDBSt
 export class StreamsApi {
   constructor(private readonly endpoint: string) {}
 
-  /** The table's stream ARN; throws when the table has no stream enabled. */
-  async streamArn(tableName: string): Promise<string> {
-    const described = await this.call<{ Table?: { LatestStreamArn?: string; StreamSpecification?: { StreamEnabled?: boolean } } }>(
-      'dynamodb',
-      'DescribeTable',
-      { TableName: tableName },
-    );
+  /** The table's stream ARN and partition key attribute; throws when the table has no stream enabled. */
+  async stream(tableName: string): Promise<{ arn: string; partitionKey: string }> {
+    const described = await this.call<{
+      Table?: {
+        LatestStreamArn?: string;
+        StreamSpecification?: { StreamEnabled?: boolean };
+        KeySchema?: { AttributeName: string; KeyType: string }[];
+      };
+    }>('dynamodb', 'DescribeTable', { TableName: tableName });
     const arn = described.Table?.LatestStreamArn;
     if (arn === undefined || described.Table?.StreamSpecification?.StreamEnabled !== true)
       throw new Error(`Table ${tableName} has no stream enabled`);
-    return arn;
+    const partitionKey = described.Table?.KeySchema?.find((key) => key.KeyType === 'HASH')?.AttributeName;
+    if (partitionKey === undefined) throw new Error(`Table ${tableName} has no partition key in DescribeTable`);
+    return { arn, partitionKey };
   }
 
   /** The table's TTL attribute, or undefined when TTL is not enabled. */

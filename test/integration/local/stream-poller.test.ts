@@ -12,6 +12,7 @@ import {
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { type StreamMappingOptions, type StreamPoller, startStreamPoller } from '../../../local/dynamodb/stream-poller';
+import { laneOf } from '../../../local/dynamodb/stream-records';
 import { createTables } from '../../../local/dynamodb/tables';
 import type { FunctionConfig, LambdaHandler } from '../../../local/lambda/invoke';
 import capturedRecords from '../../fixtures/dynamodb-local-stream-records.json';
@@ -266,6 +267,84 @@ describe('startStreamPoller: delivery', () => {
   });
 });
 
+describe('startStreamPoller: ParallelizationFactor', () => {
+  /** Labels whose items land in different lanes of `lanes`. */
+  const inDifferentLanes = (lanes: number, count: number): string[] => {
+    const byLane = new Map<number, string>();
+    for (let n = 0; byLane.size < count; n += 1) {
+      const lane = laneOf({ dynamodb: { Keys: { pk: { S: `ITEM#key${n}` } } } }, 'pk', lanes);
+      if (!byLane.has(lane)) byLane.set(lane, `key${n}`);
+    }
+    return [...byLane.values()];
+  };
+
+  it("runs up to that many batches of one shard at once, each item's records in order", async () => {
+    // Prepare
+    const table = await manifestTable();
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const { invocations } = await collect(table, { batchSize: 2, parallelizationFactor: 3 }, async () => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      inFlight -= 1;
+    });
+    const keys = inDifferentLanes(3, 3);
+
+    // Act: four versions of each of three items in three lanes, written one after another.
+    for (let version = 1; version <= 4; version += 1) {
+      for (const key of keys) {
+        await client.send(
+          new PutItemCommand({
+            TableName: table,
+            Item: { pk: { S: `ITEM#${key}` }, sk: { S: 'STATE' }, label: { S: `${key}v${version}` } },
+          }),
+        );
+      }
+    }
+    await eventually(() => invocations.flat().length >= 12);
+
+    // Assess
+    const delivered = invocations.flat().map((record) => labelOf(record) as string);
+    expect({
+      perItem: keys.map((key) => delivered.filter((label) => label.startsWith(`${key}v`))),
+      mixesItems: invocations.some((batch) => new Set(batch.map((record) => labelOf(record)?.split('v')[0])).size > 1),
+      maxInFlight,
+    }).toEqual({
+      perItem: keys.map((key) => [1, 2, 3, 4].map((version) => `${key}v${version}`)),
+      mixesItems: false,
+      maxInFlight: 3,
+    });
+  });
+
+  it("does not hold back another lane's records while one lane retries a failing batch", async () => {
+    // Prepare: the item 'stuck' fails until the other item has been delivered.
+    const table = await manifestTable();
+    const [stuck, other] = inDifferentLanes(2, 2);
+    let otherDelivered = false;
+    const { invocations } = await collect(table, { batchSize: 10, parallelizationFactor: 2 }, (event) => {
+      const items = event.Records.map((record) => labelOf(record));
+      if (items.includes(other) && !items.includes(stuck)) otherDelivered = true;
+      if (items.includes(stuck) && !otherDelivered) throw new Error(`${stuck} fails until ${other} is delivered`);
+    });
+
+    // Act
+    await put(table, stuck);
+    await eventually(() => invocations.length >= 2);
+    await put(table, other);
+    await eventually(() => otherDelivered, { timeoutMs: 5_000, what: "the other lane's record, on its own" });
+    await eventually(() => labels(invocations).filter((batch) => batch.includes(stuck)).length >= 3);
+
+    // Assess: the stuck item failed at least twice, the other got through on its own, and then the stuck one did.
+    const attempts = labels(invocations);
+    expect({
+      otherDelivered: attempts.some((batch) => batch.includes(other)),
+      stuckAttempts: attempts.filter((batch) => batch.includes(stuck)).length >= 3,
+      mixed: attempts.some((batch) => batch.includes(stuck) && batch.includes(other)),
+    }).toEqual({ otherDelivered: true, stuckAttempts: true, mixed: false });
+  });
+});
+
 describe('startStreamPoller: ReportBatchItemFailures', () => {
   const sequenceOfLabel = (event: DynamoDBStreamEvent, label: string): string =>
     sequenceOf(event.Records.find((r) => labelOf(r) === label) as DynamoDBRecord);
@@ -514,6 +593,10 @@ describe('startStreamPoller: shard lineage', () => {
         Table: {
           LatestStreamArn: 'arn:aws:dynamodb:ddblocal:000000000000:table/scripted/stream/2026-11-28T00:00:00.000',
           StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
         },
       }),
       'DynamoDB_20120810.DescribeTimeToLive': () => ({ TimeToLiveDescription: { TimeToLiveStatus: 'DISABLED' } }),

@@ -1,6 +1,8 @@
+import type { DynamoDBRecord } from 'aws-lambda';
 import { InvalidFilterPatternError, UnknownStreamEventError } from '../../../local/dynamodb/errors';
 import {
   compareSequenceNumbers,
+  laneOf,
   lowestSequenceNumber,
   matchesAnyFilter,
   matchesPattern,
@@ -186,6 +188,38 @@ describe('lowestSequenceNumber', () => {
 
     // Assess
     expect(lowest).toBe(expected);
+  });
+});
+
+describe('laneOf (ParallelizationFactor)', () => {
+  const record = (pk: string, sk = 'STATE'): DynamoDBRecord => ({ dynamodb: { Keys: { pk: { S: pk }, sk: { S: sk } } } });
+
+  it('sends every record of one partition key to one lane, whatever its sort key', () => {
+    // Prepare
+    const lanes = 4;
+
+    // Act
+    const picked = ['STATE', 'CONN#1', 'WATCH#u2'].map((sk) => laneOf(record('USER#ada', sk), 'pk', lanes));
+
+    // Assess
+    expect(new Set(picked).size).toBe(1);
+  });
+
+  it('spreads keys over every lane, none with much more than its share', () => {
+    // Prepare
+    const lanes = 4;
+    const counts = new Array<number>(lanes).fill(0);
+
+    // Act
+    for (let n = 0; n < 4_000; n += 1) counts[laneOf(record(`USER#${n}`), 'pk', lanes)] += 1;
+
+    // Assess: each lane within 20 % of 1,000.
+    expect(counts.map((count) => count >= 800 && count <= 1_200)).toEqual([true, true, true, true]);
+  });
+
+  it('has one lane for a factor of 1, and a lane for a record without that key', () => {
+    expect(laneOf(record('USER#ada'), 'pk', 1)).toBe(0);
+    expect(laneOf({ dynamodb: {} }, 'pk', 4)).toBe(laneOf({ dynamodb: {} }, 'pk', 4));
   });
 });
 
