@@ -289,9 +289,11 @@ class ShardPoller {
   private async receive(shard: ShardState, lane: LaneState, max: number, maxBytes: number): Promise<DynamoDBRecord[]> {
     const room = Math.min(max, lane.batchLimit - lane.offered);
     if (room <= 0) return [];
-    // Records filtered out, or read for other lanes, move the iterator on too: read again until this
-    // lane has some pending or the shard is idle.
-    while (lane.offered >= lane.pending.length && !shard.endOfShard && this.mapping.running) {
+    // ESM-02: with no batching window a batch is what the poller holds now: it reads the shard for a batch
+    // with nothing in it yet, never again to fill one (AWS: "If the batch that Lambda reads from the event
+    // source has only one record in it, Lambda sends only one record"). Records filtered out, or read for
+    // other lanes, move the iterator on too: read again until this lane has some pending or the shard is idle.
+    while (lane.offered === 0 && lane.pending.length === 0 && !shard.endOfShard && this.mapping.running) {
       const read = await this.read(shard);
       if (read === 'failed') return [];
       if (read === 0) break;

@@ -667,6 +667,18 @@ describe('startStreamPoller: shard lineage', () => {
     }).toEqual({ sequence: ['100', '150', '200', '300', '301'], maxInFlight: 1, parentClosed: true });
   });
 
+  it('invokes with what one GetRecords returned, without reading on to fill the batch (no batching window)', async () => {
+    // Prepare: every GetRecords call of the scripted shards returns one record.
+
+    // Act
+    const { invocations } = await collect('scripted', { startingPosition: 'TRIM_HORIZON', batchSize: 100 }, () => undefined, endpoint);
+    await eventually(() => invocations.flat().length >= 5);
+    await settle();
+
+    // Assess: AWS: "If the batch that Lambda reads from the event source has only one record in it, Lambda sends only one record".
+    expect(invocations.map((batch) => batch.map(sequenceOf))).toEqual([['100'], ['150'], ['200'], ['300'], ['301']]);
+  });
+
   it('discards records older than maximumRecordAgeSeconds unsent, to the on-failure destination as RecordAgeExceeded', async () => {
     // Prepare: the scripted records were created on 2026-11-28, days before any run of this test.
 
