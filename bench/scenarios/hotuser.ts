@@ -55,9 +55,10 @@ export const hotuser: Scenario = async ({ bench, quick, log }) => {
     hotLastMs: number;
     hotMedianMs: number;
     others: ReturnType<typeof distribution>;
+    otherFrames: number;
     missing: number;
   }[] = [];
-  const alone: { status: 'online' | 'offline'; others: ReturnType<typeof distribution>; missing: number }[] = [];
+  const alone: { status: 'online' | 'offline'; others: ReturnType<typeof distribution>; otherFrames: number; missing: number }[] = [];
   let warmingUp = false;
   const measure = async (
     status: 'online' | 'offline',
@@ -100,19 +101,21 @@ export const hotuser: Scenario = async ({ bench, quick, log }) => {
       )
     ).filter(Number.isFinite);
     const others = distribution(otherLatencies);
+    // Frames the others' watchers got: fewer than changes x watchers when a stream batch coalesced several changes per connection.
+    const otherFrames = otherWatchers.reduce((sum, { socket }) => sum + socket.presence.length, 0);
     if (warmingUp) {
       log(`  warm-up, ${status}: last hot watcher ${ms(Math.max(...hotArrivals))}; others p99 ${ms(others.p99)} (not counted)`);
       return;
     }
     if (hotAt === undefined) {
-      alone.push({ status, others, missing });
-      log(`  ${status}, the others alone: p50 ${ms(others.p50)}, p99 ${ms(others.p99)}, missing ${missing}`);
+      alone.push({ status, others, otherFrames, missing });
+      log(`  ${status}, the others alone: p50 ${ms(others.p50)}, p99 ${ms(others.p99)}, ${otherFrames} frames, missing ${missing}`);
       return;
     }
-    const round = { status, hotLastMs: Math.max(...hotArrivals), hotMedianMs: median(hotArrivals), others, missing };
+    const round = { status, hotLastMs: Math.max(...hotArrivals), hotMedianMs: median(hotArrivals), others, otherFrames, missing };
     rounds.push(round);
     log(
-      `  ${status}: last hot watcher ${ms(round.hotLastMs)}; others p50 ${ms(round.others.p50)}, p99 ${ms(round.others.p99)}, missing ${missing}`,
+      `  ${status}: last hot watcher ${ms(round.hotLastMs)}; others p50 ${ms(round.others.p50)}, p99 ${ms(round.others.p99)}, ${otherFrames} frames, missing ${missing}`,
     );
   };
   /** The others change over one second: online (their sockets open) or offline (they close). */
@@ -196,6 +199,10 @@ export const hotuser: Scenario = async ({ bench, quick, log }) => {
     { metric: `other users' watchers p50 (${params.others} users x ${params.otherWatchers})`, value: ms(othersLatency.p50) },
     { metric: "other users' watchers p99", value: ms(othersLatency.p99), target: '< 1 s', ok: othersLatency.p99 < 1_000 },
     { metric: 'the others alone (popular user quiet): p50 / p99', value: `${ms(othersAlone.p50)} / ${ms(othersAlone.p99)}` },
+    {
+      metric: `frames to the others' watchers per phase, with / alone (of ${params.others * params.otherWatchers} changes x watchers)`,
+      value: `${median(rounds.map((round) => round.otherFrames))} / ${median(alone.map((phase) => phase.otherFrames))}`,
+    },
     { metric: "other users' changes missing", value: String(missing), target: '0', ok: missing === 0 },
   ];
   return {
