@@ -34,7 +34,8 @@ const WORKER = path.join(__dirname, 'environment-worker.ts');
  * Handlers are TypeScript: every environment loads tsx's CommonJS hook (`npm start`'s `--import tsx`
  * registers its hooks for the main thread only; a worker given it fails on the `.ts` entry).
  */
-const WORKER_EXEC_ARGV = ['--require', require.resolve('tsx/cjs')];
+// A CPU profile of the process (`--cpu-prof`, e.g. the bench's BENCH_CPU_PROF) covers each function's thread too.
+const WORKER_EXEC_ARGV = [...process.execArgv.filter((arg) => arg.startsWith('--cpu-prof')), '--require', require.resolve('tsx/cjs')];
 
 /** Invocations one environment runs at once; more wait for a free slot. */
 const DEFAULT_MAX_CONCURRENCY = 64;
