@@ -106,6 +106,8 @@ interface ShardState {
   readonly lanes: readonly LaneState[];
   /** The GetRecords call in flight, which every lane that needs records shares. */
   reading?: Promise<number | 'failed'>;
+  /** After a read that found nothing, the shard is not read again before this (epoch ms), whichever lane asks. */
+  idleUntil: number;
   /** GetRecords failures in a row. */
   readFailures: number;
   endOfShard: boolean;
@@ -212,6 +214,7 @@ class ShardPoller {
         offered: 0,
         attempts: 0,
       })),
+      idleUntil: 0,
       readFailures: 0,
       endOfShard: false,
     };
@@ -312,6 +315,8 @@ class ShardPoller {
 
   /** One GetRecords call for every lane that needs records now; 'failed' once it has been logged and backed off. */
   private read(shard: ShardState): Promise<number | 'failed'> {
+    // ESM-01: one poller per shard polls an idle shard about 4 times a second, not once per lane.
+    if (shard.reading === undefined && Date.now() < shard.idleUntil) return Promise.resolve(0);
     shard.reading ??= this.readOnce(shard).finally(() => {
       shard.reading = undefined;
     });
@@ -322,6 +327,7 @@ class ShardPoller {
     try {
       const read = await this.readRecords(shard);
       shard.readFailures = 0;
+      shard.idleUntil = read === 0 ? Date.now() + this.pollIntervalMs : 0;
       return read;
     } catch (error) {
       if (error instanceof UnknownStreamEventError) {

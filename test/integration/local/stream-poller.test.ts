@@ -585,6 +585,8 @@ describe('startStreamPoller: shard lineage', () => {
   const shardRecords: Record<string, string[]> = { 'shardId-parent': ['100', '150', '200'], 'shardId-child': ['300', '301'] };
   let server: Server;
   let endpoint: string;
+  /** GetRecords calls answered, per shard. */
+  const reads: Record<string, number> = {};
 
   beforeAll(async () => {
     const [template] = capturedRecords.records;
@@ -612,6 +614,7 @@ describe('startStreamPoller: shard lineage', () => {
       // One record per call; the parent's last call has no NextShardIterator (closed), the child stays open.
       'DynamoDBStreams_20120810.GetRecords': (body) => {
         const [shardId, position] = body.ShardIterator.split('|');
+        reads[shardId] = (reads[shardId] ?? 0) + 1;
         const index = Number(position);
         const sequence = shardRecords[shardId][index];
         const records = sequence === undefined ? [] : [{ ...template, dynamodb: { ...template.dynamodb, SequenceNumber: sequence } }];
@@ -677,6 +680,27 @@ describe('startStreamPoller: shard lineage', () => {
 
     // Assess: AWS: "If the batch that Lambda reads from the event source has only one record in it, Lambda sends only one record".
     expect(invocations.map((batch) => batch.map(sequenceOf))).toEqual([['100'], ['150'], ['200'], ['300'], ['301']]);
+  });
+
+  it('reads an idle shard about once a poll interval, whatever the ParallelizationFactor', async () => {
+    // Prepare: both shards delivered, so the open child is idle; batches of different lengths leave the lanes out of step.
+    const { invocations } = await collect(
+      'scripted',
+      { startingPosition: 'TRIM_HORIZON', parallelizationFactor: 4, pollIntervalMs: 50 },
+      (_event, call) => new Promise((resolve) => setTimeout(resolve, call * 13)),
+      endpoint,
+    );
+    await eventually(() => invocations.flat().length >= 5);
+    await settle();
+
+    // Act
+    const before = reads['shardId-child'] ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const idleReads = (reads['shardId-child'] ?? 0) - before;
+
+    // Assess: 20 polls in 1 s at 50 ms (Lambda: about 4 a second per shard), not one per lane.
+    expect(idleReads).toBeGreaterThanOrEqual(10);
+    expect(idleReads).toBeLessThanOrEqual(25);
   });
 
   it('discards records older than maximumRecordAgeSeconds unsent, to the on-failure destination as RecordAgeExceeded', async () => {
