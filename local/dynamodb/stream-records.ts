@@ -93,16 +93,6 @@ export function rewriteArn(arn: string, region: string, accountId: string): stri
   return parts.join(':');
 }
 
-// ---------------------------------------------------------------------------------------------
-// Sequence numbers
-
-/** DDB-05: sequence numbers are decimal strings of 21+ digits; compare them as BigInt, never as Number or text. */
-export function compareSequenceNumbers(a: string, b: string): number {
-  const x = parseSequenceNumber(a);
-  const y = parseSequenceNumber(b);
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
 /**
  * ESM-01: which of a shard's `lanes` (its ParallelizationFactor) a record goes to: a hash of its
  * partition key's value, so every record of one key goes to one lane, in stream order.
@@ -117,6 +107,16 @@ export function laneOf(record: DynamoDBRecord, partitionKey: string, lanes: numb
     hash = Math.imul(hash, 0x01000193);
   }
   return (hash >>> 0) % lanes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sequence numbers
+
+/** DDB-05: sequence numbers are decimal strings of 21+ digits; compare them as BigInt, never as Number or text. */
+export function compareSequenceNumbers(a: string, b: string): number {
+  const x = parseSequenceNumber(a);
+  const y = parseSequenceNumber(b);
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 /** ESM-04: where a stream retries from after a partial failure: the lowest sequence number reported. */
