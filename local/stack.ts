@@ -29,7 +29,7 @@ import { firstAnswer, type HttpApi, startHttpApi } from './api-gateway/http-api'
 import { startWebSocketApi, type WebSocketApi } from './api-gateway/websocket';
 import { type DataApiServer, startDataApi } from './data-api/server';
 import { type DynamoDbLocal, startDynamoDbLocal } from './dynamodb/dynamodb-local';
-import { type StreamPoller, startStreamPoller } from './dynamodb/stream-poller';
+import { type StreamMappingOptions, type StreamPoller, startStreamPoller } from './dynamodb/stream-poller';
 import { createTables } from './dynamodb/tables';
 import { FaultSwitchboard, faultsEndpoint } from './faults';
 import { ExecutionEnvironment } from './lambda/execution-environment';
@@ -77,6 +77,17 @@ export interface LocalStackOptions {
 
 /** Where the local stack runs its functions (LocalStackOptions.functionIsolation). */
 export type FunctionIsolation = 'process' | 'thread';
+
+/** A stream consumer's event source mapping as the manifest gives it to CDK (the batching window is skipped locally: ESM-02). */
+export const streamMapping = (consumer: (typeof streamConsumers)[number]): StreamMappingOptions => ({
+  batchSize: consumer.batchSize,
+  maximumRetryAttempts: consumer.retryAttempts,
+  maximumRecordAgeSeconds: consumer.maxRecordAgeSeconds,
+  bisectBatchOnFunctionError: consumer.bisectBatchOnError,
+  parallelizationFactor: consumer.parallelizationFactor,
+  reportBatchItemFailures: consumer.reportBatchItemFailures,
+  filters: [...consumer.filters],
+});
 
 /** A function isolation named in a setting (`variable`); unset or empty is `fallback`. */
 export const parseFunctionIsolation = (raw: string | undefined, variable: string, fallback: FunctionIsolation): FunctionIsolation => {
@@ -344,13 +355,7 @@ const stackSteps = (
                 endpoint: need('dynamo').endpoint,
                 tableName: TABLE_NAMES[consumer.table],
                 fn: loadHandler(consumer.handler),
-                batchSize: consumer.batchSize,
-                maximumRetryAttempts: consumer.retryAttempts,
-                maximumRecordAgeSeconds: consumer.maxRecordAgeSeconds,
-                bisectBatchOnFunctionError: consumer.bisectBatchOnError,
-                parallelizationFactor: consumer.parallelizationFactor,
-                reportBatchItemFailures: consumer.reportBatchItemFailures,
-                filters: [...consumer.filters],
+                ...streamMapping(consumer),
                 onFailure: (info) =>
                   options.log(`${consumer.handler}: a stream batch was discarded after its retries: ${JSON.stringify(info)}`),
                 region: LOCAL_REGION,
