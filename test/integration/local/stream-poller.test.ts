@@ -771,23 +771,27 @@ describe('startStreamPoller: refusing bad mappings', () => {
     await expect(starting).rejects.toThrow(/Unsupported filter operator starts-with/);
   });
 
-  it.each([59, 604_801, 0])(
-    'rejects a maximumRecordAgeSeconds of %i, as CreateEventSourceMapping does',
-    async (maximumRecordAgeSeconds) => {
-      // Prepare
-      const table = await manifestTable();
+  it.each([
+    [{ maximumRecordAgeSeconds: 59 }, /maximumRecordAgeSeconds must be -1 or 60\.\.604800/],
+    [{ maximumRecordAgeSeconds: 604_801 }, /maximumRecordAgeSeconds must be -1 or 60\.\.604800/],
+    [{ maximumRecordAgeSeconds: 0 }, /maximumRecordAgeSeconds must be -1 or 60\.\.604800/],
+    [{ parallelizationFactor: 0 }, /parallelizationFactor must be 1\.\.10/],
+    [{ parallelizationFactor: 11 }, /parallelizationFactor must be 1\.\.10/],
+    [{ parallelizationFactor: 1.5 }, /parallelizationFactor must be 1\.\.10/],
+  ])('rejects %j, as CreateEventSourceMapping does', async (mapping, message) => {
+    // Prepare
+    const table = await manifestTable();
 
-      // Act
-      const starting = startStreamPoller({
-        endpoint: dynamo.endpoint,
-        tableName: table,
-        maximumRecordAgeSeconds,
-        fn: fn(async () => undefined),
-        log: () => undefined,
-      });
+    // Act
+    const starting = startStreamPoller({
+      endpoint: dynamo.endpoint,
+      tableName: table,
+      ...mapping,
+      fn: fn(async () => undefined),
+      log: () => undefined,
+    });
 
-      // Assess
-      await expect(starting).rejects.toThrow(/maximumRecordAgeSeconds must be -1 or 60\.\.604800/);
-    },
-  );
+    // Assess
+    await expect(starting).rejects.toThrow(message);
+  });
 });
