@@ -117,19 +117,31 @@ export class BenchSocket {
   }
 
   /** Resolves with the arrival time of the first presence frame (already received or future) matching `match`. */
-  waitForPresence(match: (event: PresenceEvent) => boolean, timeoutMs: number): Promise<number> {
-    const found = this.presence.find((frame) => frame.presences.some(match));
-    if (found !== undefined) return Promise.resolve(found.at);
+  async waitForPresence(match: (event: PresenceEvent) => boolean, timeoutMs: number): Promise<number> {
+    return (await this.waitForPresenceEvent(match, timeoutMs)).at;
+  }
+
+  /** Resolves with the first presence event (already received or future) matching `match`, and when its frame arrived. */
+  waitForPresenceEvent(match: (event: PresenceEvent) => boolean, timeoutMs: number): Promise<{ at: number; event: PresenceEvent }> {
+    const arrival = (frame: ReceivedPresence) => {
+      const event = frame.presences.find(match);
+      return event === undefined ? undefined : { at: frame.at, event };
+    };
+    for (const frame of this.presence) {
+      const found = arrival(frame);
+      if (found !== undefined) return Promise.resolve(found);
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         stop();
         reject(new Error(`no matching presence event within ${timeoutMs} ms`));
       }, timeoutMs);
       const stop = this.onPresence((frame) => {
-        if (!frame.presences.some(match)) return;
+        const found = arrival(frame);
+        if (found === undefined) return;
         clearTimeout(timer);
         stop();
-        resolve(frame.at);
+        resolve(found);
       });
     });
   }

@@ -80,42 +80,49 @@ export const hotuser: Scenario = async ({ bench, quick, log }) => {
             ),
           );
     let missing = 0;
-    const otherLatencies = (
+    // Each delay splits at the change's `changedAt` (the handler's clock, this machine's): the
+    // change call until the write, and the write until the frame (stream, notifier, posts).
+    const otherArrivals = (
       await Promise.all(
         otherWatchers.flatMap(({ socket, watched }) =>
           watched.map(async (user) => {
             const at = otherAt.get(user.id) as number;
             try {
-              return (
-                (await socket.waitForPresence(
-                  (e) => e.userId === user.id && e.status === status && Date.parse(e.changedAt) >= floor(at),
-                  30_000,
-                )) - at
+              const arrival = await socket.waitForPresenceEvent(
+                (e) => e.userId === user.id && e.status === status && Date.parse(e.changedAt) >= floor(at),
+                30_000,
               );
+              const writtenAt = Date.parse(arrival.event.changedAt);
+              return [{ total: arrival.at - at, toWrite: writtenAt - at, writeToFrame: arrival.at - writtenAt }];
             } catch {
               missing += 1;
-              return Number.NaN;
+              return [];
             }
           }),
         ),
       )
-    ).filter(Number.isFinite);
-    const others = distribution(otherLatencies);
+    ).flat();
+    const others = distribution(otherArrivals.map((arrival) => arrival.total));
+    const toWrite = distribution(otherArrivals.map((arrival) => arrival.toWrite));
+    const writeToFrame = distribution(otherArrivals.map((arrival) => arrival.writeToFrame));
+    const split = `change call to write p50/p99 ${ms(toWrite.p50)}/${ms(toWrite.p99)}, write to frame ${ms(writeToFrame.p50)}/${ms(writeToFrame.p99)}`;
     // Frames the others' watchers got: fewer than changes x watchers when a stream batch coalesced several changes per connection.
     const otherFrames = otherWatchers.reduce((sum, { socket }) => sum + socket.presence.length, 0);
     if (warmingUp) {
-      log(`  warm-up, ${status}: last hot watcher ${ms(Math.max(...hotArrivals))}; others p99 ${ms(others.p99)} (not counted)`);
+      log(`  warm-up, ${status}: last hot watcher ${ms(Math.max(...hotArrivals))}; others p99 ${ms(others.p99)} (${split}; not counted)`);
       return;
     }
     if (hotAt === undefined) {
       alone.push({ status, others, otherFrames, missing });
-      log(`  ${status}, the others alone: p50 ${ms(others.p50)}, p99 ${ms(others.p99)}, ${otherFrames} frames, missing ${missing}`);
+      log(
+        `  ${status}, the others alone: p50 ${ms(others.p50)}, p99 ${ms(others.p99)} (${split}), ${otherFrames} frames, missing ${missing}`,
+      );
       return;
     }
     const round = { status, hotLastMs: Math.max(...hotArrivals), hotMedianMs: median(hotArrivals), others, otherFrames, missing };
     rounds.push(round);
     log(
-      `  ${status}: last hot watcher ${ms(round.hotLastMs)}; others p50 ${ms(round.others.p50)}, p99 ${ms(round.others.p99)}, ${otherFrames} frames, missing ${missing}`,
+      `  ${status}: last hot watcher ${ms(round.hotLastMs)}; others p50 ${ms(round.others.p50)}, p99 ${ms(round.others.p99)} (${split}), ${otherFrames} frames, missing ${missing}`,
     );
   };
   /** The others change over one second: online (their sockets open) or offline (they close). */
