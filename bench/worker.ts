@@ -27,6 +27,12 @@ const log = (line: string): void => {
 
 let interrupted = false;
 
+const parseDynamoDbMode = (raw: string | undefined): 'memory' | 'disk' => {
+  if (raw === undefined || raw === '' || raw === 'memory') return 'memory';
+  if (raw === 'disk') return 'disk';
+  throw new Error(`BENCH_DYNAMODB must be memory or disk, got "${raw}"`);
+};
+
 const main = async (): Promise<number> => {
   const args = process.argv.slice(2);
   const quick = args.includes('--quick');
@@ -68,9 +74,11 @@ const main = async (): Promise<number> => {
       'BENCH_FUNCTION_ISOLATION',
       profile.stack.functionIsolation,
     ),
+    // BENCH_DYNAMODB=disk runs DynamoDB Local as `npm start` does (the bench's figures before 2026-12-05 ran it so).
+    dynamoDb: parseDynamoDbMode(process.env.BENCH_DYNAMODB),
   };
   log(
-    `[${profile.name}] starting a local stack (${profile.description}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`,
+    `[${profile.name}] starting a local stack (${profile.description}; DynamoDB Local ${stack.dynamoDb === 'disk' ? 'on disk, as npm start' : 'in memory'}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`,
   );
   // Once interrupted, what the stopping stack reports about interrupted work is noise.
   starting = startBenchStack({ ...stack, log: (line) => (interrupted ? undefined : log(line)) });
@@ -84,7 +92,10 @@ const main = async (): Promise<number> => {
       const scenarioStarted = Date.now();
       log(`[${name}] running${quick ? ' (quick)' : ''}`);
       const output = await runner({ bench, quick, log: (line) => log(`[${name}]${line.startsWith(' ') ? '' : ' '}${line}`) });
-      const file = await writeResult(resultsDir(quick), name, quick, scenarioStarted, output);
+      const file = await writeResult(resultsDir(quick), name, quick, scenarioStarted, output, {
+        functionIsolation: stack.functionIsolation,
+        dynamoDb: stack.dynamoDb,
+      });
       log(`[${name}] done in ${((Date.now() - scenarioStarted) / 1000).toFixed(1)} s -> ${file}`);
       if (output.failure !== undefined) {
         failed = true;

@@ -10,6 +10,8 @@ export interface ResultFile {
   readonly date: string;
   readonly machine: { readonly cpus: number; readonly cpuModel: string; readonly node: string; readonly platform: string };
   readonly durationSeconds: number;
+  /** How the local stack ran (absent for coldstart, which needs none): e.g. DynamoDB Local in memory or on disk. */
+  readonly stack?: Readonly<Record<string, unknown>>;
   readonly summary: readonly Row[];
   readonly failure?: string;
   readonly [key: string]: unknown;
@@ -21,6 +23,7 @@ export const writeResult = async (
   quick: boolean,
   started: number,
   output: ScenarioOutput,
+  stack?: Readonly<Record<string, unknown>>,
 ): Promise<string> => {
   await mkdir(dir, { recursive: true });
   const file: ResultFile = {
@@ -35,6 +38,7 @@ export const writeResult = async (
       platform: `${process.platform}-${process.arch}`,
     },
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    ...(stack === undefined ? {} : { stack }),
     summary: output.rows,
     ...(output.failure === undefined ? {} : { failure: output.failure }),
     ...output.result,
