@@ -18,7 +18,7 @@ let bob: { id: string; token: string };
 const errorCode = (body: unknown) => (body as { error?: { code?: string } }).error?.code;
 
 beforeAll(async () => {
-  env = await startTestStack({ leaseSeconds: LEASE_SECONDS, graceSeconds: 0 });
+  env = await startTestStack({ leaseSeconds: LEASE_SECONDS, graceSeconds: 0, dynamoDbStorage: 'disk' });
   const a = await signUp('alice');
   const b = await signUp('Bob_the.builder-1');
   alice = { id: a.body.user.id, token: a.body.token };

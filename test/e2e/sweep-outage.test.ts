@@ -52,7 +52,14 @@ const announced = async (userId: string): Promise<string | undefined> => {
 };
 
 beforeAll(async () => {
-  env = await startTestStack({ leaseSeconds: 3, graceSeconds: 1, sweepSeconds: 1, sweepBucketSeconds: BUCKET_SECONDS });
+  // On disk: the stack restarts on the same data dir.
+  env = await startTestStack({
+    leaseSeconds: 3,
+    graceSeconds: 1,
+    sweepSeconds: 1,
+    sweepBucketSeconds: BUCKET_SECONDS,
+    dynamoDbStorage: 'disk',
+  });
 }, 90_000);
 
 afterAll(async () => {

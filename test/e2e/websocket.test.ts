@@ -49,7 +49,7 @@ const watch = async (watcher: Account, ...targets: Account[]): Promise<TestSocke
 };
 
 beforeAll(async () => {
-  env = await startTestStack({ leaseSeconds: LEASE_SECONDS, graceSeconds: GRACE_SECONDS, sweepSeconds: 1 });
+  env = await startTestStack({ leaseSeconds: LEASE_SECONDS, graceSeconds: GRACE_SECONDS, sweepSeconds: 1, dynamoDbStorage: 'disk' });
 }, 90_000);
 
 afterAll(async () => {

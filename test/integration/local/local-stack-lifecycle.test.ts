@@ -40,6 +40,8 @@ beforeAll(async () => {
   chmodSync(path.join(preexisting, 'older', 'notes'), 0o666);
   env = await startTestStack({
     dataDir: preexisting,
+    // DynamoDB Local's files in the data dir must be owner-only too; and its java is found by the data dir.
+    dynamoDbStorage: 'disk',
     onStandInDeath: (description) => deaths.push(description),
     log: (line) => logLines.push(line),
   });
