@@ -4,7 +4,7 @@
  * Exit code: 0 ok, 2 a scenario found a correctness failure, 1 the bench itself failed.
  */
 
-import { parseFunctionIsolation } from '../local/stack';
+import { parseChoice, parseFunctionIsolation } from '../local/stack';
 import { writeResult } from './lib/results';
 import { type BenchStack, startBenchStack } from './lib/stack';
 import { PROFILES, resultsDir, type ScenarioName } from './profiles';
@@ -26,12 +26,6 @@ const log = (line: string): void => {
 };
 
 let interrupted = false;
-
-const parseDynamoDbMode = (raw: string | undefined): 'memory' | 'disk' => {
-  if (raw === undefined || raw === '' || raw === 'memory') return 'memory';
-  if (raw === 'disk') return 'disk';
-  throw new Error(`BENCH_DYNAMODB must be memory or disk, got "${raw}"`);
-};
 
 const main = async (): Promise<number> => {
   const args = process.argv.slice(2);
@@ -75,7 +69,7 @@ const main = async (): Promise<number> => {
       profile.stack.functionIsolation,
     ),
     // BENCH_DYNAMODB=disk runs DynamoDB Local as `npm start` does (the bench's figures before 2026-12-05 ran it so).
-    dynamoDb: parseDynamoDbMode(process.env.BENCH_DYNAMODB),
+    dynamoDb: parseChoice(process.env.BENCH_DYNAMODB, 'BENCH_DYNAMODB', ['memory', 'disk'], 'memory'),
   };
   log(
     `[${profile.name}] starting a local stack (${profile.description}; DynamoDB Local ${stack.dynamoDb === 'disk' ? 'on disk, as npm start' : 'in memory'}${quick && profile.quickStack ? `; --quick: ${JSON.stringify(profile.quickStack)}` : ''})`,

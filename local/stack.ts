@@ -105,12 +105,16 @@ export const dynamoDbLocalOptions = (
   jit: options.dynamoDbJit,
 });
 
-/** A function isolation named in a setting (`variable`); unset or empty is `fallback`. */
-export const parseFunctionIsolation = (raw: string | undefined, variable: string, fallback: FunctionIsolation): FunctionIsolation => {
+/** A setting (`variable`) that must be one of `choices`; unset or empty is `fallback`. */
+export const parseChoice = <T extends string>(raw: string | undefined, variable: string, choices: readonly T[], fallback: T): T => {
   if (raw === undefined || raw === '') return fallback;
-  if (raw === 'process' || raw === 'thread') return raw;
-  throw new Error(`${variable} must be thread or process, got "${raw}"`);
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new Error(`${variable} must be ${choices.join(' or ')}, got "${raw}"`);
 };
+
+/** A function isolation named in a setting (`variable`); unset or empty is `fallback`. */
+export const parseFunctionIsolation = (raw: string | undefined, variable: string, fallback: FunctionIsolation): FunctionIsolation =>
+  parseChoice(raw, variable, ['thread', 'process'], fallback);
 
 export interface LocalStack {
   /** The ports every service listens on, e.g. to restart on the same ones. */
