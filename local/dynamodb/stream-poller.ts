@@ -259,8 +259,13 @@ class ShardPoller {
     }
   }
 
+  /** The shard is closed and this lane has delivered all it read. */
+  private laneEnded(shard: ShardState, lane: LaneState): boolean {
+    return shard.endOfShard && lane.pending.length === 0;
+  }
+
   private ended(shard: ShardState): boolean {
-    return shard.endOfShard && shard.lanes.every((lane) => lane.pending.length === 0);
+    return shard.lanes.every((lane) => this.laneEnded(shard, lane));
   }
 
   /** One lane of the shard as the mapping core sees it: records in stream order, settled by checkpoint. */
@@ -270,7 +275,7 @@ class ShardPoller {
       // ESM-01: Lambda polls each shard about 4 times a second (pollIntervalMs) while it is idle.
       waitForRecords: (deadline) =>
         this.waitForRecords(lane, deadline === undefined ? this.pollIntervalMs : Math.min(this.pollIntervalMs, deadline - Date.now())),
-      ended: () => shard.endOfShard && lane.pending.length === 0,
+      ended: () => this.laneEnded(shard, lane),
       id: (record) => record.dynamodb?.SequenceNumber as string,
       size: (record) => record.dynamodb?.SizeBytes ?? 0,
       event: (batch) => ({ Records: batch }),
